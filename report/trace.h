@@ -1,0 +1,95 @@
+// A trace file as the report side sees it: plain data, loaded by
+// read_trace() (report/trace_reader.h) with late records already applied
+// (blocks freed by other libraries' destructors after the snapshot are gone
+// from live_blocks and counted in counters.frees).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tracker/kinds.h"
+
+namespace nantrack {
+
+using StackId = uint32_t;
+using Stack = std::vector<uint64_t>;  // pcs, innermost first (return address - 1)
+
+struct Segment {
+  uint64_t start = 0;  // absolute runtime address
+  uint64_t size = 0;
+  uint64_t file_offset = 0;
+  uint32_t flags = 0;  // PF_R | PF_W | PF_X
+};
+
+struct Module {
+  std::string path;
+  std::string build_id;  // raw bytes; empty when the module has none
+  uint64_t load_bias = 0;
+  bool unloaded = false;  // dlclose'd before the trace was written
+  std::vector<Segment> segments;
+
+  bool contains(uint64_t address) const;
+};
+
+struct ProcessInfo {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::optional<int32_t> exit_status;  // empty when unknown
+  int32_t signal = 0;                  // fatal signal, 0 if none
+  bool crashed = false;
+  bool exited_via_underscore_exit = false;
+  bool forked_child = false;
+  std::string exe;
+  std::vector<std::string> argv;
+};
+
+struct LiveBlock {
+  uint64_t address = 0;
+  uint64_t size = 0;
+  StackId stack = 0;
+  uint32_t thread = 0;
+  AllocKind kind = AllocKind::Malloc;
+};
+
+struct ErrorEvent {
+  ErrorKind kind = ErrorKind::InvalidFree;
+  std::optional<AllocKind> alloc_kind;
+  DeallocKind dealloc_kind = DeallocKind::Free;
+  InvalidPointer invalid_pointer = InvalidPointer::None;
+  uint32_t thread = 0;
+  uint64_t address = 0;
+  uint64_t block_address = 0;
+  uint64_t block_size = 0;
+  StackId stack = 0;
+  StackId alloc_stack = 0;  // 0 when unknown
+  StackId free_stack = 0;   // 0 when unknown
+};
+
+struct Counters {
+  uint64_t allocations = 0;
+  uint64_t frees = 0;
+  uint64_t bytes_allocated = 0;
+  uint64_t peak_live_bytes = 0;
+};
+
+struct Trace {
+  std::string path;  // the file it was read from
+  ProcessInfo process;
+  std::vector<Module> modules;
+  std::unordered_map<StackId, Stack> stacks;
+  std::vector<LiveBlock> live_blocks;
+  std::vector<ErrorEvent> errors;
+  Counters counters;
+
+  // The stack with this id; an empty stack for kNoStack or an unknown id.
+  const Stack& stack(StackId id) const;
+  // The module whose segments contain this address, or nullptr.
+  const Module* module_at(uint64_t address) const;
+};
+
+}  // namespace nantrack

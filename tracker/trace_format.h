@@ -1,0 +1,110 @@
+// The trace file: the one place its layout is defined. The writer
+// (tracker/trace_writer) and the reader (report/trace_reader) both follow it.
+//
+// A trace is a 16-byte FileHeader followed by records. Every record is a
+// RecordHeader {type, payload size} and then exactly `size` payload bytes.
+// All integers are little-endian and unaligned (read them with memcpy).
+// Strings are a u32 length followed by that many bytes, no terminator.
+//
+// Order of records in a complete trace:
+//   Process, Module*, Stack*, LiveBlocks*, Error*, Counters, End,
+//   then any number of late records (Stack, LateAllocation, LateFree, Error)
+//   for what happened after the snapshot: other libraries' destructors run
+//   after ours and free memory, and those frees must still count.
+// A file without End was cut short (killed while writing, or disk full).
+// Readers skip record types they do not know, so adding one is compatible;
+// changing a payload layout needs a new kFormatVersion.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nantrack::trace_format {
+
+inline constexpr char kMagic[8] = {'N', 'A', 'N', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr uint32_t kFormatVersion = 1;
+
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;  // sizeof(FileHeader); lets a later version grow it
+};
+static_assert(sizeof(FileHeader) == 16);
+
+enum class RecordType : uint32_t {
+  Process = 1,
+  Module = 2,
+  Stack = 3,
+  LiveBlocks = 4,
+  Error = 5,
+  Counters = 6,
+  End = 7,
+  LateAllocation = 8,
+  LateFree = 9,
+};
+
+struct RecordHeader {
+  uint32_t type;
+  uint32_t size;  // payload bytes that follow
+};
+static_assert(sizeof(RecordHeader) == 8);
+
+// A record never exceeds this; a larger size means a corrupt file.
+inline constexpr uint32_t kMaxRecordSize = 64u << 20;
+
+// Process payload:
+//   u32 pid, u32 ppid, i64 start_ns, i64 end_ns (CLOCK_REALTIME),
+//   i32 exit_status (kUnknownExitStatus if not known), i32 signal (0: none),
+//   u32 flags (ProcessFlags), string exe, u32 argc, argc × string arg.
+inline constexpr int32_t kUnknownExitStatus = -1;
+enum ProcessFlags : uint32_t {
+  kCrashed = 1u << 0,          // written from a fatal signal handler
+  kExitedViaUnderscoreExit = 1u << 1,  // _exit/_Exit: no destructors ran
+  kForkedChild = 1u << 2,      // created by fork(): inherited the parent's blocks
+};
+
+// Module payload: one loaded object (executable, library, vdso).
+//   u64 load_bias (dl_phdr_info::dlpi_addr), u32 flags (ModuleFlags),
+//   string path, string build_id (raw bytes, may be empty),
+//   u32 segment_count, segment_count × Segment.
+struct Segment {
+  uint64_t start;        // absolute runtime address
+  uint64_t size;         // p_memsz
+  uint64_t file_offset;  // p_offset
+  uint32_t flags;        // p_flags (PF_X, PF_W, PF_R)
+};
+inline constexpr size_t kSegmentSize = 8 + 8 + 8 + 4;
+enum ModuleFlags : uint32_t {
+  kUnloaded = 1u << 0,  // dlclose'd before the trace was written
+};
+
+// Stack payload: u32 id, u32 depth, depth × u64 pc. Innermost frame first;
+// each pc is a return address minus one, so it lies inside the call
+// instruction and symbolizes to the calling line. Id 0 means "no stack"
+// and is never written.
+inline constexpr uint32_t kNoStack = 0;
+
+// LiveBlocks payload: u32 count, count × LiveBlockEntry (packed).
+// LateAllocation payload: exactly one LiveBlockEntry.
+//   u64 address, u64 size, u32 stack_id, u32 thread_id, u8 alloc_kind.
+inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1;
+inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
+
+// LateFree payload: u64 address.
+
+// Error payload:
+//   u8 kind (ErrorKind), u8 alloc_kind (0: unknown), u8 dealloc_kind,
+//   u8 invalid_pointer (InvalidPointer), u32 thread_id,
+//   u64 address, u64 block_address (the block it concerns; for an interior
+//   pointer the block it points into), u64 block_size,
+//   u32 stack_id (the bad call), u32 alloc_stack_id, u32 free_stack_id.
+inline constexpr size_t kErrorSize = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4;
+
+// Counters payload, counted like valgrind's "total heap usage"
+// (a successful realloc of a non-null pointer is one allocation and one free):
+//   u64 allocations, u64 frees, u64 bytes_allocated, u64 peak_live_bytes.
+inline constexpr size_t kCountersSize = 4 * 8;
+
+// End payload: empty.
+
+}  // namespace nantrack::trace_format
