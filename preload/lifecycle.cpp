@@ -1,0 +1,146 @@
+// The process around the allocator: start-up (our constructor), how the
+// process ends (main's return value, exit, _exit, our destructor), and fork.
+// The trace is written once, by whichever end comes first; frees made after
+// it by other libraries' destructors are appended as late records.
+#include <cstdlib>
+#include <dlfcn.h>
+#include <cstring>
+#include <unistd.h>
+
+#include "preload/shim.h"
+#include "preload/signal_hooks.h"
+#include "tracker/module_map.h"
+
+using namespace nantrack;
+
+namespace {
+
+// Set when main returns or exit() is called; read by our destructor.
+constinit int g_exit_status = trace_format::kUnknownExitStatus;
+int (*g_program_main)(int, char**, char**) = nullptr;
+
+using ExitFunction = void (*)(int);
+// The real exit functions, resolved at load: calling dlsym at exit time
+// could allocate in a vfork child, which shares its parent's heap.
+struct NextExitFunctions {
+  ExitFunction exit = nullptr;
+  ExitFunction underscore_exit = nullptr;
+  ExitFunction capital_exit = nullptr;
+};
+constinit NextExitFunctions g_next;
+
+ExitFunction next_exit_function(ExitFunction& slot, const char* name) {
+  if (!slot) {
+    shim::InsideNantrack inside;
+    slot = reinterpret_cast<ExitFunction>(dlsym(RTLD_NEXT, name));
+  }
+  return slot;
+}
+
+void before_fork() {
+  if (!shim::g_ready.load()) return;
+  // The child must not find a lock held by a thread that does not exist
+  // there; and while we hold them, allocations by other atfork handlers
+  // must not wait for us: they take the untracked path.
+  shim::t_inside = true;
+  tracker().before_fork();
+}
+void after_fork_in_parent() {
+  if (!shim::g_ready.load()) return;
+  tracker().after_fork_in_parent();
+  shim::t_inside = false;
+}
+void after_fork_in_child() {
+  if (!shim::g_ready.load()) return;
+  tracker().after_fork_in_child();
+  shim::t_inside = false;
+}
+
+// follow_children=0: take our library out of LD_PRELOAD so that programs
+// this one executes run untraced (fork children are handled by the tracker).
+void stop_following_children() {
+  const char* preload = getenv("LD_PRELOAD");
+  if (!preload) return;
+  char kept[4096];
+  size_t used = 0;
+  const char* item = preload;
+  while (*item) {
+    size_t length = strcspn(item, ": ");
+    bool ours = memmem(item, length, "libnantrack", 11) != nullptr;
+    if (!ours && length && used + length + 2 < sizeof(kept)) {
+      if (used) kept[used++] = ':';
+      memcpy(kept + used, item, length);
+      used += length;
+    }
+    item += length;
+    while (*item == ':' || *item == ' ') ++item;
+  }
+  kept[used] = '\0';
+  if (used)
+    setenv("LD_PRELOAD", kept, 1);
+  else
+    unsetenv("LD_PRELOAD");
+}
+
+// glibc passes argc, argv and envp to the constructors of shared objects.
+__attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**) {
+  shim::initialize();
+  shim::InsideNantrack inside;  // everything below may allocate for itself
+  uintptr_t begin = 0, end = 0;
+  find_code_range(reinterpret_cast<void*>(&nantrack_on_load), begin, end);
+  tracker().start(argc, argv, begin, end);
+  next_exit_function(g_next.exit, "exit");
+  next_exit_function(g_next.underscore_exit, "_exit");
+  next_exit_function(g_next.capital_exit, "_Exit");
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+  install_fatal_signal_handlers();
+  if (!tracker().options().follow_children) stop_following_children();
+}
+
+__attribute__((destructor)) void nantrack_on_unload() {
+  shim::InsideNantrack inside;
+  tracker().write_trace({g_exit_status, 0, 0});
+}
+
+int main_wrapper(int argc, char** argv, char** envp) {
+  g_exit_status = g_program_main(argc, argv, envp);
+  return g_exit_status;
+}
+
+}  // namespace
+
+// Wrapping main is the one way to learn its return value: libc calls
+// exit() internally when main returns, not through our exit().
+NANTRACK_EXPORT int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, void (*init)(),
+                                      void (*fini)(), void (*rtld_fini)(), void* stack_end) {
+  using StartMain = int (*)(int (*)(int, char**, char**), int, char**, void (*)(), void (*)(), void (*)(), void*);
+  StartMain next;
+  {
+    shim::InsideNantrack inside;
+    next = reinterpret_cast<StartMain>(dlsym(RTLD_NEXT, "__libc_start_main"));
+  }
+  g_program_main = main;
+  return next(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+NANTRACK_EXPORT void exit(int status) {
+  g_exit_status = status;
+  next_exit_function(g_next.exit, "exit")(status);
+  __builtin_unreachable();
+}
+
+namespace {
+// _exit and _Exit skip every destructor, ours included: write the trace now.
+[[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
+  ExitFunction next = next_exit_function(slot, name);
+  if (shim::g_ready.load()) {
+    shim::InsideNantrack inside;
+    tracker().write_trace({status, 0, trace_format::kExitedViaUnderscoreExit});
+  }
+  next(status);
+  __builtin_unreachable();
+}
+}  // namespace
+
+NANTRACK_EXPORT void _exit(int status) { exit_without_destructors(g_next.underscore_exit, "_exit", status); }
+NANTRACK_EXPORT void _Exit(int status) { exit_without_destructors(g_next.capital_exit, "_Exit", status); }

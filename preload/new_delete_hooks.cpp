@@ -1,0 +1,90 @@
+// The 16 global operator new/delete functions (plain, array, nothrow,
+// sized, align_val_t and their combinations).
+//
+// A new is served by the real malloc or memalign, as libstdc++ does. Only
+// when that fails do we call libstdc++'s own operator new: it runs the
+// new-handler loop and throws std::bad_alloc, so failure semantics stay
+// exactly libstdc++'s without linking it into every traced process. Its
+// block reached us through malloc, so we correct the recorded kind.
+#include <dlfcn.h>
+#include <new>
+
+#include "preload/shim.h"
+
+using namespace nantrack;
+
+namespace {
+
+// Our own tag object: std::nothrow lives in libstdc++, which C programs lack.
+const std::nothrow_t kNothrow{};
+
+template <typename Function>
+Function next_definition(const char* mangled_name) {
+  shim::InsideNantrack inside;
+  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, mangled_name));
+}
+
+void* allocate_new(size_t size, AllocKind kind, size_t alignment) {
+  if (size == 0) size = 1;  // as libstdc++: every new returns a distinct block
+  if (alignment)
+    return shim::allocate_tracked(size, kind, alignment, [&] { return g_real.memalign(alignment, size); });
+  return shim::allocate_tracked(size, kind, 16, [&] { return g_real.malloc(size); });
+}
+
+NANTRACK_NOINLINE void* retag_fallback(void* block, AllocKind kind) {
+  if (block && shim::enter()) {
+    tracker().retag(block, kind);
+    shim::leave();
+  }
+  return block;
+}
+
+// The slow path: libstdc++'s definition of the same operator.
+template <typename... Args>
+NANTRACK_NOINLINE void* fall_back(const char* mangled_name, AllocKind kind, Args... args) {
+  using Function = void* (*)(Args...);
+  static Function next;  // constant-initialised: no guard variable
+  if (!next) next = next_definition<Function>(mangled_name);
+  if (!next) return nullptr;  // no libstdc++ in this process: behave as nothrow
+  return retag_fallback(next(args...), kind);
+}
+
+void* new_throwing(size_t size, AllocKind kind, size_t alignment, const char* fallback) {
+  if (void* block = allocate_new(size, kind, alignment)) [[likely]]
+    return block;
+  if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment));
+  return fall_back(fallback, kind, size);
+}
+
+void* new_nothrow(size_t size, AllocKind kind, size_t alignment, const char* fallback) {
+  if (void* block = allocate_new(size, kind, alignment)) [[likely]]
+    return block;
+  if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment), &kNothrow);
+  return fall_back(fallback, kind, size, &kNothrow);
+}
+
+}  // namespace
+
+// clang-format off
+__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, "_Znwm"); }
+__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, "_Znam"); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), "_ZnwmSt11align_val_t"); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), "_ZnamSt11align_val_t"); }
+__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, "_ZnwmRKSt9nothrow_t"); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, "_ZnamRKSt9nothrow_t"); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), "_ZnwmSt11align_val_tRKSt9nothrow_t"); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), "_ZnamSt11align_val_tRKSt9nothrow_t"); }
+
+__attribute__((visibility("default"))) void operator delete(void* p) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
+__attribute__((visibility("default"))) void operator delete[](void* p) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
+__attribute__((visibility("default"))) void operator delete(void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
+__attribute__((visibility("default"))) void operator delete[](void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
+__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
+__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
+__attribute__((visibility("default"))) void operator delete(void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
+__attribute__((visibility("default"))) void operator delete[](void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
+__attribute__((visibility("default"))) void operator delete(void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
+__attribute__((visibility("default"))) void operator delete[](void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
+__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
+__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
+// clang-format on

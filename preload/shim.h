@@ -1,0 +1,78 @@
+// What every intercepted function does before and after its real work:
+// lazy start-up, the per-thread re-entry guard, errno preservation, and the
+// untracked path for calls that arrive while we are already inside nantrack.
+#pragma once
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+
+#include "preload/real_allocator.h"
+#include "tracker/kinds.h"
+#include "tracker/platform.h"
+#include "tracker/tracker.h"
+
+namespace nantrack::shim {
+
+// True while this thread runs nantrack code: a malloc from inside it (our
+// helpers, the loader, a signal handler) must not be tracked again.
+extern NANTRACK_TLS bool t_inside;
+extern constinit std::atomic<bool> g_ready;
+
+// Resolves the real allocator and initialises the tracker; false while that
+// is under way on this thread.
+bool initialize();
+
+// Enters nantrack for a tracked call; false means "take the untracked path".
+NANTRACK_ALWAYS_INLINE bool enter() {
+  if (t_inside) [[unlikely]]
+    return false;
+  if (!g_ready.load(std::memory_order_acquire)) [[unlikely]]
+    if (!initialize()) return false;
+  t_inside = true;
+  return true;
+}
+NANTRACK_ALWAYS_INLINE void leave() { t_inside = false; }
+
+// Runs a block of nantrack code that may allocate for itself (dlsym,
+// dl_iterate_phdr, libunwind): whatever it allocates stays untracked.
+class InsideNantrack {
+ public:
+  InsideNantrack() : was_inside_(t_inside) { t_inside = true; }
+  ~InsideNantrack() { t_inside = was_inside_; }
+  InsideNantrack(const InsideNantrack&) = delete;
+  InsideNantrack& operator=(const InsideNantrack&) = delete;
+
+ private:
+  bool was_inside_;
+};
+
+// A block handed out on the untracked path: remembered so that its free
+// reaches libc instead of being reported.
+inline void* remember_untracked(void* block) {
+  if (block && tracker().initialized()) tracker().untracked().insert(reinterpret_cast<uintptr_t>(block));
+  return block;
+}
+
+// The common shape of every allocation function. `allocate` calls the real
+// function; before it is resolved the bootstrap arena stands in.
+template <typename Allocate>
+NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment, Allocate&& allocate) {
+  if (!enter()) [[unlikely]] {
+    if (!g_real.malloc) return bootstrap_allocate(size, alignment);
+    return remember_untracked(allocate());
+  }
+  void* block = allocate();
+  if (block) [[likely]] {
+    int saved_errno = errno;
+    tracker().on_allocation(block, size, kind);
+    errno = saved_errno;
+  }
+  leave();
+  return block;
+}
+
+// The common shape of every deallocation function.
+void release_tracked(void* block, DeallocKind kind);
+
+}  // namespace nantrack::shim

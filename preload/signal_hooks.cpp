@@ -1,0 +1,106 @@
+#include "preload/signal_hooks.h"
+
+#include <csignal>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
+
+#include "preload/shim.h"
+
+using namespace nantrack;
+
+namespace {
+
+constexpr int kFatalSignals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE};
+
+using SigactionFunction = int (*)(int, const struct sigaction*, struct sigaction*);
+constinit SigactionFunction g_next_sigaction = nullptr;
+// What the program believes is installed for each fatal signal.
+struct sigaction g_program_action[NSIG];
+
+bool is_fatal(int signal) {
+  for (int fatal : kFatalSignals)
+    if (fatal == signal) return true;
+  return false;
+}
+
+SigactionFunction next_sigaction() {
+  if (!g_next_sigaction) {
+    shim::InsideNantrack inside;
+    g_next_sigaction = reinterpret_cast<SigactionFunction>(dlsym(RTLD_NEXT, "sigaction"));
+  }
+  return g_next_sigaction;
+}
+
+void on_fatal_signal(int signal, siginfo_t*, void*) {
+  {
+    shim::InsideNantrack inside;
+    tracker().write_trace({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
+  }
+  // Die of the same signal: with the default action restored, a re-raised
+  // (or, for a fault, re-executed) signal ends the process as it would have.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  next_sigaction()(signal, &default_action, nullptr);
+  raise(signal);
+}
+
+int install_ours(int signal) {
+  struct sigaction ours {};
+  ours.sa_sigaction = on_fatal_signal;
+  ours.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&ours.sa_mask);
+  return next_sigaction()(signal, &ours, nullptr);
+}
+
+// A stack for our handler when the main thread overflows its own (a
+// SIGSEGV from stack exhaustion has nowhere else to run).
+void ensure_alternate_stack() {
+  stack_t current{};
+  if (sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+  constexpr size_t kSize = 64 * 1024;
+  void* memory = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) return;
+  stack_t alternate{};
+  alternate.ss_sp = memory;
+  alternate.ss_size = kSize;
+  sigaltstack(&alternate, nullptr);
+}
+
+}  // namespace
+
+void nantrack::install_fatal_signal_handlers() {
+  ensure_alternate_stack();
+  for (int signal : kFatalSignals) {
+    struct sigaction current {};
+    if (next_sigaction()(signal, nullptr, &current) != 0) continue;
+    g_program_action[signal] = current;
+    // A handler or SIG_IGN inherited from the parent stays the program's.
+    if (current.sa_handler == SIG_DFL && !(current.sa_flags & SA_SIGINFO)) install_ours(signal);
+  }
+}
+
+NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct sigaction* old_action) {
+  if (signal <= 0 || signal >= NSIG || !is_fatal(signal) || !shim::g_ready.load())
+    return next_sigaction()(signal, action, old_action);
+  struct sigaction previous = g_program_action[signal];
+  if (action) {
+    bool wants_default = action->sa_handler == SIG_DFL && !(action->sa_flags & SA_SIGINFO);
+    int result = wants_default ? install_ours(signal) : next_sigaction()(signal, action, nullptr);
+    if (result != 0) return result;
+    g_program_action[signal] = *action;
+  }
+  if (old_action) *old_action = previous;
+  return 0;
+}
+
+// glibc's signal() calls its internal sigaction, not ours: intercept it too.
+NANTRACK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
+  struct sigaction action {}, old_action {};
+  action.sa_handler = handler;
+  action.sa_flags = SA_RESTART;  // BSD semantics, as glibc's signal()
+  sigemptyset(&action.sa_mask);
+  if (sigaction(signal, &action, &old_action) != 0) return SIG_ERR;
+  return old_action.sa_handler;
+}

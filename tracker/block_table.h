@@ -1,0 +1,76 @@
+// The records of heap blocks, keyed by address: one open-addressing hash
+// table with linear probing and backward-shift deletion (no tombstones, so
+// lookups stay short under heavy churn). Not thread-safe: the tracker keeps
+// one per shard, each under its own lock. Storage is mmap'd.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tracker/kinds.h"
+#include "tracker/stack_depot.h"
+
+namespace nantrack {
+
+struct BlockRecord {
+  uintptr_t address = 0;  // 0 marks an empty slot
+  uint64_t size : 56 = 0;
+  uint64_t kind : 7 = 0;  // AllocKind
+  uint64_t freed : 1 = 0;  // in quarantine: freed by the program, not yet by us
+  StackId alloc_stack = kNoStack;
+  uint32_t thread_or_free_stack = 0;  // live: allocating thread; freed: free stack
+
+  AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }
+  uint32_t thread() const { return freed ? 0 : thread_or_free_stack; }
+  StackId free_stack() const { return freed ? thread_or_free_stack : kNoStack; }
+};
+static_assert(sizeof(BlockRecord) == 24);
+
+// Mixes an address into a well-spread hash; the tracker picks the shard from
+// its low bits and BlockTable the slot from the rest.
+constexpr uint64_t hash_address(uintptr_t address) {
+  uint64_t h = address ^ (address >> 29);
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 32);
+}
+
+class BlockTable {
+ public:
+  static constexpr unsigned kShardBits = 6;
+
+  constexpr BlockTable() = default;
+  BlockTable(const BlockTable&) = delete;
+  BlockTable& operator=(const BlockTable&) = delete;
+
+  // Inserts or replaces the record for record.address. False only when the
+  // table could not grow (mmap failed): the block then goes untracked.
+  bool insert(const BlockRecord& record);
+  BlockRecord* find(uintptr_t address);
+  // Removes the record; returns false if there was none.
+  bool erase(uintptr_t address);
+
+  size_t size() const { return count_; }
+  size_t capacity() const { return mask_ ? mask_ + 1 : 0; }
+
+  // Visits every record; `visit` must not modify the table.
+  template <typename Visitor>
+  void for_each(Visitor&& visit) const {
+    for (size_t i = 0; slots_ && i <= mask_; ++i)
+      if (slots_[i].address) visit(slots_[i]);
+  }
+  // A record containing `address` (start <= address < start + size, or the
+  // start itself for empty blocks). Linear: for error reports only.
+  const BlockRecord* find_containing(uintptr_t address) const;
+
+  void release();
+
+ private:
+  size_t home(uintptr_t address) const { return (hash_address(address) >> kShardBits) & mask_; }
+  bool grow();
+
+  BlockRecord* slots_ = nullptr;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+};
+
+}  // namespace nantrack

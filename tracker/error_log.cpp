@@ -1,0 +1,106 @@
+#include "tracker/error_log.h"
+
+#include <dlfcn.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+
+bool ErrorLog::init() {
+  records_ = static_cast<ErrorRecord*>(map_memory(kCapacity * sizeof(ErrorRecord), true));
+  return records_ != nullptr;
+}
+
+void ErrorLog::add(const ErrorRecord& error) {
+  LockGuard guard(mutex_);
+  if (records_ && count_ < kCapacity)
+    records_[count_++] = error;
+  else
+    ++dropped_;
+}
+
+namespace {
+
+std::string_view basename_of(const char* path) {
+  std::string_view p(path ? path : "");
+  size_t slash = p.rfind('/');
+  if (slash != std::string_view::npos) p.remove_prefix(slash + 1);
+  return p;
+}
+
+void print_stack(TextBuffer& out, const StackDepot& depot, StackId id) {
+  StackView stack = depot.get(id);
+  if (stack.depth == 0) {
+    out << "    (no stack recorded)\n";
+    return;
+  }
+  for (uint32_t i = 0; i < stack.depth; ++i) {
+    uintptr_t pc = stack.pcs[i];
+    out << "    #" << i << ' ';
+    out.hex(pc);
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(pc), &info) && info.dli_fname) {
+      if (info.dli_sname) out << " in " << info.dli_sname;
+      out << " (" << basename_of(info.dli_fname) << '+';
+      out.hex(pc - reinterpret_cast<uintptr_t>(info.dli_fbase)) << ')';
+    }
+    out << '\n';
+  }
+}
+
+void print_headline(TextBuffer& out, const ErrorRecord& e) {
+  switch (e.kind) {
+    case ErrorKind::DoubleFree:
+      out << "double free of ";
+      break;
+    case ErrorKind::MismatchedFree:
+      out << "mismatched free of ";
+      break;
+    default:
+      out << "invalid free of ";
+      break;
+  }
+  out.hex(e.address);
+  if (e.kind == ErrorKind::InvalidFree) {
+    out << " (" << name_of(e.invalid_pointer);
+    if (e.invalid_pointer == InvalidPointer::Interior) {
+      out << ": " << (e.address - e.block_address) << " bytes into the " << e.block_size << "-byte block at ";
+      out.hex(e.block_address);
+    }
+    out << ')';
+  } else {
+    out << " (" << e.block_size << " bytes)";
+  }
+  if (e.kind == ErrorKind::MismatchedFree && e.alloc_kind)
+    out << ": allocated by " << name_of(static_cast<AllocKind>(e.alloc_kind)) << ", released by "
+        << name_of(e.dealloc_kind);
+  else
+    out << " by " << name_of(e.dealloc_kind);
+  out << " in thread " << e.thread << '\n';
+}
+
+}  // namespace
+
+void print_error(const ErrorRecord& error, const StackDepot& depot, uint32_t pid) {
+  // One write per error, so reports from several threads do not interleave.
+  static char storage[64 * 1024];
+  static Mutex print_mutex;
+  LockGuard guard(print_mutex);
+  TextBuffer out(storage, sizeof(storage));
+  out << "==" << pid << "== nantrack: ";
+  print_headline(out, error);
+  print_stack(out, depot, error.stack);
+  if (error.free_stack != kNoStack) {
+    out << "  first freed here:\n";
+    print_stack(out, depot, error.free_stack);
+  }
+  if (error.alloc_stack != kNoStack) {
+    out << "  allocated here:\n";
+    print_stack(out, depot, error.alloc_stack);
+  }
+  out << '\n';
+  write_all(2, out.view());
+}
+
+}  // namespace nantrack

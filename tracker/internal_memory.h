@@ -1,0 +1,17 @@
+// Memory for the tracker's own data. It never comes from the allocator being
+// watched: everything is mmap'd, so the tracker can run inside any malloc call.
+#pragma once
+
+#include <cstddef>
+
+namespace nantrack {
+
+// Anonymous, zero-filled, private pages; nullptr on failure. With `reserve_only`
+// the range is MAP_NORESERVE: address space now, memory only when touched.
+void* map_memory(size_t bytes, bool reserve_only = false);
+void unmap_memory(void* address, size_t bytes);
+
+inline constexpr size_t kPageSize = 4096;
+constexpr size_t round_up_to_page(size_t bytes) { return (bytes + kPageSize - 1) & ~(kPageSize - 1); }
+
+}  // namespace nantrack

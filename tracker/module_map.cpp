@@ -1,0 +1,158 @@
+#include "tracker/module_map.h"
+
+#include <cstring>
+#include <elf.h>
+#include <link.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/trace_writer.h"
+
+namespace nantrack {
+namespace {
+
+// Copies the GNU build-id note out of the module's PT_NOTE segments.
+uint32_t read_build_id(const dl_phdr_info* info, uint8_t* out, size_t capacity) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    if (phdr.p_type != PT_NOTE) continue;
+    auto* note = reinterpret_cast<const char*>(info->dlpi_addr + phdr.p_vaddr);
+    const char* end = note + phdr.p_memsz;
+    while (note + sizeof(ElfW(Nhdr)) <= end) {
+      auto* header = reinterpret_cast<const ElfW(Nhdr)*>(note);
+      const char* name = note + sizeof(ElfW(Nhdr));
+      const char* desc = name + ((header->n_namesz + 3) & ~3u);
+      const char* next = desc + ((header->n_descsz + 3) & ~3u);
+      if (next > end) break;
+      if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
+          header->n_descsz <= capacity) {
+        std::memcpy(out, desc, header->n_descsz);
+        return header->n_descsz;
+      }
+      note = next;
+    }
+  }
+  return 0;
+}
+
+struct CodeRangeQuery {
+  uintptr_t address;
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+  bool any_segment = false;  // match any PT_LOAD, not only executable ones
+  bool found = false;
+};
+
+int code_range_callback(dl_phdr_info* info, size_t, void* data) {
+  auto* query = static_cast<CodeRangeQuery*>(data);
+  bool contains = false;
+  uintptr_t begin = UINTPTR_MAX, end = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    if (phdr.p_type != PT_LOAD) continue;
+    uintptr_t start = info->dlpi_addr + phdr.p_vaddr;
+    if (query->address >= start && query->address < start + phdr.p_memsz) contains = true;
+    if (query->any_segment || (phdr.p_flags & PF_X)) {
+      if (start < begin) begin = start;
+      if (start + phdr.p_memsz > end) end = start + phdr.p_memsz;
+    }
+  }
+  if (!contains) return 0;
+  query->found = true;
+  query->begin = begin;
+  query->end = end;
+  return 1;
+}
+
+}  // namespace
+
+int add_module_callback(dl_phdr_info* info, size_t, void* data) {
+  static_cast<ModuleMap*>(data)->add_or_mark(info);
+  return 0;
+}
+
+bool ModuleMap::init(const char* exe_path) {
+  exe_path_ = exe_path;
+  entries_ = static_cast<Entry*>(map_memory(kMaxModules * sizeof(Entry), true));
+  paths_ = static_cast<char*>(map_memory(kPathArenaSize, true));
+  return entries_ && paths_;
+}
+
+ModuleMap::Entry* ModuleMap::find(uintptr_t load_bias, const char* path, size_t path_length) {
+  for (size_t i = 0; i < count_; ++i) {
+    Entry& e = entries_[i];
+    if (e.load_bias == load_bias && e.path_length == path_length &&
+        std::memcmp(paths_ + e.path_offset, path, path_length) == 0)
+      return &e;
+  }
+  return nullptr;
+}
+
+void ModuleMap::add_or_mark(dl_phdr_info* info) {
+  const char* path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe_path_;
+  size_t path_length = std::strlen(path);
+  if (Entry* known = find(info->dlpi_addr, path, path_length)) {
+    known->loaded_now = true;
+    return;
+  }
+  if (count_ == kMaxModules || paths_used_ + path_length > kPathArenaSize) return;
+  Entry& e = entries_[count_++];
+  e.load_bias = info->dlpi_addr;
+  e.path_offset = static_cast<uint32_t>(paths_used_);
+  e.path_length = static_cast<uint32_t>(path_length);
+  std::memcpy(paths_ + paths_used_, path, path_length);
+  paths_used_ += path_length;
+  e.build_id_length = read_build_id(info, e.build_id, kMaxBuildId);
+  e.segment_count = 0;
+  for (int i = 0; i < info->dlpi_phnum && e.segment_count < kMaxSegments; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    if (phdr.p_type != PT_LOAD) continue;
+    e.segments[e.segment_count++] = {info->dlpi_addr + phdr.p_vaddr, phdr.p_memsz, phdr.p_offset, phdr.p_flags};
+  }
+  e.loaded_now = true;
+}
+
+void ModuleMap::refresh() {
+  if (!entries_) return;
+  LockGuard guard(mutex_);
+  dl_iterate_phdr(add_module_callback, this);
+}
+
+void ModuleMap::write(TraceWriter& writer) {
+  if (!entries_) return;
+  LockGuard guard(mutex_);
+  for (size_t i = 0; i < count_; ++i) entries_[i].loaded_now = false;
+  dl_iterate_phdr(add_module_callback, this);
+  for (size_t i = 0; i < count_; ++i) {
+    const Entry& e = entries_[i];
+    writer.begin(trace_format::RecordType::Module);
+    writer.put_u64(e.load_bias);
+    writer.put_u32(e.loaded_now ? 0u : uint32_t{trace_format::kUnloaded});
+    writer.put_string({paths_ + e.path_offset, e.path_length});
+    writer.put_string({reinterpret_cast<const char*>(e.build_id), e.build_id_length});
+    writer.put_u32(e.segment_count);
+    for (uint32_t s = 0; s < e.segment_count; ++s) {
+      writer.put_u64(e.segments[s].start);
+      writer.put_u64(e.segments[s].size);
+      writer.put_u64(e.segments[s].file_offset);
+      writer.put_u32(e.segments[s].flags);
+    }
+    writer.end();
+  }
+}
+
+bool find_code_range(const void* address, uintptr_t& begin, uintptr_t& end) {
+  CodeRangeQuery query{reinterpret_cast<uintptr_t>(address)};
+  dl_iterate_phdr(code_range_callback, &query);
+  begin = query.begin;
+  end = query.end;
+  return query.found;
+}
+
+bool is_module_address(uintptr_t address) {
+  CodeRangeQuery query{address};
+  query.any_segment = true;
+  dl_iterate_phdr(code_range_callback, &query);
+  return query.found;
+}
+
+}  // namespace nantrack

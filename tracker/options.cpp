@@ -1,0 +1,165 @@
+#include "tracker/options.h"
+
+#include <string_view>
+
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+namespace {
+
+bool parse_bool(std::string_view value, bool& out) {
+  if (value == "1" || value == "true" || value == "yes" || value == "on") return out = true, true;
+  if (value == "0" || value == "false" || value == "no" || value == "off") return out = false, true;
+  return false;
+}
+
+bool parse_unsigned(std::string_view value, uint64_t& out, bool allow_suffix) {
+  if (value.empty()) return false;
+  uint64_t result = 0;
+  size_t i = 0;
+  for (; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) {
+    uint64_t digit = static_cast<uint64_t>(value[i] - '0');
+    if (result > (UINT64_MAX - digit) / 10) return false;
+    result = result * 10 + digit;
+  }
+  if (i == 0) return false;
+  if (i < value.size()) {
+    if (!allow_suffix || i + 1 != value.size()) return false;
+    int shift = 0;
+    switch (value[i] | 0x20) {  // lower case
+      case 'k': shift = 10; break;
+      case 'm': shift = 20; break;
+      case 'g': shift = 30; break;
+      default: return false;
+    }
+    if (result > (UINT64_MAX >> shift)) return false;
+    result <<= shift;
+  }
+  out = result;
+  return true;
+}
+
+struct Problem {
+  InlineText<512> text;
+  explicit Problem(std::string_view key) { text << "nantrack: option '" << key << "' in NANTRACK_OPTIONS: "; }
+};
+
+// Each typed setter returns false (and fills `why`) when the value is bad.
+bool set_option(bool& field, std::string_view value, int64_t, int64_t, TextBuffer& why) {
+  if (parse_bool(value, field)) return true;
+  why << "expected 0 or 1, got '" << value << "'";
+  return false;
+}
+
+bool set_ranged(uint64_t& result, std::string_view value, uint64_t min, uint64_t max, bool sizes, TextBuffer& why) {
+  uint64_t parsed = 0;
+  if (!parse_unsigned(value, parsed, sizes)) {
+    why << "expected " << (sizes ? "a size such as 65536, 64k or 64m" : "a whole number") << ", got '" << value << "'";
+    return false;
+  }
+  if (parsed < min || parsed > max) {
+    why << "value " << parsed << " is outside " << min << ".." << max;
+    return false;
+  }
+  result = parsed;
+  return true;
+}
+
+bool set_option(int64_t& field, std::string_view value, int64_t min, int64_t max, TextBuffer& why) {
+  uint64_t parsed = 0;
+  if (!set_ranged(parsed, value, static_cast<uint64_t>(min), static_cast<uint64_t>(max), false, why)) return false;
+  field = static_cast<int64_t>(parsed);
+  return true;
+}
+
+bool set_option(uint64_t& field, std::string_view value, uint64_t min, uint64_t max, TextBuffer& why) {
+  return set_ranged(field, value, min, max, true, why);
+}
+
+bool set_option(PathOption& field, std::string_view value, int64_t, int64_t, TextBuffer& why) {
+  if (value.empty() || value.size() >= sizeof(field.text)) {
+    why << (value.empty() ? "expected a path, got nothing" : "path is too long");
+    return false;
+  }
+  for (size_t i = 0; i < value.size(); ++i) field.text[i] = value[i];
+  field.text[value.size()] = '\0';
+  return true;
+}
+
+// Returns false if no option has this key.
+bool apply(Options& options, std::string_view key, std::string_view value, OptionErrorSink sink, int& problems) {
+#define NANTRACK_OPTION(type, name, default_value, min, max, help)             \
+  if (key == #name) {                                                          \
+    Problem problem(key);                                                      \
+    if (!set_option(options.name, value, min, max, problem.text)) {            \
+      problem.text << " (using the default)\n";                                \
+      sink(problem.text.c_str());                                              \
+      ++problems;                                                              \
+    }                                                                          \
+    return true;                                                               \
+  }
+#include "tracker/options.def"
+#undef NANTRACK_OPTION
+  return false;
+}
+
+}  // namespace
+
+int parse_options(const char* text, Options& options, OptionErrorSink sink) {
+  int problems = 0;
+  std::string_view rest = text ? text : "";
+  while (!rest.empty()) {
+    // substr() can throw, which would pull libstdc++ into every traced
+    // process: split with plain views.
+    size_t end = rest.find(':');
+    std::string_view item = rest;
+    if (end == std::string_view::npos) {
+      rest = {};
+    } else {
+      item = {rest.data(), end};
+      rest.remove_prefix(end + 1);
+    }
+    if (item.empty()) continue;
+    size_t equals = item.find('=');
+    std::string_view key = equals == std::string_view::npos ? item : std::string_view(item.data(), equals);
+    if (equals == std::string_view::npos) {
+      InlineText<512> message;
+      message << "nantrack: '" << item << "' in NANTRACK_OPTIONS is not key=value (ignored; see help=1)\n";
+      sink(message.c_str());
+      ++problems;
+      continue;
+    }
+    std::string_view value(item.data() + equals + 1, item.size() - equals - 1);
+    if (!apply(options, key, value, sink, problems)) {
+      InlineText<512> message;
+      message << "nantrack: unknown option '" << key << "' in NANTRACK_OPTIONS (ignored; see help=1)\n";
+      sink(message.c_str());
+      ++problems;
+    }
+  }
+  return problems;
+}
+
+namespace {
+void print_value(TextBuffer& out, bool value) { out << (value ? "1" : "0"); }
+void print_value(TextBuffer& out, int64_t value) { out << value; }
+void print_value(TextBuffer& out, uint64_t value) { out << value; }
+void print_value(TextBuffer& out, const PathOption& value) { out << value.text; }
+}  // namespace
+
+void print_options_help(int fd) {
+  write_all(fd, "nantrack options, set as NANTRACK_OPTIONS=\"key=value:key=value\":\n");
+  const Options defaults;
+#define NANTRACK_OPTION(type, name, default_value, min, max, help) \
+  {                                                                \
+    InlineText<1024> line;                                         \
+    line << "  " #name "=";                                        \
+    print_value(line, defaults.name);                              \
+    line << "\n      " help "\n";                                  \
+    write_all(fd, line.view());                                    \
+  }
+#include "tracker/options.def"
+#undef NANTRACK_OPTION
+}
+
+}  // namespace nantrack

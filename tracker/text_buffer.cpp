@@ -1,0 +1,80 @@
+#include "tracker/text_buffer.h"
+
+#include <cerrno>
+#include <unistd.h>
+
+namespace nantrack {
+
+TextBuffer& TextBuffer::operator<<(std::string_view text) {
+  if (capacity_ == 0) return *this;
+  size_t room = capacity_ - 1 - size_;
+  size_t n = text.size() < room ? text.size() : room;
+  for (size_t i = 0; i < n; ++i) data_[size_ + i] = text[i];
+  size_ += n;
+  truncated_ |= n < text.size();
+  terminate();
+  return *this;
+}
+
+TextBuffer& TextBuffer::operator<<(int64_t value) {
+  if (value < 0) {
+    *this << '-';
+    return decimal(uint64_t{0} - static_cast<uint64_t>(value));
+  }
+  return decimal(static_cast<uint64_t>(value));
+}
+
+TextBuffer& TextBuffer::decimal(uint64_t value) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value);
+  while (n) *this << digits[--n];
+  return *this;
+}
+
+TextBuffer& TextBuffer::grouped(uint64_t value) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value);
+  while (n) {
+    *this << digits[--n];
+    if (n && n % 3 == 0) *this << ',';
+  }
+  return *this;
+}
+
+TextBuffer& TextBuffer::hex(uint64_t value) {
+  char digits[16];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[value & 0xf];
+    value >>= 4;
+  } while (value);
+  *this << "0x";
+  while (n) *this << digits[--n];
+  return *this;
+}
+
+bool write_all(int fd, std::string_view text) {
+  int saved_errno = errno;
+  const char* p = text.data();
+  size_t left = text.size();
+  bool ok = true;
+  while (left) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { ok = false; break; }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  errno = saved_errno;
+  return ok;
+}
+
+}  // namespace nantrack

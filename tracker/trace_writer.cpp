@@ -1,0 +1,73 @@
+#include "tracker/trace_writer.h"
+
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+
+using trace_format::RecordHeader;
+
+bool TraceWriter::open(const char* path) {
+  fd_ = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return false;
+  failed_ = false;
+  used_ = 0;
+  trace_format::FileHeader header{};
+  std::memcpy(header.magic, trace_format::kMagic, sizeof(header.magic));
+  header.version = trace_format::kFormatVersion;
+  header.header_size = sizeof(header);
+  put_bytes(&header, sizeof(header));
+  return true;
+}
+
+void TraceWriter::close() {
+  if (fd_ < 0) return;
+  flush();
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void TraceWriter::begin(trace_format::RecordType type) {
+  if (used_ > kBufferSize - kMaxRecord) flush();
+  record_start_ = used_;
+  RecordHeader header{static_cast<uint32_t>(type), 0};
+  put_bytes(&header, sizeof(header));
+}
+
+void TraceWriter::put_string(std::string_view text) {
+  put_u32(static_cast<uint32_t>(text.size()));
+  put_bytes(text.data(), text.size());
+}
+
+void TraceWriter::put_bytes(const void* data, size_t size) {
+  // A record that outgrows its share of the buffer is a bug in the caller;
+  // dropping the excess keeps the file readable (the reader will reject
+  // that one record) instead of overrunning memory.
+  if (used_ + size > kBufferSize) {
+    failed_ = true;
+    return;
+  }
+  std::memcpy(buffer_ + used_, data, size);
+  used_ += size;
+}
+
+void TraceWriter::set_leading_u32(uint32_t value) {
+  size_t at = record_start_ + sizeof(RecordHeader);
+  if (at + sizeof(value) <= used_) std::memcpy(buffer_ + at, &value, sizeof(value));
+}
+
+void TraceWriter::end() {
+  uint32_t payload = static_cast<uint32_t>(used_ - record_start_ - sizeof(RecordHeader));
+  std::memcpy(buffer_ + record_start_ + offsetof(RecordHeader, size), &payload, sizeof(payload));
+}
+
+bool TraceWriter::flush() {
+  if (fd_ >= 0 && used_ && !write_all(fd_, {buffer_, used_})) failed_ = true;
+  used_ = 0;
+  return !failed_;
+}
+
+}  // namespace nantrack

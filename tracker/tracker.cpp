@@ -1,0 +1,600 @@
+#include "tracker/tracker.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/platform.h"
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+namespace {
+
+constinit Tracker g_tracker;
+NANTRACK_TLS uint32_t t_thread_id = 0;
+
+// Blocks evicted from quarantine in one call at most; the rest wait for the
+// next free, so one call's work stays bounded.
+constexpr size_t kMaxEvictedPerCall = 32;
+
+int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void print_to_stderr(const char* message) { write_all(2, message); }
+
+// The deferred-free slots keep the kind in the top byte: user-space
+// addresses on x86-64 use 47 bits.
+constexpr unsigned kDeferredKindShift = 56;
+
+}  // namespace
+
+Tracker& tracker() { return g_tracker; }
+
+// ---------------------------------------------------------------- set-up
+
+void Tracker::init(const RealFunctions& real) {
+  real_ = real;
+  pid_ = static_cast<uint32_t>(getpid());
+  start_ns_ = now_ns();
+  parse_options(getenv("NANTRACK_OPTIONS"), options_, print_to_stderr);
+  if (options_.help) print_options_help(2);
+
+  // Resolve output_dir now: the program may chdir before it exits.
+  InlineText<PATH_MAX> dir;
+  if (options_.output_dir.text[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd))) dir << cwd << '/';
+  }
+  dir << options_.output_dir.text;
+  std::memcpy(trace_dir_, dir.c_str(), dir.size() + 1);
+  if (access(trace_dir_, W_OK) != 0) {
+    InlineText<PATH_MAX + 128> message;
+    message << "nantrack: output_dir '" << trace_dir_ << "' is not a writable directory (" << strerrordesc_np(errno)
+            << "): no trace will be written\n";
+    write_all(2, message.view());
+  }
+
+  uint64_t per_shard_bytes = options_.quarantine_bytes / kShardCount;
+  uint64_t per_shard_blocks = static_cast<uint64_t>(options_.quarantine_blocks) / kShardCount;
+  for (Shard& shard : shards_) shard.quarantine.configure(per_shard_bytes, static_cast<uint32_t>(per_shard_blocks));
+  depot_.init();
+  untracked_.init();
+  errors_.init();
+  initialized_.store(true, std::memory_order_release);
+}
+
+void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end) {
+  ssize_t n = readlink("/proc/self/exe", exe_path_, sizeof(exe_path_) - 1);
+  exe_path_[n > 0 ? n : 0] = '\0';
+  modules_.init(exe_path_);
+  modules_.refresh();
+
+  // Keep a copy of argv as it was at start: programs may rewrite theirs.
+  constexpr size_t kMaxArgvBytes = 64 * 1024;
+  argv_ = static_cast<char*>(map_memory(kMaxArgvBytes));
+  for (int i = 0; argv_ && argv && i < argc && argv[i]; ++i) {
+    size_t length = std::strlen(argv[i]) + 1;
+    if (argv_bytes_ + length > kMaxArgvBytes) break;
+    std::memcpy(argv_ + argv_bytes_, argv[i], length);
+    argv_bytes_ += length;
+    ++argc_;
+  }
+
+  unwinder_.skip_frames_in(own_code_begin, own_code_end);
+  if (!unwinder_.load())
+    write_all(2, "nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
+  started_.store(true, std::memory_order_release);
+}
+
+// ---------------------------------------------------------------- hot path
+
+uint32_t Tracker::thread_id() {
+  if (!t_thread_id) [[unlikely]]
+    t_thread_id = next_thread_id_.fetch_add(1, std::memory_order_relaxed);
+  return t_thread_id;
+}
+
+StackId Tracker::capture_stack() {
+  if (!started_.load(std::memory_order_acquire)) [[unlikely]]
+    return kNoStack;
+  uintptr_t pcs[Unwinder::kMaxDepth];
+  uint32_t depth = unwinder_.capture(pcs, static_cast<uint32_t>(options_.stack_depth));
+  return depot_.intern(pcs, depth);
+}
+
+void Tracker::add_live_bytes(int64_t delta) {
+  int64_t now = live_bytes_.fetch_add(delta, std::memory_order_relaxed) + delta;
+  int64_t peak = peak_live_bytes_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_live_bytes_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+
+void Tracker::on_allocation(void* block, size_t size, AllocKind kind) {
+  if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
+    drain_deferred();
+  BlockRecord record;
+  record.address = reinterpret_cast<uintptr_t>(block);
+  record.size = size;
+  record.kind = static_cast<uint8_t>(kind);
+  record.alloc_stack = capture_stack();
+  record.thread_or_free_stack = thread_id();
+  Shard& shard = shard_for(record.address);
+  {
+    LockGuard guard(shard.mutex);
+    shard.blocks.insert(record);
+    ++shard.allocations;
+    shard.bytes_allocated += size;
+  }
+  add_live_bytes(static_cast<int64_t>(size));
+  if (late_.load(std::memory_order_relaxed)) [[unlikely]]
+    write_late_allocation(record);
+}
+
+void Tracker::release_evicted(Shard& shard, uintptr_t* evicted, size_t& count) {
+  while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
+    Quarantine::Entry oldest = shard.quarantine.pop_oldest();
+    shard.blocks.erase(oldest.address);
+    evicted[count++] = oldest.address;
+  }
+}
+
+void Tracker::on_deallocation(void* block, DeallocKind kind) {
+  if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
+    drain_deferred();
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  StackId free_stack = capture_stack();
+  ErrorRecord error;
+  error.address = address;
+  error.dealloc_kind = kind;
+  error.stack = free_stack;
+  bool has_error = false, found = false, freed_now = false, release_now = false;
+  uint64_t size = 0;
+  uintptr_t evicted[kMaxEvictedPerCall];
+  size_t evicted_count = 0;
+
+  Shard& shard = shard_for(address);
+  {
+    LockGuard guard(shard.mutex);
+    if (BlockRecord* record = shard.blocks.find(address)) {
+      found = true;
+      error.alloc_kind = static_cast<uint8_t>(record->kind);
+      error.block_address = address;
+      error.block_size = size = record->size;
+      error.alloc_stack = record->alloc_stack;
+      if (record->freed) {
+        has_error = true;
+        error.kind = ErrorKind::DoubleFree;
+        error.free_stack = record->free_stack();
+      } else {
+        freed_now = true;
+        if (!deallocation_matches(record->alloc_kind(), kind)) {
+          has_error = true;
+          error.kind = ErrorKind::MismatchedFree;
+        }
+        ++shard.frees;
+        if (shard.quarantine.accepts(size)) {
+          record->freed = 1;
+          record->thread_or_free_stack = free_stack;
+          shard.quarantine.push(address, size);
+          release_evicted(shard, evicted, evicted_count);
+        } else {
+          shard.blocks.erase(address);
+          release_now = true;
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < evicted_count; ++i) real_.free(reinterpret_cast<void*>(evicted[i]));
+  if (release_now) real_.free(block);
+  if (freed_now) {
+    add_live_bytes(-static_cast<int64_t>(size));
+    if (late_.load(std::memory_order_relaxed)) [[unlikely]]
+      write_late_free(address);
+  }
+  if (!found) {
+    if (untracked_.remove(address)) {
+      real_.free(block);
+      return;
+    }
+    has_error = true;
+    error.kind = ErrorKind::InvalidFree;
+    error.invalid_pointer = classify_invalid_pointer(address, error);
+  }
+  if (has_error) [[unlikely]]
+    report(error);
+}
+
+void* Tracker::on_reallocation(void* block, size_t size) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  StackId stack = capture_stack();
+  BlockRecord old;
+  bool live = false, freed = false;
+  Shard& shard = shard_for(address);
+  {
+    // Take the old record out before calling realloc: once libc has moved
+    // the block, another thread may be handed this address.
+    LockGuard guard(shard.mutex);
+    if (BlockRecord* record = shard.blocks.find(address)) {
+      old = *record;
+      freed = record->freed;
+      live = !freed;
+      if (live) shard.blocks.erase(address);
+    }
+  }
+  bool was_untracked = !live && !freed && untracked_.contains(address);
+  if (!live && !was_untracked) {
+    ErrorRecord error;
+    error.address = address;
+    error.dealloc_kind = DeallocKind::Realloc;
+    error.stack = stack;
+    if (freed) {
+      error.kind = ErrorKind::DoubleFree;
+      error.alloc_kind = static_cast<uint8_t>(old.kind);
+      error.block_address = address;
+      error.block_size = old.size;
+      error.alloc_stack = old.alloc_stack;
+      error.free_stack = old.free_stack();
+    } else {
+      error.kind = ErrorKind::InvalidFree;
+      error.invalid_pointer = classify_invalid_pointer(address, error);
+    }
+    report(error);
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (live && !deallocation_matches(old.alloc_kind(), DeallocKind::Realloc)) {
+    ErrorRecord error;
+    error.kind = ErrorKind::MismatchedFree;
+    error.address = error.block_address = address;
+    error.block_size = old.size;
+    error.alloc_kind = static_cast<uint8_t>(old.kind);
+    error.dealloc_kind = DeallocKind::Realloc;
+    error.stack = stack;
+    error.alloc_stack = old.alloc_stack;
+    report(error);
+  }
+
+  void* result = real_.realloc(block, size);
+  if (!result) {
+    if (live) {
+      LockGuard guard(shard.mutex);
+      shard.blocks.insert(old);
+    }
+    return nullptr;
+  }
+  int saved_errno = errno;
+  if (was_untracked) untracked_.remove(address);
+  BlockRecord record;
+  record.address = reinterpret_cast<uintptr_t>(result);
+  record.size = size;
+  record.kind = static_cast<uint8_t>(AllocKind::Realloc);
+  record.alloc_stack = stack;
+  record.thread_or_free_stack = thread_id();
+  Shard& target = shard_for(record.address);
+  {
+    LockGuard guard(target.mutex);
+    target.blocks.insert(record);
+    ++target.allocations;
+    target.bytes_allocated += size;
+    // Counted like valgrind: a realloc is one allocation and one free.
+    if (live) ++target.frees;
+  }
+  add_live_bytes(static_cast<int64_t>(size) - (live ? static_cast<int64_t>(old.size) : 0));
+  if (late_.load(std::memory_order_relaxed)) [[unlikely]] {
+    if (live) write_late_free(address);
+    write_late_allocation(record);
+  }
+  errno = saved_errno;
+  return result;
+}
+
+void Tracker::retag(void* block, AllocKind kind) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  Shard& shard = shard_for(address);
+  LockGuard guard(shard.mutex);
+  if (BlockRecord* record = shard.blocks.find(address)) record->kind = static_cast<uint8_t>(kind);
+}
+
+bool Tracker::is_live(void* block) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  Shard& shard = shard_for(address);
+  LockGuard guard(shard.mutex);
+  BlockRecord* record = shard.blocks.find(address);
+  return record && !record->freed;
+}
+
+// ---------------------------------------------------------------- errors
+
+InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord& error) {
+  for (Shard& shard : shards_) {
+    LockGuard guard(shard.mutex);
+    if (const BlockRecord* block = shard.blocks.find_containing(address)) {
+      error.block_address = block->address;
+      error.block_size = block->size;
+      error.alloc_kind = static_cast<uint8_t>(block->kind);
+      error.alloc_stack = block->alloc_stack;
+      return InvalidPointer::Interior;
+    }
+  }
+  pthread_attr_t attributes;
+  if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
+    void* stack_low = nullptr;
+    size_t stack_size = 0;
+    pthread_attr_getstack(&attributes, &stack_low, &stack_size);
+    pthread_attr_destroy(&attributes);
+    uintptr_t low = reinterpret_cast<uintptr_t>(stack_low);
+    if (address >= low && address - low < stack_size) return InvalidPointer::StackAddress;
+  }
+  if (is_module_address(address)) return InvalidPointer::GlobalAddress;
+  return InvalidPointer::NeverAllocated;
+}
+
+void Tracker::report(const ErrorRecord& error_in) {
+  ErrorRecord error = error_in;
+  error.thread = thread_id();
+  errors_.add(error);
+  print_error(error, depot_, pid_);
+  if (late_.load(std::memory_order_relaxed)) {
+    LockGuard guard(late_mutex_);
+    write_error(error);
+    writer_.flush();
+  }
+  if (options_.abort_on_error) abort();
+}
+
+void Tracker::defer_deallocation(void* block, DeallocKind kind) {
+  uintptr_t tagged = reinterpret_cast<uintptr_t>(block) | (uintptr_t{static_cast<uint8_t>(kind)} << kDeferredKindShift);
+  for (std::atomic<uintptr_t>& slot : deferred_) {
+    uintptr_t empty = 0;
+    if (slot.compare_exchange_strong(empty, tagged, std::memory_order_release)) {
+      deferred_pending_.store(true, std::memory_order_release);
+      return;
+    }
+  }
+  // All slots taken: better to leak this block than to risk handing libc a
+  // pointer we could not check.
+}
+
+void Tracker::drain_deferred() {
+  deferred_pending_.store(false, std::memory_order_relaxed);
+  for (std::atomic<uintptr_t>& slot : deferred_) {
+    uintptr_t tagged = slot.exchange(0, std::memory_order_acquire);
+    if (!tagged) continue;
+    uintptr_t address = tagged & ((uintptr_t{1} << kDeferredKindShift) - 1);
+    on_deallocation(reinterpret_cast<void*>(address), static_cast<DeallocKind>(tagged >> kDeferredKindShift));
+  }
+}
+
+// ---------------------------------------------------------------- fork
+
+bool Tracker::owns_process() const { return static_cast<uint32_t>(getpid()) == pid_; }
+
+void Tracker::before_fork() {
+  modules_.mutex().lock();
+  late_mutex_.lock();
+  errors_.mutex().lock();
+  for (Shard& shard : shards_) shard.mutex.lock();
+}
+
+void Tracker::after_fork_in_parent() {
+  for (Shard& shard : shards_) shard.mutex.unlock();
+  errors_.mutex().unlock();
+  late_mutex_.unlock();
+  modules_.mutex().unlock();
+}
+
+void Tracker::after_fork_in_child() {
+  after_fork_in_parent();
+  pid_ = static_cast<uint32_t>(getpid());
+  start_ns_ = now_ns();
+  forked_child_ = true;
+  write_traces_ = options_.follow_children;
+  // A copy of the parent's open trace (fork during exit) is not ours to
+  // append to; this child writes its own trace, or none.
+  if (late_.load(std::memory_order_relaxed)) {
+    writer_.abandon();
+    late_.store(false, std::memory_order_relaxed);
+    write_traces_ = false;
+  }
+}
+
+// ---------------------------------------------------------------- the trace
+
+bool Tracker::open_trace() {
+  InlineText<PATH_MAX + 64> path;
+  path << trace_dir_ << "/nantrack." << pid_ << ".trace";
+  if (path.truncated()) return false;
+  if (writer_.open(path.c_str())) return true;
+  InlineText<PATH_MAX + 160> message;
+  message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
+  write_all(2, message.view());
+  return false;
+}
+
+void Tracker::write_process(const ExitInfo& exit) {
+  writer_.begin(trace_format::RecordType::Process);
+  writer_.put_u32(pid_);
+  writer_.put_u32(static_cast<uint32_t>(getppid()));
+  writer_.put_i64(start_ns_);
+  writer_.put_i64(now_ns());
+  writer_.put_i32(exit.exit_status);
+  writer_.put_i32(exit.signal);
+  writer_.put_u32(exit.flags | (forked_child_ ? uint32_t{trace_format::kForkedChild} : 0u));
+  writer_.put_string(exe_path_);
+  writer_.put_u32(argc_);
+  for (size_t offset = 0; offset < argv_bytes_;) {
+    size_t length = std::strlen(argv_ + offset);
+    writer_.put_string({argv_ + offset, length});
+    offset += length + 1;
+  }
+  writer_.end();
+}
+
+void Tracker::write_stack_once(StackId id) {
+  if (id == kNoStack || id >= depot_.id_limit()) return;
+  if (written_stacks_) {
+    uint64_t& word = written_stacks_[id / 64];
+    uint64_t bit = uint64_t{1} << (id % 64);
+    if (word & bit) return;
+    word |= bit;
+  }
+  StackView stack = depot_.get(id);
+  writer_.begin(trace_format::RecordType::Stack);
+  writer_.put_u32(id);
+  writer_.put_u32(stack.depth);
+  writer_.put_bytes(stack.pcs, stack.depth * sizeof(uintptr_t));
+  writer_.end();
+}
+
+namespace {
+void put_block_entry(TraceWriter& writer, const BlockRecord& record) {
+  writer.put_u64(record.address);
+  writer.put_u64(record.size);
+  writer.put_u32(record.alloc_stack);
+  writer.put_u32(record.thread());
+  writer.put_u8(static_cast<uint8_t>(record.kind));
+}
+}  // namespace
+
+void Tracker::write_live_blocks(Shard& shard) {
+  // Stacks go first, then the blocks in chunks that fit one record.
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    if (!record.freed) write_stack_once(record.alloc_stack);
+  });
+  uint32_t in_chunk = 0;
+  auto close_chunk = [&] {
+    if (!in_chunk) return;
+    writer_.set_leading_u32(in_chunk);
+    writer_.end();
+    in_chunk = 0;
+  };
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    if (record.freed) return;
+    if (in_chunk == trace_format::kMaxBlocksPerRecord) close_chunk();
+    if (in_chunk == 0) {
+      writer_.begin(trace_format::RecordType::LiveBlocks);
+      writer_.put_u32(0);  // the count, set when the chunk closes
+    }
+    put_block_entry(writer_, record);
+    ++in_chunk;
+  });
+  close_chunk();
+}
+
+void Tracker::write_error(const ErrorRecord& error) {
+  write_stack_once(error.stack);
+  write_stack_once(error.alloc_stack);
+  write_stack_once(error.free_stack);
+  writer_.begin(trace_format::RecordType::Error);
+  writer_.put_u8(static_cast<uint8_t>(error.kind));
+  writer_.put_u8(error.alloc_kind);
+  writer_.put_u8(static_cast<uint8_t>(error.dealloc_kind));
+  writer_.put_u8(static_cast<uint8_t>(error.invalid_pointer));
+  writer_.put_u32(error.thread);
+  writer_.put_u64(error.address);
+  writer_.put_u64(error.block_address);
+  writer_.put_u64(error.block_size);
+  writer_.put_u32(error.stack);
+  writer_.put_u32(error.alloc_stack);
+  writer_.put_u32(error.free_stack);
+  writer_.end();
+}
+
+void Tracker::write_counters() {
+  uint64_t allocations = 0, frees = 0, bytes = 0;
+  for (const Shard& shard : shards_) {
+    allocations += shard.allocations;
+    frees += shard.frees;
+    bytes += shard.bytes_allocated;
+  }
+  writer_.begin(trace_format::RecordType::Counters);
+  writer_.put_u64(allocations);
+  writer_.put_u64(frees);
+  writer_.put_u64(bytes);
+  writer_.put_u64(static_cast<uint64_t>(peak_live_bytes_.load(std::memory_order_relaxed)));
+  writer_.end();
+}
+
+bool Tracker::lock_all_shards(bool from_signal) {
+  for (Shard& shard : shards_) {
+    if (!from_signal) {
+      shard.mutex.lock();
+      continue;
+    }
+    // In a signal handler the lock may belong to the very code we
+    // interrupted: try for a while, then write what we can without it.
+    bool locked = false;
+    for (int attempt = 0; attempt < 1000 && !(locked = shard.mutex.try_lock()); ++attempt) {
+      timespec pause{0, 100'000};
+      nanosleep(&pause, nullptr);
+    }
+    if (!locked) return false;
+  }
+  return true;
+}
+
+void Tracker::unlock_all_shards() {
+  for (Shard& shard : shards_) shard.mutex.unlock();
+}
+
+void Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
+  if (!initialized() || !owns_process() || !write_traces_) return;
+  if (trace_claimed_.exchange(true)) return;
+  int saved_errno = errno;
+  if (!open_trace()) {
+    errno = saved_errno;
+    return;
+  }
+  size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
+  written_stacks_ = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
+  written_stacks_bytes_ = bitmap_bytes;
+
+  write_process(exit);
+  modules_.write(writer_);  // before the shard locks: it takes the loader's lock
+  // Holding every shard lock freezes the heap picture: threads still
+  // running block in malloc until the snapshot is done, then go on as late.
+  bool all_locked = lock_all_shards(from_signal);
+  if (all_locked) {
+    for (Shard& shard : shards_) write_live_blocks(shard);
+  }
+  {
+    if (!from_signal) errors_.mutex().lock();
+    for (size_t i = 0; i < errors_.count(); ++i) write_error(errors_[i]);
+    if (!from_signal) errors_.mutex().unlock();
+  }
+  write_counters();
+  writer_.begin(trace_format::RecordType::End);
+  writer_.end();
+  writer_.flush();
+  late_.store(true, std::memory_order_release);
+  if (all_locked) unlock_all_shards();
+  errno = saved_errno;
+}
+
+void Tracker::write_late_allocation(const BlockRecord& record) {
+  LockGuard guard(late_mutex_);
+  if (!writer_.is_open()) return;
+  write_stack_once(record.alloc_stack);
+  writer_.begin(trace_format::RecordType::LateAllocation);
+  put_block_entry(writer_, record);
+  writer_.end();
+  writer_.flush();
+}
+
+void Tracker::write_late_free(uintptr_t address) {
+  LockGuard guard(late_mutex_);
+  if (!writer_.is_open()) return;
+  writer_.begin(trace_format::RecordType::LateFree);
+  writer_.put_u64(address);
+  writer_.end();
+  writer_.flush();
+}
+
+}  // namespace nantrack

@@ -1,0 +1,167 @@
+// The tracking engine: remembers every live heap block with the stack that
+// allocated it, holds freed blocks in quarantine, catches double, invalid
+// and mismatched frees at the bad call, and writes the trace.
+//
+// It is driven by the preload shim (preload/), which routes each intercepted
+// call here after ruling out re-entry; everything here may assume it is not
+// re-entered on the same thread. Nothing here allocates with malloc, and no
+// lock is held while a stack is being unwound.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "tracker/block_table.h"
+#include "tracker/error_log.h"
+#include "tracker/kinds.h"
+#include "tracker/module_map.h"
+#include "tracker/options.h"
+#include "tracker/quarantine.h"
+#include "tracker/stack_depot.h"
+#include "tracker/sync.h"
+#include "tracker/trace_format.h"
+#include "tracker/trace_writer.h"
+#include "tracker/unwinder.h"
+#include "tracker/untracked_set.h"
+
+namespace nantrack {
+
+// The real allocator functions the tracker itself calls.
+struct RealFunctions {
+  void (*free)(void*) = nullptr;
+  void* (*realloc)(void*, size_t) = nullptr;
+};
+
+// How the process ended, for the trace's Process record.
+struct ExitInfo {
+  int32_t exit_status = trace_format::kUnknownExitStatus;
+  int32_t signal = 0;
+  uint32_t flags = 0;  // trace_format::ProcessFlags
+};
+
+class Tracker {
+ public:
+  constexpr Tracker() = default;
+  Tracker(const Tracker&) = delete;
+  Tracker& operator=(const Tracker&) = delete;
+
+  // Phase 1, on the first intercepted call (possibly inside the dynamic
+  // loader, before any constructor): options and tables. No allocation.
+  void init(const RealFunctions& real);
+  bool initialized() const { return initialized_.load(std::memory_order_acquire); }
+  // Phase 2, from the library's constructor: stack capture, module map, argv.
+  // Blocks allocated before this have no stack.
+  void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
+
+  void on_allocation(void* block, size_t size, AllocKind kind);
+  // Takes the block from the program: quarantines it or gives it to libc;
+  // a pointer that is not a live block is reported and never reaches libc.
+  void on_deallocation(void* block, DeallocKind kind);
+  // realloc(block, size) for a non-null block and a non-zero size, with
+  // glibc's semantics; a bad block is reported and nullptr returned (ENOMEM).
+  void* on_reallocation(void* block, size_t size);
+  // Corrects the kind of a block that reached us through another function
+  // (operator new falling back to libstdc++'s, which calls malloc).
+  void retag(void* block, AllocKind kind);
+  // Whether the block is live (not freed, not foreign): malloc_usable_size.
+  bool is_live(void* block);
+  // Records the modules loaded now (before a dlclose).
+  void refresh_modules() { modules_.refresh(); }
+
+  // A free that arrived while this thread was inside the tracker (a signal
+  // handler interrupting us): it is applied on the next tracked call.
+  void defer_deallocation(void* block, DeallocKind kind);
+  UntrackedSet& untracked() { return untracked_; }
+
+  // Writes nantrack.<pid>.trace once; later calls do nothing. Afterwards the
+  // tracker keeps working and appends late records (frees made by other
+  // libraries' destructors, which run after ours). `from_signal`: only
+  // async-signal-safe work, and locks are tried, not waited for.
+  void write_trace(const ExitInfo& exit, bool from_signal = false);
+
+  // pthread_atfork: every lock is held across fork(), so the child's copy of
+  // every table is consistent.
+  void before_fork();
+  void after_fork_in_parent();
+  void after_fork_in_child();
+  // Whether this process is the one the tracker belongs to (false in a
+  // vfork child, which shares our memory and must not touch it).
+  bool owns_process() const;
+
+  const Options& options() const { return options_; }
+  uint32_t pid() const { return pid_; }
+
+ private:
+  struct alignas(64) Shard {
+    Mutex mutex;
+    BlockTable blocks;
+    Quarantine quarantine;
+    uint64_t allocations = 0;
+    uint64_t frees = 0;
+    uint64_t bytes_allocated = 0;
+  };
+  static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
+  static constexpr size_t kDeferredCapacity = 256;
+
+  Shard& shard_for(uintptr_t address) { return shards_[hash_address(address) & (kShardCount - 1)]; }
+  StackId capture_stack();
+  uint32_t thread_id();
+  void add_live_bytes(int64_t delta);
+  void report(const ErrorRecord& error);
+  InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
+  void drain_deferred();
+  void release_evicted(Shard& shard, uintptr_t* evicted, size_t& count);
+
+  // Trace writing.
+  bool open_trace();
+  void write_process(const ExitInfo& exit);
+  void write_stack_once(StackId id);
+  void write_live_blocks(Shard& shard);
+  void write_error(const ErrorRecord& error);
+  void write_counters();
+  void write_late_allocation(const BlockRecord& record);
+  void write_late_free(uintptr_t address);
+  bool lock_all_shards(bool from_signal);
+  void unlock_all_shards();
+
+  std::atomic<bool> initialized_{false};
+  std::atomic<bool> started_{false};
+  // After the snapshot: allocations and frees are appended as late records.
+  std::atomic<bool> late_{false};
+  std::atomic<bool> trace_claimed_{false};
+  std::atomic<bool> deferred_pending_{false};
+  bool write_traces_ = true;
+  bool forked_child_ = false;
+
+  Options options_;
+  RealFunctions real_;
+  uint32_t pid_ = 0;
+  int64_t start_ns_ = 0;
+  char trace_dir_[PATH_MAX] = {};
+  char exe_path_[PATH_MAX] = {};
+  char* argv_ = nullptr;  // NUL-separated copy of argv, argv_bytes_ long
+  uint32_t argc_ = 0;
+  size_t argv_bytes_ = 0;
+
+  Shard shards_[kShardCount];
+  StackDepot depot_;
+  Unwinder unwinder_;
+  UntrackedSet untracked_;
+  ErrorLog errors_;
+  ModuleMap modules_;
+  std::atomic<int64_t> live_bytes_{0};
+  std::atomic<int64_t> peak_live_bytes_{0};
+  std::atomic<uint32_t> next_thread_id_{1};
+  std::atomic<uintptr_t> deferred_[kDeferredCapacity] = {};
+
+  Mutex late_mutex_;  // serialises late records and the writer after the snapshot
+  TraceWriter writer_;
+  uint64_t* written_stacks_ = nullptr;  // bitmap over stack ids, while writing
+  size_t written_stacks_bytes_ = 0;
+};
+
+// The one tracker of this process.
+Tracker& tracker();
+
+}  // namespace nantrack

@@ -1,0 +1,53 @@
+#include "tracker/unwinder.h"
+
+#include <dlfcn.h>
+
+#include "tracker/module_map.h"
+
+namespace nantrack {
+
+bool Unwinder::load() {
+  void* library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  if (!library) return false;
+  using SetCachingPolicyFn = int (*)(void* address_space, int policy);
+  auto set_caching_policy = reinterpret_cast<SetCachingPolicyFn>(dlsym(library, "_ULx86_64_set_caching_policy"));
+  auto* local_address_space = static_cast<void**>(dlsym(library, "_ULx86_64_local_addr_space"));
+  auto backtrace = reinterpret_cast<BacktraceFn>(dlsym(library, "unw_backtrace"));
+  if (!backtrace) return false;
+  // UNW_CACHE_PER_THREAD (2): each thread reuses its own cache of unwind
+  // info without locks; the fast unw_backtrace path depends on it.
+  constexpr int kCachePerThread = 2;
+  if (set_caching_policy && local_address_space) set_caching_policy(*local_address_space, kCachePerThread);
+  uintptr_t begin = 0, end = 0;
+  if (find_code_range(reinterpret_cast<void*>(backtrace), begin, end)) skip_frames_in(begin, end);
+  backtrace_ = backtrace;
+  return true;
+}
+
+void Unwinder::skip_frames_in(uintptr_t begin, uintptr_t end) {
+  if (skip_count_ < kMaxSkipRanges) skip_[skip_count_++] = {begin, end};
+}
+
+bool Unwinder::skipped(uintptr_t pc) const {
+  for (int i = 0; i < skip_count_; ++i)
+    if (pc >= skip_[i].begin && pc < skip_[i].end) return true;
+  return false;
+}
+
+uint32_t Unwinder::capture(uintptr_t* pcs, uint32_t max_depth) const {
+  if (!backtrace_) return 0;
+  void* raw[kMaxDepth + kMaxSkippedFrames];
+  if (max_depth > kMaxDepth) max_depth = kMaxDepth;
+  int total = backtrace_(raw, static_cast<int>(max_depth + kMaxSkippedFrames));
+  uint32_t depth = 0;
+  for (int i = 0; i < total && depth < max_depth; ++i) {
+    uintptr_t pc = reinterpret_cast<uintptr_t>(raw[i]);
+    if (skipped(pc)) continue;
+    // Return addresses point after the call; minus one lands in the call
+    // instruction, so symbolization names the calling line.
+    pcs[depth++] = pc - 1;
+  }
+  return depth;
+}
+
+}  // namespace nantrack

@@ -1,0 +1,48 @@
+// Captures the calling thread's stack with libunwind's unw_backtrace (DWARF
+// CFI from .eh_frame, per-thread cache: correct without frame pointers).
+//
+// libunwind is dlopen'd with RTLD_LOCAL rather than linked: libunwind.so
+// exports _Unwind_Backtrace and a weak backtrace(), and in the global scope
+// those would replace the program's own (libgcc's, glibc's).
+#pragma once
+
+#include <cstdint>
+
+namespace nantrack {
+
+class Unwinder {
+ public:
+  constexpr Unwinder() = default;
+
+  // Loads libunwind. Not safe inside the dynamic loader's own callbacks:
+  // call it from a constructor. Returns false (and stacks stay empty) when
+  // libunwind cannot be loaded.
+  bool load();
+  bool loaded() const { return backtrace_ != nullptr; }
+
+  // Frames inside [begin, end) are dropped: the tracker's own and
+  // libunwind's (ours can also sit mid-stack: the wrapper around main).
+  // Up to kMaxSkipRanges ranges.
+  void skip_frames_in(uintptr_t begin, uintptr_t end);
+
+  // Writes up to max_depth pcs (return address - 1, innermost first) of the
+  // caller's stack, without our own frames. Returns the depth.
+  uint32_t capture(uintptr_t* pcs, uint32_t max_depth) const;
+
+  static constexpr uint32_t kMaxDepth = 256;
+
+ private:
+  static constexpr int kMaxSkipRanges = 4;
+  static constexpr uint32_t kMaxSkippedFrames = 16;
+  bool skipped(uintptr_t pc) const;
+
+  using BacktraceFn = int (*)(void**, int);
+  BacktraceFn backtrace_ = nullptr;
+  struct Range {
+    uintptr_t begin, end;
+  };
+  Range skip_[kMaxSkipRanges] = {};
+  int skip_count_ = 0;
+};
+
+}  // namespace nantrack
