@@ -1,0 +1,37 @@
+// `nantrack`: the command line. Parses, then hands over to the chosen command.
+#include <algorithm>
+#include <exception>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Finds heap leaks and heap misuse in unmodified Linux programs.", "nantrack"};
+  app.set_version_flag("--version", fmt::format("nantrack {}", nantrack::kVersion));
+  app.require_subcommand(1);
+  const std::vector<nantrack::Command> commands = {
+      nantrack::add_dump_command(app),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // CLI11 prints help, the version or the usage error; a usage error exits
+    // with 2 like other Unix tools, whatever CLI11's own code for it.
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+
+  // require_subcommand(1) guarantees that exactly one was chosen.
+  const auto chosen = std::ranges::find_if(
+      commands, [](const nantrack::Command& command) { return command.parser->parsed(); });
+  try {
+    return chosen->run();
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "nantrack: {}\n", error.what());
+    return 1;
+  }
+}

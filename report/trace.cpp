@@ -1,0 +1,29 @@
+#include "report/trace.h"
+
+#include <algorithm>
+
+namespace nantrack {
+
+bool Module::contains(uint64_t address) const {
+  // `address - start < size` rather than `address < start + size`: a segment
+  // at the top of the address space must not wrap around.
+  return std::ranges::any_of(segments, [address](const Segment& segment) {
+    return address >= segment.start && address - segment.start < segment.size;
+  });
+}
+
+const Stack& Trace::stack(StackId id) const {
+  static const Stack kEmpty;
+  const auto found = stacks.find(id);
+  return found == stacks.end() ? kEmpty : found->second;
+}
+
+// A dlclose'd module and one loaded after it may share an address range; the
+// trace cannot tell which one a pc meant, so the first one listed wins.
+const Module* Trace::module_at(uint64_t address) const {
+  const auto found =
+      std::ranges::find_if(modules, [address](const Module& module) { return module.contains(address); });
+  return found == modules.end() ? nullptr : &*found;
+}
+
+}  // namespace nantrack

@@ -1,0 +1,116 @@
+// Double, invalid and mismatched frees: reported at the bad call on stderr
+// and in the trace with the right stacks, the bad pointer never reaches
+// libc, and the program goes on to exit 0.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+struct BadFree {
+  const char* mode;
+  ErrorKind kind;
+  InvalidPointer why;
+  const char* message;      // in the stderr line
+  const char* bad_call_in;  // a function in the bad call's stack
+};
+
+void PrintTo(const BadFree& bad_free, std::ostream* out) { *out << bad_free.mode; }
+
+class BadFrees : public ::testing::TestWithParam<BadFree> {};
+
+TEST_P(BadFrees, ReportedAtTheBadCallAndTheProgramGoesOn) {
+  const BadFree& expected = GetParam();
+  RunResult result = run({program("bad_frees"), expected.mode});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("survived"), std::string::npos) << result.out;
+  EXPECT_NE(result.err.find(std::string("nantrack: ") + expected.message), std::string::npos) << result.err;
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u) << result.err;
+  const ErrorEvent& error = trace.errors[0];
+  EXPECT_EQ(error.kind, expected.kind);
+  EXPECT_EQ(error.invalid_pointer, expected.why);
+  EXPECT_TRUE(stack_has(trace, error.stack, expected.bad_call_in)) << expected.mode;
+  EXPECT_TRUE(stack_has(trace, error.stack, "main")) << expected.mode;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllKinds, BadFrees,
+    ::testing::Values(
+        BadFree{"double_free", ErrorKind::DoubleFree, InvalidPointer::None, "double free of", "second_free"},
+        BadFree{"invalid_stack", ErrorKind::InvalidFree, InvalidPointer::StackAddress, "invalid free of", "free_it"},
+        BadFree{"invalid_global", ErrorKind::InvalidFree, InvalidPointer::GlobalAddress, "invalid free of", "free_it"},
+        BadFree{"invalid_interior", ErrorKind::InvalidFree, InvalidPointer::Interior, "invalid free of", "free_it"},
+        BadFree{"invalid_never", ErrorKind::InvalidFree, InvalidPointer::NeverAllocated, "invalid free of", "free_it"},
+        BadFree{"malloc_delete", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "main"},
+        BadFree{"new_free", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "free_it"},
+        BadFree{"new_array_delete", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "main"},
+        BadFree{"new_delete_array", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "main"},
+        BadFree{"aligned_new_plain_delete", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of",
+                "main"},
+        BadFree{"realloc_freed", ErrorKind::DoubleFree, InvalidPointer::None, "double free of", "main"},
+        BadFree{"realloc_foreign", ErrorKind::InvalidFree, InvalidPointer::GlobalAddress, "invalid free of",
+                "main"}),
+    [](const ::testing::TestParamInfo<BadFree>& info) { return std::string(info.param.mode); });
+
+TEST(BadFreeStacks, DoubleFreeCarriesAllocationAndFirstFreeStacks) {
+  RunResult result = run({program("bad_frees"), "double_free"});
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  const ErrorEvent& error = trace.errors[0];
+  EXPECT_EQ(error.block_size, 24u);
+  EXPECT_EQ(error.alloc_kind, AllocKind::Malloc);
+  EXPECT_TRUE(stack_has(trace, error.stack, "second_free"));
+  EXPECT_TRUE(stack_has(trace, error.free_stack, "first_free"));
+  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "allocate_here"));
+  EXPECT_NE(result.err.find("first freed here:"), std::string::npos);
+  EXPECT_NE(result.err.find("allocated here:"), std::string::npos);
+}
+
+TEST(BadFreeStacks, MismatchNamesBothFunctions) {
+  RunResult result = run({program("bad_frees"), "new_array_delete"});
+  EXPECT_NE(result.err.find("allocated by operator new[], released by operator delete"), std::string::npos)
+      << result.err;
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  EXPECT_EQ(trace.errors[0].alloc_kind, AllocKind::NewArray);
+  EXPECT_EQ(trace.errors[0].dealloc_kind, DeallocKind::Delete);
+  // The mismatched block was still released: it is not a leak.
+  EXPECT_TRUE(blocks_of_size(trace, 40).empty());
+}
+
+TEST(BadFreeStacks, InteriorPointerNamesItsBlock) {
+  RunResult result = run({program("bad_frees"), "invalid_interior"});
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  EXPECT_EQ(trace.errors[0].block_size, 64u);
+  EXPECT_EQ(trace.errors[0].address - trace.errors[0].block_address, 8u);
+  EXPECT_TRUE(stack_has(trace, trace.errors[0].alloc_stack, "allocate_here"));
+  EXPECT_TRUE(blocks_of_size(trace, 64).empty());  // the real free of the block went through
+}
+
+TEST(BadFreeStacks, AbortOnErrorStopsAtTheFirstOne) {
+  RunResult result = run({program("bad_frees"), "double_free"}, {.nantrack_options = "abort_on_error=1"});
+  EXPECT_EQ(result.signal, SIGABRT);
+  EXPECT_EQ(result.out.find("survived"), std::string::npos);
+  const Trace& trace = result.only_trace();
+  EXPECT_TRUE(trace.process.crashed);
+  EXPECT_EQ(trace.errors.size(), 1u);
+}
+
+TEST(BadFreeStacks, DoubleFreeIsCaughtEvenAfterTheAddressWasReused) {
+  // Without quarantine glibc would hand the address out again at once; with
+  // it, the second free is still recognised.
+  RunResult result = run({program("bad_frees"), "double_free"}, {.nantrack_options = "quarantine_bytes=0"});
+  EXPECT_EQ(result.exit_code, 0);
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  // Without quarantine the first free is forgotten: it is reported as invalid.
+  EXPECT_EQ(trace.errors[0].kind, ErrorKind::InvalidFree);
+}
+
+}  // namespace
+}  // namespace nantrack::testing

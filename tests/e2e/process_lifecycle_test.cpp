@@ -1,0 +1,121 @@
+// How processes end and multiply: exit statuses and signals are preserved
+// and recorded, fork children write their own traces, exec'd programs are
+// traced, and the program's own signal handlers keep working.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+struct Ending {
+  const char* mode;
+  int exit_code;  // -1 when a signal ends it
+  int signal;
+  bool crashed;
+  bool underscore_exit;
+  const char* extra_output;
+};
+
+void PrintTo(const Ending& ending, std::ostream* out) { *out << ending.mode; }
+
+class Endings : public ::testing::TestWithParam<Ending> {};
+
+TEST_P(Endings, ExitStatusIsPreservedAndRecorded) {
+  const Ending& expected = GetParam();
+  RunResult untraced = run({program("exit_modes"), expected.mode}, {.traced = false});
+  RunResult traced = run({program("exit_modes"), expected.mode});
+  EXPECT_EQ(traced.exit_code, untraced.exit_code);
+  EXPECT_EQ(traced.signal, untraced.signal);
+  EXPECT_EQ(traced.out, untraced.out);
+  EXPECT_EQ(traced.exit_code, expected.exit_code);
+  EXPECT_EQ(traced.signal, expected.signal);
+  EXPECT_NE(traced.out.find(expected.extra_output), std::string::npos) << traced.out;
+  const Trace& trace = traced.only_trace();
+  EXPECT_EQ(trace.process.crashed, expected.crashed);
+  EXPECT_EQ(trace.process.exited_via_underscore_exit, expected.underscore_exit);
+  if (expected.signal) {
+    EXPECT_EQ(trace.process.signal, expected.signal);
+  } else {
+    ASSERT_TRUE(trace.process.exit_status.has_value());
+    EXPECT_EQ(*trace.process.exit_status, expected.exit_code);
+  }
+  EXPECT_EQ(blocks_of_size(trace, 500).size(), 1u);  // the leak is there however it ended
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllWays, Endings,
+    ::testing::Values(Ending{"return5", 5, 0, false, false, "mode return5"},
+                      Ending{"exit3", 3, 0, false, false, "mode exit3"},
+                      Ending{"_exit4", 4, 0, false, true, "mode _exit4"},
+                      Ending{"_Exit6", 6, 0, false, true, "mode _Exit6"},
+                      Ending{"thread_exit", 8, 0, false, false, "mode thread_exit"},
+                      Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
+                      Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
+                      Ending{"own_handler", 9, 0, false, true, "own handler ran"},
+                      Ending{"handler_reraise", -1, SIGABRT, true, false, "reraise handler ran"}),
+    [](const ::testing::TestParamInfo<Ending>& info) {
+      std::string name = info.param.mode;
+      for (char& c : name)
+        if (c == '_') c = 'x';
+      return name;
+    });
+
+TEST(Fork, ParentAndChildEachWriteTheirOwnTrace) {
+  RunResult result = run({program("fork_exec")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_EQ(result.traces.size(), 2u) << result.err;
+  const Trace* parent = nullptr;
+  const Trace* child = nullptr;
+  for (const Trace& trace : result.traces) (trace.process.forked_child ? child : parent) = &trace;
+  ASSERT_TRUE(parent && child);
+  EXPECT_EQ(child->process.ppid, parent->process.pid);
+  EXPECT_EQ(blocks_of_size(*parent, 111).size(), 1u);
+  EXPECT_EQ(blocks_of_size(*parent, 222).size(), 1u);
+  EXPECT_TRUE(blocks_of_size(*parent, 333).empty());
+  // The child inherited the parent's block from before the fork.
+  EXPECT_EQ(blocks_of_size(*child, 111).size(), 1u);
+  EXPECT_EQ(blocks_of_size(*child, 333).size(), 1u);
+  EXPECT_TRUE(blocks_of_size(*child, 222).empty());
+}
+
+TEST(Exec, TheExecutedProgramIsTracedWithItsOwnArgv) {
+  RunResult result = run({program("fork_exec"), "exec", program("leak_stack"), "clean"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("leak_stack clean"), std::string::npos);
+  ASSERT_EQ(result.traces.size(), 2u) << result.err;
+  const Trace& exec_trace = result.traces[0].process.argv.size() == 2 ? result.traces[0] : result.traces[1];
+  ASSERT_EQ(exec_trace.process.argv.size(), 2u);
+  EXPECT_EQ(exec_trace.process.argv[1], "clean");
+  EXPECT_NE(exec_trace.process.exe.find("leak_stack"), std::string::npos);
+}
+
+TEST(Exec, FollowChildrenOffTracesOnlyTheFirstProcess) {
+  RunResult result = run({program("fork_exec"), "exec", program("leak_stack"), "clean"},
+                         {.nantrack_options = "follow_children=0"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("leak_stack clean"), std::string::npos);
+  ASSERT_EQ(result.traces.size(), 1u);
+  EXPECT_FALSE(result.traces[0].process.forked_child);
+  EXPECT_NE(result.traces[0].process.exe.find("fork_exec"), std::string::npos);
+}
+
+TEST(Threads, EightThreadsGiveExactCounts) {
+  RunResult result = run({program("threads")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Trace& trace = result.only_trace();
+  int from_worker = 0;
+  for (const LiveBlock* block : blocks_of_size(trace, 100))
+    if (stack_has(trace, block->stack, "worker")) ++from_worker;
+  EXPECT_EQ(from_worker, 40);
+  std::set<uint32_t> threads;
+  for (const LiveBlock& block : trace.live_blocks)
+    if (stack_has(trace, block.stack, "worker")) threads.insert(block.thread);
+  EXPECT_EQ(threads.size(), 8u);
+}
+
+}  // namespace
+}  // namespace nantrack::testing

@@ -1,0 +1,160 @@
+#include "tests/e2e/traced_run.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report/trace_reader.h"
+
+extern char** environ;
+
+namespace nantrack::testing {
+namespace fs = std::filesystem;
+
+std::string program(const std::string& name) { return std::string(NANTRACK_BUILD_DIR) + "/tests/programs/" + name; }
+std::string library_path() { return std::string(NANTRACK_BUILD_DIR) + "/lib/libnantrack.so"; }
+
+namespace {
+
+std::string make_trace_dir() {
+  std::string pattern = (fs::temp_directory_path() / "nantrack-e2e-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+// Reads both pipes until the child closes them (no deadlock on full pipes).
+void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {&out, &err};
+  int open_count = 2;
+  char buffer[65536];
+  while (open_count) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
+  RunResult result;
+  result.trace_dir = make_trace_dir();
+  std::vector<std::string> environment;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("LD_PRELOAD=", 0) == 0 || entry.rfind("NANTRACK_OPTIONS=", 0) == 0) continue;
+    environment.push_back(entry);
+  }
+  if (options.traced) {
+    environment.push_back("LD_PRELOAD=" + library_path());
+    std::string nantrack_options = "output_dir=" + result.trace_dir;
+    if (!options.nantrack_options.empty()) nantrack_options += ":" + options.nantrack_options;
+    environment.push_back("NANTRACK_OPTIONS=" + nantrack_options);
+  }
+  // Extra entries replace inherited ones of the same name.
+  for (const std::string& extra : options.environment) {
+    std::string name = extra.substr(0, extra.find('=') + 1);
+    std::erase_if(environment, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+    environment.push_back(extra);
+  }
+
+  std::vector<char*> c_argv, c_env;
+  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  for (const std::string& e : environment) c_env.push_back(const_cast<char*>(e.c_str()));
+  c_env.push_back(nullptr);
+
+  int out_pipe[2], err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (chdir(result.trace_dir.c_str()) != 0) _exit(126);
+    execvpe(c_argv[0], c_argv.data(), c_env.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  drain(out_pipe[0], err_pipe[0], result.out, result.err);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(result.trace_dir))
+    if (entry.path().extension() == ".trace") files.push_back(entry.path());
+  for (const fs::path& file : files) result.traces.push_back(read_trace(file.string()));
+  std::sort(result.traces.begin(), result.traces.end(),
+            [](const Trace& a, const Trace& b) { return a.process.pid < b.process.pid; });
+  fs::remove_all(result.trace_dir);
+  return result;
+}
+
+const Trace& RunResult::trace_of(uint32_t pid) const {
+  for (const Trace& trace : traces)
+    if (trace.process.pid == pid) return trace;
+  ADD_FAILURE() << "no trace for pid " << pid;
+  throw std::runtime_error("no such trace");
+}
+
+const Trace& RunResult::only_trace() const {
+  if (traces.size() != 1) {
+    ADD_FAILURE() << "expected one trace, found " << traces.size() << "\nstderr:\n" << err;
+    throw std::runtime_error("not exactly one trace");
+  }
+  return traces[0];
+}
+
+uint64_t leaked_bytes(const Trace& trace) {
+  uint64_t total = 0;
+  for (const LiveBlock& block : trace.live_blocks) total += block.size;
+  return total;
+}
+
+std::vector<const LiveBlock*> blocks_of_size(const Trace& trace, uint64_t size) {
+  std::vector<const LiveBlock*> found;
+  for (const LiveBlock& block : trace.live_blocks)
+    if (block.size == size) found.push_back(&block);
+  return found;
+}
+
+std::vector<std::string> function_names(const Trace& trace, StackId stack) {
+  Symbolizer symbolizer(trace.modules);
+  std::vector<std::string> names;
+  for (uint64_t pc : trace.stack(stack))
+    for (const SourceFrame& frame : symbolizer.symbolize(pc)) names.push_back(frame.function);
+  return names;
+}
+
+bool stack_has(const Trace& trace, StackId stack, const std::string& function) {
+  // C++ names come demangled with their parameters: "second_free(void*)".
+  for (const std::string& name : function_names(trace, stack))
+    if (name == function || name.rfind(function + "(", 0) == 0) return true;
+  return false;
+}
+
+}  // namespace nantrack::testing

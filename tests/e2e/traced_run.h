@@ -1,0 +1,48 @@
+// Runs a program (optionally under libnantrack.so) in a fresh trace
+// directory, captures its stdout, stderr and exit status, and reads back
+// every trace it left.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/symbolizer.h"
+#include "report/trace.h"
+
+namespace nantrack::testing {
+
+struct RunOptions {
+  bool traced = true;                   // LD_PRELOAD=libnantrack.so
+  std::string nantrack_options;         // appended to output_dir=<fresh dir>
+  std::vector<std::string> environment;  // extra NAME=value entries
+};
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+  std::string trace_dir;
+  std::vector<Trace> traces;  // sorted by pid
+
+  // The one trace of the process with this pid; fails the test otherwise.
+  const Trace& trace_of(uint32_t pid) const;
+  const Trace& only_trace() const;
+};
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+std::string program(const std::string& name);  // build/tests/programs/<name>
+std::string library_path();                    // build/lib/libnantrack.so
+
+// Leak accounting over a trace's live blocks.
+uint64_t leaked_bytes(const Trace& trace);
+std::vector<const LiveBlock*> blocks_of_size(const Trace& trace, uint64_t size);
+
+// The function names of a stack, innermost first, inlined frames included.
+std::vector<std::string> function_names(const Trace& trace, StackId stack);
+// Whether `function` appears in the stack: the exact name, or a C++ name
+// with its parameter list ("second_free" matches "second_free(void*)").
+bool stack_has(const Trace& trace, StackId stack, const std::string& function);
+
+}  // namespace nantrack::testing

@@ -1,0 +1,58 @@
+// Ends in the way argv[1] names, leaking 500 bytes first:
+// return5, exit3, _exit4, _Exit6, abort, segv, own_handler (a SIGSEGV
+// handler of the program's own that reports and calls _exit(9)),
+// handler_reraise (the program's handler resets SIGABRT to default and
+// raises it again), thread_exit (exit(8) from another thread).
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void* volatile sink;
+int* volatile null_pointer;
+
+static void own_segv_handler(int signal) {
+  const char message[] = "own handler ran\n";
+  write(1, message, sizeof(message) - 1);
+  _exit(9);
+}
+
+static void reraise_handler(int signal) {
+  const char message[] = "reraise handler ran\n";
+  write(1, message, sizeof(message) - 1);
+  struct sigaction action;
+  memset(&action, 0, sizeof(action));
+  action.sa_handler = SIG_DFL;
+  sigaction(signal, &action, NULL);
+  raise(signal);
+}
+
+static void* exit_from_thread(void* arg) { exit(8); }
+
+int main(int argc, char** argv) {
+  sink = malloc(500);
+  const char* mode = argc > 1 ? argv[1] : "return5";
+  printf("mode %s\n", mode);
+  fflush(stdout);
+  if (!strcmp(mode, "exit3")) exit(3);
+  if (!strcmp(mode, "_exit4")) _exit(4);
+  if (!strcmp(mode, "_Exit6")) _Exit(6);
+  if (!strcmp(mode, "abort")) abort();
+  if (!strcmp(mode, "segv")) return *null_pointer;
+  if (!strcmp(mode, "own_handler")) {
+    signal(SIGSEGV, own_segv_handler);
+    return *null_pointer;
+  }
+  if (!strcmp(mode, "handler_reraise")) {
+    signal(SIGABRT, reraise_handler);
+    raise(SIGABRT);
+  }
+  if (!strcmp(mode, "thread_exit")) {
+    pthread_t thread;
+    pthread_create(&thread, NULL, exit_from_thread, NULL);
+    pthread_join(thread, NULL);
+  }
+  return 5;
+}
