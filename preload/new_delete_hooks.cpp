@@ -18,10 +18,10 @@ namespace {
 // Our own tag object: std::nothrow lives in libstdc++, which C programs lack.
 const std::nothrow_t kNothrow{};
 
-template <typename Function>
-Function next_definition(const char* mangled_name) {
+template <typename Pointer>
+Pointer next_definition(const char* mangled_name) {
   shim::InsideNantrack inside;
-  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, mangled_name));
+  return reinterpret_cast<Pointer>(dlsym(RTLD_NEXT, mangled_name));
 }
 
 void* allocate_new(size_t size, AllocKind kind, size_t alignment) {
@@ -39,24 +39,36 @@ NANTRACK_NOINLINE void* retag_fallback(void* block, AllocKind kind) {
   return block;
 }
 
-// The slow path: libstdc++'s definition of the same operator.
+// libstdc++'s definition of one operator, looked up on first failure. Each
+// operator has its own slot: the aligned new and new[] share a signature.
+struct Fallback {
+  const char* mangled_name;
+  void* function = nullptr;
+};
+
+constinit Fallback g_new{"_Znwm"}, g_new_array{"_Znam"}, g_new_aligned{"_ZnwmSt11align_val_t"},
+    g_new_array_aligned{"_ZnamSt11align_val_t"}, g_new_nothrow{"_ZnwmRKSt9nothrow_t"},
+    g_new_array_nothrow{"_ZnamRKSt9nothrow_t"}, g_new_aligned_nothrow{"_ZnwmSt11align_val_tRKSt9nothrow_t"},
+    g_new_array_aligned_nothrow{"_ZnamSt11align_val_tRKSt9nothrow_t"};
+
+// The slow path: call libstdc++'s operator, which loops over the
+// new-handler and throws std::bad_alloc (or returns nullptr for nothrow).
 template <typename... Args>
-NANTRACK_NOINLINE void* fall_back(const char* mangled_name, AllocKind kind, Args... args) {
-  using Function = void* (*)(Args...);
-  static Function next;  // constant-initialised: no guard variable
-  if (!next) next = next_definition<Function>(mangled_name);
-  if (!next) return nullptr;  // no libstdc++ in this process: behave as nothrow
+NANTRACK_NOINLINE void* fall_back(Fallback& fallback, AllocKind kind, Args... args) {
+  if (!fallback.function) fallback.function = next_definition<void*>(fallback.mangled_name);
+  if (!fallback.function) return nullptr;  // no libstdc++ in this process: behave as nothrow
+  auto next = reinterpret_cast<void* (*)(Args...)>(fallback.function);
   return retag_fallback(next(args...), kind);
 }
 
-void* new_throwing(size_t size, AllocKind kind, size_t alignment, const char* fallback) {
+void* new_throwing(size_t size, AllocKind kind, size_t alignment, Fallback& fallback) {
   if (void* block = allocate_new(size, kind, alignment)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment));
   return fall_back(fallback, kind, size);
 }
 
-void* new_nothrow(size_t size, AllocKind kind, size_t alignment, const char* fallback) {
+void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallback) {
   if (void* block = allocate_new(size, kind, alignment)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment), &kNothrow);
@@ -66,14 +78,14 @@ void* new_nothrow(size_t size, AllocKind kind, size_t alignment, const char* fal
 }  // namespace
 
 // clang-format off
-__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, "_Znwm"); }
-__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, "_Znam"); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), "_ZnwmSt11align_val_t"); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), "_ZnamSt11align_val_t"); }
-__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, "_ZnwmRKSt9nothrow_t"); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, "_ZnamRKSt9nothrow_t"); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), "_ZnwmSt11align_val_tRKSt9nothrow_t"); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), "_ZnamSt11align_val_tRKSt9nothrow_t"); }
+__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, g_new); }
+__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, g_new_array); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), g_new_aligned); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned); }
+__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, g_new_nothrow); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, g_new_array_nothrow); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), g_new_aligned_nothrow); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned_nothrow); }
 
 __attribute__((visibility("default"))) void operator delete(void* p) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
 __attribute__((visibility("default"))) void operator delete[](void* p) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
