@@ -13,14 +13,22 @@ PACKAGES := cmake ninja-build g++ gcc make pkg-config \
             libgtest-dev libgmock-dev googletest libbenchmark-dev \
             libc6-dbg python3 git file
 # Only `make bench` needs the peers we compare against.
-BENCH_PACKAGES := heaptrack valgrind hyperfine
+BENCH_PACKAGES := heaptrack valgrind
 
 .PHONY: all deps build test demo bench install clean
 
 all: build
 
+# Installs what is missing, non-interactively; nothing to do on a warm machine.
 deps:
-	@./scripts/install-packages $(PACKAGES)
+	@missing=$$(for p in $(PACKAGES) $(EXTRA_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "nantrack: installing missing packages:" $$missing; \
+	    [ "$$(id -u)" = 0 ] || { echo "nantrack: run as root (or install them):" $$missing >&2; exit 1; }; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -31,11 +39,16 @@ build: deps $(BUILD_DIR)/build.ninja
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
+# Runs the bundled leaky program under nantrack: the text report on the
+# terminal, the HTML report in $(BUILD_DIR)/demo/report.html.
 demo: build
-	@./scripts/demo $(BUILD_DIR)
+	@mkdir -p $(BUILD_DIR)/demo
+	$(BUILD_DIR)/bin/nantrack run --html $(BUILD_DIR)/demo/report.html \
+	    --json $(BUILD_DIR)/demo/report.json -- $(BUILD_DIR)/tests/programs/leaky_demo
+	@echo "nantrack: HTML report: $(BUILD_DIR)/demo/report.html"
 
-bench: build
-	@./scripts/install-packages $(BENCH_PACKAGES)
+bench:
+	@$(MAKE) --no-print-directory build EXTRA_PACKAGES="$(BENCH_PACKAGES)"
 	@./bench/run-bench $(BUILD_DIR)
 
 install: build

@@ -1,12 +1,13 @@
 // The process around the allocator: start-up (our constructor), how the
-// process ends (main's return value, exit, _exit, our destructor), and fork.
-// The trace is written once, by whichever end comes first; frees made after
-// it by other libraries' destructors are appended as late records.
+// process ends (main's return value, exit, _exit, the loader's fini), and
+// fork. The trace is written once, by whichever end comes first (see
+// finish.h); anything freed after it is appended as late records.
 #include <cstdlib>
 #include <dlfcn.h>
 #include <cstring>
 #include <unistd.h>
 
+#include "preload/finish.h"
 #include "preload/shim.h"
 #include "preload/signal_hooks.h"
 #include "tracker/module_map.h"
@@ -15,9 +16,11 @@ using namespace nantrack;
 
 namespace {
 
-// Set when main returns or exit() is called; read by our destructor.
+// Set when main returns or exit() is called; read at the end.
 constinit int g_exit_status = trace_format::kUnknownExitStatus;
 int (*g_program_main)(int, char**, char**) = nullptr;
+// The dynamic loader's _dl_fini, which runs every library's destructors.
+void (*g_loader_fini)() = nullptr;
 
 using ExitFunction = void (*)(int);
 // The real exit functions, resolved at load: calling dlsym at exit time
@@ -94,12 +97,23 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   next_exit_function(g_next.capital_exit, "_Exit");
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   install_fatal_signal_handlers();
+  prepare_finish();
   if (!tracker().options().follow_children) stop_following_children();
 }
 
+// Only for a process whose end we do not see through the loader's fini
+// (no __libc_start_main of ours): the best remaining moment.
 __attribute__((destructor)) void nantrack_on_unload() {
-  shim::InsideNantrack inside;
-  tracker().write_trace({g_exit_status, 0, 0});
+  if (!g_loader_fini) finish_process({g_exit_status, 0, 0}, false);
+}
+
+// libc registers the loader's fini with atexit before anything else, so it
+// runs last: after static destructors, atexit handlers and the destructors
+// of every shared library (libcurl, libcrypto, ... free memory there). Only
+// then is the heap final, and that is when the trace is written.
+void after_loader_fini() {
+  g_loader_fini();
+  finish_process({g_exit_status, 0, 0}, false);
 }
 
 int main_wrapper(int argc, char** argv, char** envp) {
@@ -120,7 +134,8 @@ NANTRACK_EXPORT int __libc_start_main(int (*main)(int, char**, char**), int argc
     next = reinterpret_cast<StartMain>(dlsym(RTLD_NEXT, "__libc_start_main"));
   }
   g_program_main = main;
-  return next(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
+  g_loader_fini = rtld_fini;
+  return next(main_wrapper, argc, argv, init, fini, rtld_fini ? after_loader_fini : nullptr, stack_end);
 }
 
 NANTRACK_EXPORT void exit(int status) {
@@ -133,10 +148,7 @@ namespace {
 // _exit and _Exit skip every destructor, ours included: write the trace now.
 [[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
   ExitFunction next = next_exit_function(slot, name);
-  if (shim::g_ready.load()) {
-    shim::InsideNantrack inside;
-    tracker().write_trace({status, 0, trace_format::kExitedViaUnderscoreExit});
-  }
+  finish_process({status, 0, trace_format::kExitedViaUnderscoreExit}, false);
   next(status);
   __builtin_unreachable();
 }

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <sys/mman.h>
 
+#include "preload/finish.h"
 #include "preload/shim.h"
 
 using namespace nantrack;
@@ -33,10 +34,7 @@ SigactionFunction next_sigaction() {
 }
 
 void on_fatal_signal(int signal, siginfo_t*, void*) {
-  {
-    shim::InsideNantrack inside;
-    tracker().write_trace({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
-  }
+  finish_process({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
   // Die of the same signal: with the default action restored, a re-raised
   // (or, for a fault, re-executed) signal ends the process as it would have.
   struct sigaction default_action {};

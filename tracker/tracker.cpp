@@ -411,7 +411,10 @@ bool Tracker::open_trace() {
   InlineText<PATH_MAX + 64> path;
   path << trace_dir_ << "/nantrack." << pid_ << ".trace";
   if (path.truncated()) return false;
-  if (writer_.open(path.c_str())) return true;
+  if (writer_.open(path.c_str())) {
+    std::memcpy(trace_path_, path.c_str(), path.size() + 1);
+    return true;
+  }
   InlineText<PATH_MAX + 160> message;
   message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
   write_all(2, message.view());
@@ -477,6 +480,8 @@ void Tracker::write_live_blocks(Shard& shard) {
   };
   shard.blocks.for_each([&](const BlockRecord& record) {
     if (record.freed) return;
+    unfreed_bytes_ += record.size;
+    ++unfreed_blocks_;
     if (in_chunk == trace_format::kMaxBlocksPerRecord) close_chunk();
     if (in_chunk == 0) {
       writer_.begin(trace_format::RecordType::LiveBlocks);
@@ -544,13 +549,13 @@ void Tracker::unlock_all_shards() {
   for (Shard& shard : shards_) shard.mutex.unlock();
 }
 
-void Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
-  if (!initialized() || !owns_process() || !write_traces_) return;
-  if (trace_claimed_.exchange(true)) return;
+bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
+  if (!initialized() || !owns_process() || !write_traces_) return false;
+  if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
   if (!open_trace()) {
     errno = saved_errno;
-    return;
+    return false;
   }
   size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
   written_stacks_ = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
@@ -576,6 +581,7 @@ void Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   late_.store(true, std::memory_order_release);
   if (all_locked) unlock_all_shards();
   errno = saved_errno;
+  return true;
 }
 
 void Tracker::write_late_allocation(const BlockRecord& record) {

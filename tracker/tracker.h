@@ -74,11 +74,15 @@ class Tracker {
   void defer_deallocation(void* block, DeallocKind kind);
   UntrackedSet& untracked() { return untracked_; }
 
-  // Writes nantrack.<pid>.trace once; later calls do nothing. Afterwards the
-  // tracker keeps working and appends late records (frees made by other
-  // libraries' destructors, which run after ours). `from_signal`: only
+  // Writes nantrack.<pid>.trace once; returns true for the call that wrote
+  // it. Afterwards the tracker keeps working and appends late records (frees
+  // made by destructors that run after the snapshot). `from_signal`: only
   // async-signal-safe work, and locks are tried, not waited for.
-  void write_trace(const ExitInfo& exit, bool from_signal = false);
+  bool write_trace(const ExitInfo& exit, bool from_signal = false);
+  // After write_trace: where the trace went, and what was live in it.
+  const char* trace_path() const { return trace_path_; }
+  uint64_t unfreed_bytes() const { return unfreed_bytes_; }
+  uint64_t unfreed_blocks() const { return unfreed_blocks_; }
 
   // pthread_atfork: every lock is held across fork(), so the child's copy of
   // every table is consistent.
@@ -140,6 +144,9 @@ class Tracker {
   int64_t start_ns_ = 0;
   char trace_dir_[PATH_MAX] = {};
   char exe_path_[PATH_MAX] = {};
+  char trace_path_[PATH_MAX + 64] = {};
+  uint64_t unfreed_bytes_ = 0;
+  uint64_t unfreed_blocks_ = 0;
   char* argv_ = nullptr;  // NUL-separated copy of argv, argv_bytes_ long
   uint32_t argc_ = 0;
   size_t argv_bytes_ = 0;

@@ -69,5 +69,23 @@ TEST(Leaks, DlclosedModuleStaysInTheMapAndSymbolizes) {
   EXPECT_EQ(function_names(trace, blocks[0]->stack)[0], "plugin_leak");
 }
 
+TEST(Leaks, DlopenKeepsTheCallersRunpath) {
+  // A bare name is found through dlopen_leak's RUNPATH ($ORIGIN) only if
+  // glibc still sees dlopen_leak, not libnantrack.so, as the caller.
+  RunResult result = run({program("dlopen_leak"), "libleaky_plugin.so"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "plugin unloaded\n");
+  EXPECT_EQ(blocks_of_size(result.only_trace(), 4242).size(), 1u);
+}
+
+TEST(Leaks, DeepbindLibrariesAreTrackedNotReportedAsInvalidFrees) {
+  RunResult result = run({program("dlopen_leak"), program("libleaky_plugin.so"), "deepbind"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("RTLD_DEEPBIND): opened without RTLD_DEEPBIND"), std::string::npos) << result.err;
+  const Trace& trace = result.only_trace();
+  EXPECT_TRUE(trace.errors.empty()) << result.err;  // the plugin's block was freed through us
+  EXPECT_EQ(blocks_of_size(trace, 4242).size(), 1u);
+}
+
 }  // namespace
 }  // namespace nantrack::testing

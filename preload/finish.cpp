@@ -1,0 +1,91 @@
+#include "preload/finish.h"
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "preload/shim.h"
+#include "tracker/text_buffer.h"
+
+extern char** environ;
+
+namespace nantrack {
+namespace {
+
+char g_cli_path[PATH_MAX];
+
+void print_residue_banner() {
+  InlineText<512> banner;
+  banner << "      __\n"
+            "  __( o)>  A real programmer\n"
+            "  \\ <_ )      manages his own memory.\n"
+            "   `---'              - A wise duck\n"
+            "     ||\n"
+            "   ==^^==   ";
+  banner.grouped(tracker().unfreed_bytes()) << " bytes in ";
+  banner.grouped(tracker().unfreed_blocks()) << (tracker().unfreed_blocks() == 1 ? " block" : " blocks")
+                                             << " left unfreed\n";
+  write_all(2, banner.view());
+}
+
+// Runs `nantrack report TRACE` with its output on our stderr and waits for
+// it. Only async-signal-safe calls: it also runs from a fatal-signal
+// handler. The CLI runs without LD_PRELOAD, so it is not traced itself.
+void run_report(const char* trace_path) {
+  if (!g_cli_path[0]) {
+    write_all(2, "nantrack: cannot find the nantrack CLI (set NANTRACK_CLI); the trace is in ");
+    write_all(2, trace_path);
+    write_all(2, "\n");
+    return;
+  }
+  constexpr size_t kMaxEnvironment = 4096;
+  static char* environment[kMaxEnvironment];
+  size_t count = 0;
+  for (char** entry = environ; entry && *entry && count + 1 < kMaxEnvironment; ++entry)
+    if (strncmp(*entry, "LD_PRELOAD=", 11) != 0 && strncmp(*entry, "NANTRACK_OPTIONS=", 17) != 0)
+      environment[count++] = *entry;
+  environment[count] = nullptr;
+  char* argv[] = {g_cli_path, const_cast<char*>("report"), const_cast<char*>(trace_path), nullptr};
+  pid_t child = _Fork();
+  if (child == 0) {
+    dup2(2, 1);
+    execve(g_cli_path, argv, environment);
+    _exit(127);
+  }
+  if (child < 0) return;
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+void prepare_finish() {
+  if (const char* configured = getenv("NANTRACK_CLI")) {
+    if (strlen(configured) < sizeof(g_cli_path)) strcpy(g_cli_path, configured);
+    return;
+  }
+  Dl_info self{};
+  char library[PATH_MAX];
+  if (!dladdr(reinterpret_cast<void*>(&prepare_finish), &self) || !self.dli_fname ||
+      !realpath(self.dli_fname, library))
+    return;
+  InlineText<PATH_MAX> cli;
+  char* slash = strrchr(library, '/');
+  if (slash) *slash = '\0';
+  cli << library << "/../bin/nantrack";
+  if (!cli.truncated() && access(cli.c_str(), X_OK) == 0) strcpy(g_cli_path, cli.c_str());
+}
+
+void finish_process(const ExitInfo& exit, bool from_signal) {
+  if (!shim::g_ready.load()) return;
+  shim::InsideNantrack inside;
+  if (!tracker().write_trace(exit, from_signal)) return;
+  if (tracker().options().residue) print_residue_banner();
+  if (tracker().options().report) run_report(tracker().trace_path());
+}
+
+}  // namespace nantrack
