@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 
 namespace CLI {
 class App;
@@ -16,6 +17,14 @@ struct Command {
   std::function<int()> run;  // called after a successful parse; returns the exit status
 };
 
+// A bad option value, or an input that makes the command pointless to start
+// (an unreadable suppressions file, an unwritable report path): exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 Command add_dump_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 }  // namespace nantrack

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("nantrack {}", nantrack::kVersion));
   app.require_subcommand(1);
   const std::vector<nantrack::Command> commands = {
+      nantrack::add_run_command(app),
+      nantrack::add_report_command(app),
       nantrack::add_dump_command(app),
   };
 
@@ -30,6 +32,9 @@ int main(int argc, char** argv) {
       commands, [](const nantrack::Command& command) { return command.parser->parsed(); });
   try {
     return chosen->run();
+  } catch (const nantrack::UsageError& error) {
+    fmt::print(stderr, "nantrack: {}\n", error.what());
+    return 2;
   } catch (const std::exception& error) {
     fmt::print(stderr, "nantrack: {}\n", error.what());
     return 1;

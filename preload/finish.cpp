@@ -61,6 +61,19 @@ void run_report(const char* trace_path) {
   }
 }
 
+// libstdc++ keeps a 72,704-byte emergency pool for exceptions thrown when
+// memory runs out, allocated before our constructor and never freed.
+// valgrind calls __gnu_cxx::__freeres() at the end for it; so do we, after
+// every destructor has run (it frees only that pool).
+void free_libstdcxx_pool() {
+  void (*freeres)() = nullptr;
+  {
+    shim::InsideNantrack inside;  // dlsym's own dlerror buffer is not the program's
+    freeres = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv"));
+  }
+  if (freeres) freeres();
+}
+
 }  // namespace
 
 void prepare_finish() {
@@ -82,6 +95,8 @@ void prepare_finish() {
 
 void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!shim::g_ready.load()) return;
+  // Process the pool's free as the program's own (tracked) free.
+  if (!from_signal && exit.flags == 0) free_libstdcxx_pool();
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
   if (tracker().options().residue) print_residue_banner();

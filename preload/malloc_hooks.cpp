@@ -11,7 +11,7 @@ using nantrack::shim::allocate_tracked;
 using nantrack::shim::release_tracked;
 
 NANTRACK_EXPORT void* malloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Malloc, 16, [&] { return g_real.malloc(size); });
+  return allocate_tracked(size, AllocKind::Malloc, 16, __builtin_return_address(0), [&] { return g_real.malloc(size); });
 }
 
 NANTRACK_EXPORT void free(void* block) { release_tracked(block, DeallocKind::Free); }
@@ -28,7 +28,7 @@ NANTRACK_EXPORT void* calloc(size_t count, size_t size) {
     return nullptr;
   }
   // The bootstrap arena is static memory that is never reused: already zero.
-  return allocate_tracked(total, AllocKind::Calloc, 16, [&] { return g_real.calloc(count, size); });
+  return allocate_tracked(total, AllocKind::Calloc, 16, __builtin_return_address(0), [&] { return g_real.calloc(count, size); });
 }
 
 namespace {
@@ -62,7 +62,7 @@ void* realloc_untracked(void* block, size_t size) {
 }  // namespace
 
 NANTRACK_EXPORT void* realloc(void* block, size_t size) {
-  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, [&] { return g_real.malloc(size); });
+  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, __builtin_return_address(0), [&] { return g_real.malloc(size); });
   if (bootstrap_owns(block)) return move_out_of_bootstrap(block, size);
   if (size == 0) {
     // glibc: realloc(p, 0) frees p and returns NULL.
@@ -87,7 +87,7 @@ NANTRACK_EXPORT void* reallocarray(void* block, size_t count, size_t size) {
 
 NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
   int result = 0;
-  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, [&]() -> void* {
+  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, __builtin_return_address(0), [&]() -> void* {
     void* p = nullptr;
     result = g_real.posix_memalign(&p, alignment, size);
     return result == 0 ? p : nullptr;
@@ -99,20 +99,20 @@ NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
 }
 
 NANTRACK_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
-  return allocate_tracked(size, AllocKind::AlignedAlloc, alignment,
+  return allocate_tracked(size, AllocKind::AlignedAlloc, alignment, __builtin_return_address(0),
                           [&] { return g_real.aligned_alloc(alignment, size); });
 }
 
 NANTRACK_EXPORT void* memalign(size_t alignment, size_t size) {
-  return allocate_tracked(size, AllocKind::Memalign, alignment, [&] { return g_real.memalign(alignment, size); });
+  return allocate_tracked(size, AllocKind::Memalign, alignment, __builtin_return_address(0), [&] { return g_real.memalign(alignment, size); });
 }
 
 NANTRACK_EXPORT void* valloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Valloc, 4096, [&] { return g_real.valloc(size); });
+  return allocate_tracked(size, AllocKind::Valloc, 4096, __builtin_return_address(0), [&] { return g_real.valloc(size); });
 }
 
 NANTRACK_EXPORT void* pvalloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Pvalloc, 4096, [&] { return g_real.pvalloc(size); });
+  return allocate_tracked(size, AllocKind::Pvalloc, 4096, __builtin_return_address(0), [&] { return g_real.pvalloc(size); });
 }
 
 NANTRACK_EXPORT size_t malloc_usable_size(void* block) {

@@ -24,11 +24,11 @@ Pointer next_definition(const char* mangled_name) {
   return reinterpret_cast<Pointer>(dlsym(RTLD_NEXT, mangled_name));
 }
 
-void* allocate_new(size_t size, AllocKind kind, size_t alignment) {
+void* allocate_new(size_t size, AllocKind kind, size_t alignment, void* caller) {
   if (size == 0) size = 1;  // as libstdc++: every new returns a distinct block
   if (alignment)
-    return shim::allocate_tracked(size, kind, alignment, [&] { return g_real.memalign(alignment, size); });
-  return shim::allocate_tracked(size, kind, 16, [&] { return g_real.malloc(size); });
+    return shim::allocate_tracked(size, kind, alignment, caller, [&] { return g_real.memalign(alignment, size); });
+  return shim::allocate_tracked(size, kind, 16, caller, [&] { return g_real.malloc(size); });
 }
 
 NANTRACK_NOINLINE void* retag_fallback(void* block, AllocKind kind) {
@@ -61,15 +61,15 @@ NANTRACK_NOINLINE void* fall_back(Fallback& fallback, AllocKind kind, Args... ar
   return retag_fallback(next(args...), kind);
 }
 
-void* new_throwing(size_t size, AllocKind kind, size_t alignment, Fallback& fallback) {
-  if (void* block = allocate_new(size, kind, alignment)) [[likely]]
+void* new_throwing(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, void* caller) {
+  if (void* block = allocate_new(size, kind, alignment, caller)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment));
   return fall_back(fallback, kind, size);
 }
 
-void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallback) {
-  if (void* block = allocate_new(size, kind, alignment)) [[likely]]
+void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, void* caller) {
+  if (void* block = allocate_new(size, kind, alignment, caller)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment), &kNothrow);
   return fall_back(fallback, kind, size, &kNothrow);
@@ -78,14 +78,14 @@ void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallb
 }  // namespace
 
 // clang-format off
-__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, g_new); }
-__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, g_new_array); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), g_new_aligned); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned); }
-__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, g_new_nothrow); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, g_new_array_nothrow); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), g_new_aligned_nothrow); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned_nothrow); }
+__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, g_new, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, g_new_array, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), g_new_aligned, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, g_new_nothrow, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, g_new_array_nothrow, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), g_new_aligned_nothrow, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned_nothrow, __builtin_return_address(0)); }
 
 __attribute__((visibility("default"))) void operator delete(void* p) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
 __attribute__((visibility("default"))) void operator delete[](void* p) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }

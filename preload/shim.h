@@ -55,9 +55,12 @@ inline void* remember_untracked(void* block) {
 }
 
 // The common shape of every allocation function. `allocate` calls the real
-// function; before it is resolved the bootstrap arena stands in.
+// function; before it is resolved the bootstrap arena stands in. `caller`
+// is the exported function's return address: the whole stack when stacks
+// cannot be unwound yet (before our constructor).
 template <typename Allocate>
-NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment, Allocate&& allocate) {
+NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment, void* caller,
+                                              Allocate&& allocate) {
   if (!enter()) [[unlikely]] {
     if (!g_real.malloc) return bootstrap_allocate(size, alignment);
     return remember_untracked(allocate());
@@ -65,7 +68,7 @@ NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_
   void* block = allocate();
   if (block) [[likely]] {
     int saved_errno = errno;
-    tracker().on_allocation(block, size, kind);
+    tracker().on_allocation(block, size, kind, reinterpret_cast<uintptr_t>(caller));
     errno = saved_errno;
   }
   leave();

@@ -101,9 +101,14 @@ uint32_t Tracker::thread_id() {
   return t_thread_id;
 }
 
-StackId Tracker::capture_stack() {
-  if (!started_.load(std::memory_order_acquire)) [[unlikely]]
-    return kNoStack;
+StackId Tracker::capture_stack(uintptr_t caller) {
+  if (!started_.load(std::memory_order_acquire)) [[unlikely]] {
+    // No unwinding before start(): libunwind is not loaded yet, and the
+    // loader may be mid-relocation. The direct caller costs nothing.
+    if (!caller) return kNoStack;
+    uintptr_t pc = caller - 1;
+    return depot_.intern(&pc, 1);
+  }
   uintptr_t pcs[Unwinder::kMaxDepth];
   uint32_t depth = unwinder_.capture(pcs, static_cast<uint32_t>(options_.stack_depth));
   return depot_.intern(pcs, depth);
@@ -116,14 +121,14 @@ void Tracker::add_live_bytes(int64_t delta) {
   }
 }
 
-void Tracker::on_allocation(void* block, size_t size, AllocKind kind) {
+void Tracker::on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
   BlockRecord record;
   record.address = reinterpret_cast<uintptr_t>(block);
   record.size = size;
   record.kind = static_cast<uint8_t>(kind);
-  record.alloc_stack = capture_stack();
+  record.alloc_stack = capture_stack(caller);
   record.thread_or_free_stack = thread_id();
   Shard& shard = shard_for(record.address);
   {

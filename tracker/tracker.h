@@ -54,7 +54,9 @@ class Tracker {
   // Blocks allocated before this have no stack.
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
 
-  void on_allocation(void* block, size_t size, AllocKind kind);
+  // `caller`: the allocation function's return address, recorded as a
+  // one-frame stack while stacks cannot be unwound yet (before start()).
+  void on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller = 0);
   // Takes the block from the program: quarantines it or gives it to libc;
   // a pointer that is not a live block is reported and never reaches libc.
   void on_deallocation(void* block, DeallocKind kind);
@@ -109,7 +111,7 @@ class Tracker {
   static constexpr size_t kDeferredCapacity = 256;
 
   Shard& shard_for(uintptr_t address) { return shards_[hash_address(address) & (kShardCount - 1)]; }
-  StackId capture_stack();
+  StackId capture_stack(uintptr_t caller = 0);
   uint32_t thread_id();
   void add_live_bytes(int64_t delta);
   void report(const ErrorRecord& error);

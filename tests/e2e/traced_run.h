@@ -34,6 +34,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options = 
 
 std::string program(const std::string& name);  // build/tests/programs/<name>
 std::string library_path();                    // build/lib/libnantrack.so
+std::string nantrack_cli();                    // build/bin/nantrack
 
 // Leak accounting over a trace's live blocks.
 uint64_t leaked_bytes(const Trace& trace);

@@ -1,0 +1,104 @@
+"""The columns of the table: how each tool runs a command, and how to tell
+afterwards that it really did its job (a run that only looked fast because
+the tool never engaged must count as failed)."""
+import os
+import shutil
+from pathlib import Path
+
+from harness.trace_check import check_trace
+
+
+class Tool:
+    name = ""
+    # RLIMIT_AS for the tool and everything it starts; None: no limit.
+    address_space_limit: int | None = None
+
+    def unavailable(self) -> str | None:
+        """Why this tool cannot run here, or None."""
+        return None
+
+    def wrap(self, argv: list[str], out_dir: Path) -> tuple[list[str], dict[str, str]]:
+        """The command line and extra environment that run `argv` under the
+        tool, with its output files going to `out_dir`."""
+        return argv, {}
+
+    def check(self, out_dir: Path, pids: list[int], expected_leak) -> str | None:
+        """What is missing from `out_dir` after processes `pids` ran, or None."""
+        return None
+
+
+class Native(Tool):
+    name = "native"
+
+
+class Nantrack(Tool):
+    name = "nantrack"
+
+    def __init__(self, library: Path):
+        self.library = library
+
+    def unavailable(self):
+        if not self.library.exists():
+            return f"{self.library} not found (libnantrack.so not built yet?)"
+        return None
+
+    def wrap(self, argv, out_dir):
+        return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": f"output_dir={out_dir}"}
+
+    def report_note(self) -> str:
+        """With default options the library runs the CLI at exit to print the
+        symbolized report, if it finds one: whether the times include that."""
+        cli = Path(os.environ.get("NANTRACK_CLI") or self.library.parent.parent / "bin" / "nantrack")
+        if cli.exists():
+            return f"times include the symbolized report printed at exit by {cli}"
+        return f"no CLI at {cli}, so times exclude the report at exit (trace writing only)"
+
+    def check(self, out_dir, pids, expected_leak):
+        problems = (check_trace(out_dir, pid, expected_leak) for pid in pids)
+        return next((problem for problem in problems if problem), None)
+
+
+class Heaptrack(Tool):
+    name = "heaptrack"
+    # heaptrack 1.4.0's interpreter can grow without bound (here: 18 GB, then
+    # std::bad_alloc, on cc1plus): the cap makes that failure quick and keeps
+    # it from starving everything else on the machine.
+    address_space_limit = 8 << 30
+
+    def unavailable(self):
+        return None if shutil.which("heaptrack") else "heaptrack is not installed"
+
+    def wrap(self, argv, out_dir):
+        return ["heaptrack", "-o", str(out_dir / "heaptrack"), *argv], {}
+
+    def check(self, out_dir, pids, expected_leak):
+        return None if any(out_dir.glob("heaptrack.*")) else "heaptrack wrote no data file"
+
+
+class Valgrind(Tool):
+    name = "valgrind"
+
+    def unavailable(self):
+        return None if shutil.which("valgrind") else "valgrind is not installed"
+
+    def wrap(self, argv, out_dir):
+        return ["valgrind", "--tool=memcheck", "--leak-check=full",
+                f"--log-file={out_dir}/valgrind.%p.log", *argv], {}
+
+    def check(self, out_dir, pids, expected_leak):
+        for pid in pids:
+            log = out_dir / f"valgrind.{pid}.log"
+            if not log.exists() or "ERROR SUMMARY" not in log.read_text(errors="replace"):
+                return f"valgrind did not finish {log.name}"
+        return None
+
+
+TRACKER_NAMES = ("nantrack", "heaptrack", "valgrind")
+
+
+def make_tools(library: Path, names) -> list[Tool]:
+    """Native (the baseline every ratio needs) and the named trackers, in the
+    table's column order."""
+    trackers = {"nantrack": Nantrack(library),
+                "heaptrack": Heaptrack(), "valgrind": Valgrind()}
+    return [Native(), *(trackers[name] for name in TRACKER_NAMES if name in names)]

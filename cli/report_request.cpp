@@ -1,0 +1,151 @@
+#include "cli/report_request.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "report/aggregate.h"
+#include "report/format_html.h"
+#include "report/format_json.h"
+#include "report/format_sarif.h"
+#include "report/format_text.h"
+#include "report/suppressions.h"
+#include "report/trace_reader.h"
+
+namespace nantrack {
+namespace {
+namespace fs = std::filesystem;
+
+bool is_stdout(const std::string& path) { return path == "-" || path == "/dev/stdout"; }
+
+// A report file can be written if its directory exists and is writable
+// (and the file, if it exists, is). Checked before the program runs, so a
+// typo does not cost a whole run.
+void check_writable(const std::string& path, std::string_view what) {
+  if (path.empty() || is_stdout(path)) return;
+  fs::path target = fs::absolute(path);
+  std::error_code error;
+  if (fs::is_directory(target, error))
+    throw std::runtime_error(fmt::format("cannot write {} report '{}': it is a directory", what, path));
+  fs::path directory = target.parent_path();
+  if (!fs::is_directory(directory, error))
+    throw std::runtime_error(fmt::format("cannot write {} report '{}': no directory '{}'", what, path,
+                                         directory.string()));
+  if (access(directory.c_str(), W_OK) != 0 || (fs::exists(target, error) && access(target.c_str(), W_OK) != 0))
+    throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, std::strerror(EACCES)));
+}
+
+// Writes through a temporary file and a rename, so an interrupted run never
+// leaves half a report where a whole one was.
+void write_file(const std::string& path, const std::string& content, std::string_view what) {
+  if (is_stdout(path)) {
+    std::cout << content;
+    std::cout.flush();
+    return;
+  }
+  std::string temporary = path + ".nantrack-tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << content;
+    if (!file.flush())
+      throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, std::strerror(errno)));
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, error.message()));
+  }
+}
+
+Suppressions load_suppressions(const ReportRequest& request) {
+  Suppressions suppressions;
+  if (request.default_suppressions) suppressions.add_defaults();
+  for (const std::string& file : request.suppression_files) suppressions.add_file(file);
+  return suppressions;
+}
+
+FailOn fail_on_of(const ReportRequest& request) {
+  return request.fail_on.empty() ? FailOn::defaults() : FailOn::parse(request.fail_on);
+}
+
+}  // namespace
+
+void add_report_options(CLI::App& command, ReportRequest& request) {
+  command.add_option("--suppressions", request.suppression_files,
+                     "Suppressions FILE (LeakSanitizer lines like leak:PATTERN, or valgrind .supp blocks); repeatable")
+      ->check(CLI::ExistingFile);
+  command.add_flag("!--no-default-suppressions", request.default_suppressions,
+                   "Also report glibc's, ld.so's and libstdc++'s one-time allocations");
+  command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
+  command.add_option("--html", request.html_file, "Also write an HTML report to FILE");
+  command.add_option("--json", request.json_file, "Also write a JSON report to FILE");
+  command.add_option("--sarif", request.sarif_file, "Also write a SARIF 2.1.0 report to FILE");
+  command.add_option("--error-exitcode", request.error_exitcode,
+                     "Exit with N if the report has findings --fail-on counts (the CI gate)")
+      ->check(CLI::Range(0, 255));
+  command.add_option("--fail-on", request.fail_on,
+                     "What trips the gate: comma-separated leak kinds (definite, indirect, possible, reachable, leaks), "
+                     "error kinds (double_free, ..., errors), all or none (default: definite,errors)");
+  command.add_option("--max-leaked-bytes", request.max_leaked_bytes,
+                     "Let leaks pass the gate up to N bytes (errors still trip it)");
+}
+
+void validate(const ReportRequest& request) {
+  try {
+    fail_on_of(request);
+    load_suppressions(request);
+    check_writable(request.html_file, "HTML");
+    check_writable(request.json_file, "JSON");
+    check_writable(request.sarif_file, "SARIF");
+  } catch (const std::exception& error) {
+    throw UsageError(error.what());
+  }
+}
+
+ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const ReportRequest& request,
+                             std::ostream& text) {
+  ReportOutcome outcome;
+  std::vector<Trace> traces;
+  for (const std::string& path : trace_paths) {
+    try {
+      traces.push_back(read_trace(path));
+      ++outcome.traces_read;
+    } catch (const TraceError& error) {
+      fmt::print(stderr, "nantrack: {}\n", error.what());
+      ++outcome.traces_unreadable;
+    }
+  }
+  Report report = build_report(traces, load_suppressions(request), ReportOptions{});
+  write_text_report(report, text, TextOptions{});
+  if (request.gen_suppressions) write_generated_suppressions(report, text);
+  text.flush();
+  if (!request.json_file.empty()) write_file(request.json_file, report_to_json(report).dump(2) + "\n", "JSON");
+  if (!request.sarif_file.empty()) write_file(request.sarif_file, report_to_sarif(report).dump(2) + "\n", "SARIF");
+  if (!request.html_file.empty()) write_file(request.html_file, render_html_report(report), "HTML");
+
+  if (request.error_exitcode || request.max_leaked_bytes) {
+    int exit_status = request.error_exitcode.value_or(1);
+    GateDecision decision = decide_gate(report, fail_on_of(request), request.max_leaked_bytes, exit_status);
+    // A trace we could not read may hide anything: the gate must not pass.
+    if (outcome.traces_unreadable && !decision.tripped) {
+      decision.tripped = true;
+      decision.line = fmt::format("nantrack: CI gate failed: {} unreadable trace(s); exit status {}",
+                                  outcome.traces_unreadable, exit_status);
+    }
+    text << decision.line << "\n";
+    if (decision.tripped) outcome.gate_exit_status = exit_status;
+  }
+  return outcome;
+}
+
+}  // namespace nantrack

@@ -1,0 +1,51 @@
+// What `nantrack run` and `nantrack report` both do once traces exist:
+// read them, build the report, write the text report and any extra formats,
+// and decide the CI gate. The options for it are shared too.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/gate.h"
+
+namespace CLI {
+class App;
+}
+
+namespace nantrack {
+
+struct ReportRequest {
+  std::vector<std::string> suppression_files;
+  bool default_suppressions = true;
+  bool gen_suppressions = false;
+  std::string html_file, json_file, sarif_file;  // empty: not wanted
+  // The gate: active when either is set.
+  std::optional<int> error_exitcode;
+  std::optional<uint64_t> max_leaked_bytes;
+  std::string fail_on;  // empty: FailOn::defaults()
+};
+
+// Adds --suppressions, --no-default-suppressions, --gen-suppressions,
+// --html, --json, --sarif, --error-exitcode, --fail-on, --max-leaked-bytes.
+void add_report_options(CLI::App& command, ReportRequest& request);
+
+// Checks what can be checked before any work: --fail-on's words, that the
+// suppression files parse and the output files can be written. Throws
+// UsageError (cli/commands.h) with the message for the user.
+void validate(const ReportRequest& request);
+
+struct ReportOutcome {
+  size_t traces_read = 0;
+  size_t traces_unreadable = 0;
+  std::optional<int> gate_exit_status;  // set when the gate tripped
+};
+
+// Reads the traces (an unreadable one is reported and skipped), prints the
+// text report to `text`, writes the extra formats, decides the gate.
+ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const ReportRequest& request,
+                             std::ostream& text);
+
+}  // namespace nantrack

@@ -1,0 +1,207 @@
+// `nantrack run [options] -- PROGRAM [ARGS...]`: runs PROGRAM under
+// libnantrack.so, waits, reports, and exits with PROGRAM's status (128+N
+// when a signal N killed it) unless the CI gate trips.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/library_path.h"
+#include "cli/program_lookup.h"
+#include "cli/report_request.h"
+
+extern char** environ;
+
+namespace nantrack {
+namespace {
+namespace fs = std::filesystem;
+
+struct RunOptions {
+  std::vector<std::string> command;  // PROGRAM ARGS...
+  std::string output_dir;            // empty: a temporary one
+  bool keep_traces = false;
+  bool follow_children = true;
+  bool residue = false;
+  int stack_depth = 0;  // 0: the library's default
+  std::string quarantine_bytes;
+  bool abort_on_error = false;
+  std::string extra_options;  // passed through to NANTRACK_OPTIONS
+  ReportRequest report;
+};
+
+// NANTRACK_OPTIONS for the traced program: the user's own first, ours last
+// (later keys win), so a run's output_dir and report=0 always hold.
+std::string library_options(const RunOptions& options, const std::string& trace_dir) {
+  std::vector<std::string> items;
+  if (const char* inherited = std::getenv("NANTRACK_OPTIONS"); inherited && *inherited) items.push_back(inherited);
+  if (!options.extra_options.empty()) items.push_back(options.extra_options);
+  if (options.stack_depth) items.push_back(fmt::format("stack_depth={}", options.stack_depth));
+  if (!options.quarantine_bytes.empty()) items.push_back("quarantine_bytes=" + options.quarantine_bytes);
+  if (options.abort_on_error) items.push_back("abort_on_error=1");
+  if (!options.follow_children) items.push_back("follow_children=0");
+  if (options.residue) items.push_back("residue=1");
+  items.push_back("output_dir=" + trace_dir);
+  items.push_back("report=0");  // we report, once, for every process
+  return fmt::format("{}", fmt::join(items, ":"));
+}
+
+std::vector<std::string> child_environment(const std::string& library, const std::string& nantrack_options) {
+  std::vector<std::string> environment;
+  std::string preload = library;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string_view e = *entry;
+    if (e.starts_with("NANTRACK_OPTIONS=")) continue;
+    if (e.starts_with("LD_PRELOAD=")) {
+      if (e.size() > 11) preload += ":" + std::string(e.substr(11));
+      continue;
+    }
+    environment.emplace_back(e);
+  }
+  environment.push_back("LD_PRELOAD=" + preload);
+  environment.push_back("NANTRACK_OPTIONS=" + nantrack_options);
+  return environment;
+}
+
+// Like a shell running a foreground job: ^C and ^\ go to the program (it
+// shares our terminal), and we stay to report; SIGTERM/SIGHUP are passed on.
+pid_t g_child = 0;
+void forward_signal(int signal) {
+  if (g_child > 0) kill(g_child, signal);
+}
+
+int wait_for(pid_t child) {
+  g_child = child;
+  struct sigaction ignore{}, forward{}, old_int{}, old_quit{}, old_term{}, old_hup{};
+  ignore.sa_handler = SIG_IGN;
+  forward.sa_handler = forward_signal;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
+  sigaction(SIGTERM, &forward, &old_term);
+  sigaction(SIGHUP, &forward, &old_hup);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGQUIT, &old_quit, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
+  g_child = 0;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int spawn(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
+  std::vector<char*> c_argv, c_environment;
+  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  c_argv.push_back(nullptr);
+  for (const std::string& e : environment) c_environment.push_back(const_cast<char*>(e.c_str()));
+  c_environment.push_back(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  pid_t child = fork();
+  if (child < 0) throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], std::strerror(errno)));
+  if (child == 0) {
+    execve(path.c_str(), c_argv.data(), c_environment.data());
+    fmt::print(stderr, "nantrack: cannot run '{}': {}\n", argv[0], std::strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  return wait_for(child);
+}
+
+std::vector<std::string> traces_in(const std::string& directory) {
+  std::vector<std::string> traces;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(directory, error))
+    if (entry.path().filename().string().starts_with("nantrack.") && entry.path().extension() == ".trace")
+      traces.push_back(entry.path().string());
+  std::sort(traces.begin(), traces.end());
+  return traces;
+}
+
+// The directory for traces: the user's (created if missing), or a fresh
+// temporary one that is removed after reporting.
+std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
+  temporary = options.output_dir.empty();
+  if (!temporary) {
+    std::error_code error;
+    fs::create_directories(options.output_dir, error);
+    if (error || access(options.output_dir.c_str(), W_OK) != 0)
+      throw UsageError(
+          fmt::format("cannot write traces to --output-dir '{}': {}", options.output_dir,
+                      error ? error.message() : std::strerror(errno)));
+    return fs::absolute(options.output_dir).string();
+  }
+  std::string pattern = (fs::temp_directory_path() / "nantrack-XXXXXX").string();
+  if (!mkdtemp(pattern.data()))
+    throw std::runtime_error(fmt::format("cannot create a temporary directory: {}", std::strerror(errno)));
+  return pattern;
+}
+
+int run_program(RunOptions& options) {
+  validate(options.report);
+  ProgramLookup program = find_program(options.command.front());
+  if (program.path.empty()) {
+    fmt::print(stderr, "nantrack: {}\n", program.problem);
+    return program.shell_status;
+  }
+  if (program.untraceable)
+    fmt::print(stderr, "nantrack: warning: '{}' will run untraced: {}\n", options.command.front(), *program.untraceable);
+  std::string library = find_library();
+  bool temporary = false;
+  std::string trace_dir = prepare_trace_dir(options, temporary);
+
+  int status = spawn(program.path, options.command,
+                     child_environment(library, library_options(options, trace_dir)));
+
+  std::vector<std::string> traces = traces_in(trace_dir);
+  if (traces.empty())
+    fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
+               program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
+  ReportOutcome outcome = produce_report(traces, options.report, std::cerr);
+  if (temporary && !options.keep_traces) {
+    std::error_code ignored;
+    fs::remove_all(trace_dir, ignored);
+  } else {
+    fmt::print(stderr, "nantrack: traces kept in {}\n", trace_dir);
+  }
+  return outcome.gate_exit_status.value_or(status);
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* run = app.add_subcommand("run", "Run a program under nantrack and report its leaks and bad frees");
+  run->footer(
+      "Exit status: PROGRAM's (128+N if signal N killed it), unless the gate trips (--error-exitcode);\n"
+      "127/126 if PROGRAM cannot be found/run. The report goes to stderr.");
+  run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory)");
+  run->add_flag("--keep-traces", options->keep_traces, "Keep the temporary trace directory");
+  run->add_flag("!--no-follow-children", options->follow_children, "Trace only the first process");
+  run->add_flag("--residue", options->residue, "Print the duck banner with the unfreed bytes at exit");
+  run->add_option("--stack-depth", options->stack_depth, "Frames recorded per stack (default 64)")
+      ->check(CLI::Range(1, 256));
+  run->add_option("--quarantine-bytes", options->quarantine_bytes,
+                  "Freed bytes held back to catch double frees (default 64m; 0 turns it off)");
+  run->add_flag("--abort-on-error", options->abort_on_error, "Abort the program at the first bad free");
+  run->add_option("--options", options->extra_options, "Extra NANTRACK_OPTIONS (key=value:key=value)");
+  add_report_options(*run, options->report);
+  run->add_option("command", options->command, "PROGRAM [ARGS...]")->required()->expected(-1);
+  run->positionals_at_end();
+  return {run, [options] { return run_program(*options); }};
+}
+
+}  // namespace nantrack

@@ -1,0 +1,180 @@
+#include "report/aggregate.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "report/symbolizer.h"
+
+namespace nantrack {
+namespace {
+
+// Symbolizes each stack of one trace once, with the trace's own module map.
+class StackSymbolizer {
+ public:
+  StackSymbolizer(const Trace& trace, const ReportOptions& options)
+      : trace_(trace), symbolizer_(trace.modules, options.debuginfo_path) {}
+
+  const SourceStack& operator()(StackId id) {
+    auto [entry, inserted] = stacks_.try_emplace(id);
+    if (inserted) {
+      for (const uint64_t pc : trace_.stack(id)) {
+        const std::vector<SourceFrame>& frames = symbolizer_.symbolize(pc);
+        entry->second.insert(entry->second.end(), frames.begin(), frames.end());
+      }
+    }
+    return entry->second;
+  }
+
+  const std::vector<std::string>& warnings() const { return symbolizer_.warnings(); }
+
+ private:
+  const Trace& trace_;
+  Symbolizer symbolizer_;
+  std::unordered_map<StackId, SourceStack> stacks_;
+};
+
+// What each suppression hid, over all processes.
+class SuppressionTally {
+ public:
+  void add_leak(const Suppression& rule, const LeakGroup& group) {
+    SuppressionUse& use = use_of(rule);
+    use.bytes += group.bytes;
+    use.blocks += group.blocks;
+  }
+  void add_error(const Suppression& rule) { ++use_of(rule).errors; }
+
+  // In the order the rules were given.
+  std::vector<SuppressionUse> uses() const {
+    std::vector<SuppressionUse> uses;
+    for (const auto& [rule, use] : uses_) uses.push_back(use);
+    return uses;
+  }
+
+ private:
+  SuppressionUse& use_of(const Suppression& rule) {
+    auto [entry, inserted] = uses_.try_emplace(&rule);
+    if (inserted) entry->second = {.name = rule.name, .source = rule.source, .line = rule.line};
+    return entry->second;
+  }
+
+  // Keyed by address: rules live in one vector, so this is the order given.
+  std::map<const Suppression*, SuppressionUse> uses_;
+};
+
+// Until the reachability scan exists, nothing tells a leaked block from one
+// that is still pointed to: all are definite, as DESIGN.md says.
+LeakKind leak_kind_of(const LiveBlock&) { return LeakKind::Definite; }
+
+uint64_t& bytes_of_kind(Summary& summary, LeakKind kind) {
+  switch (kind) {
+    case LeakKind::Indirect: return summary.indirect_bytes;
+    case LeakKind::Possible: return summary.possible_bytes;
+    case LeakKind::Reachable: return summary.reachable_bytes;
+    case LeakKind::Definite: break;
+  }
+  return summary.definite_bytes;
+}
+
+// Live blocks with the same stack and kind, unsymbolized, in first-seen order.
+std::vector<LeakGroup> group_live_blocks(const Trace& trace) {
+  std::vector<LeakGroup> groups;
+  std::unordered_map<uint64_t, size_t> index_of;  // (stack << 8 | kind) -> groups[index]
+  for (const LiveBlock& block : trace.live_blocks) {
+    const LeakKind kind = leak_kind_of(block);
+    const uint64_t key = uint64_t{block.stack} << 8 | static_cast<uint8_t>(kind);
+    auto [entry, inserted] = index_of.try_emplace(key, groups.size());
+    if (inserted) groups.push_back({.kind = kind, .stack_id = block.stack});
+    LeakGroup& group = groups[entry->second];
+    group.bytes += block.size;
+    ++group.blocks;
+    if (std::ranges::find(group.alloc_kinds, block.kind) == group.alloc_kinds.end())
+      group.alloc_kinds.push_back(block.kind);
+  }
+  return groups;
+}
+
+void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize,
+               const Suppressions& suppressions, SuppressionTally& tally) {
+  Summary& summary = process.summary;
+  for (LeakGroup& group : group_live_blocks(trace)) {
+    group.stack = symbolize(group.stack_id);
+    if (const Suppression* rule = suppressions.match_leak(group.kind, group.stack)) {
+      tally.add_leak(*rule, group);
+      summary.suppressed_bytes += group.bytes;
+      continue;
+    }
+    summary.leaked_bytes += group.bytes;
+    summary.leaked_blocks += group.blocks;
+    bytes_of_kind(summary, group.kind) += group.bytes;
+    process.leaks.push_back(std::move(group));
+  }
+  // Ties broken by stack id, so that the same trace always reads the same.
+  std::ranges::sort(process.leaks, [](const LeakGroup& a, const LeakGroup& b) {
+    return std::tie(b.bytes, b.blocks, a.stack_id) < std::tie(a.bytes, a.blocks, b.stack_id);
+  });
+}
+
+void add_errors(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize,
+                const Suppressions& suppressions, SuppressionTally& tally) {
+  for (const ErrorEvent& event : trace.errors) {
+    ErrorFinding error{.event = event,
+                       .stack = symbolize(event.stack),
+                       .alloc_stack = symbolize(event.alloc_stack),
+                       .free_stack = symbolize(event.free_stack)};
+    if (const Suppression* rule = suppressions.match_error(error)) {
+      tally.add_error(*rule);
+      continue;
+    }
+    ++count_of(process.summary.errors, event.kind);
+    process.errors.push_back(std::move(error));
+  }
+}
+
+// What a reader should know before trusting the leaks of this process.
+void add_process_notes(ProcessReport& report) {
+  const ProcessInfo& process = report.process;
+  if (process.crashed || process.signal != 0) {
+    const char* name = sigabbrev_np(process.signal);
+    report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment count "
+                                       "as leaked",
+                                       process.signal, name ? fmt::format(" (SIG{})", name) : ""));
+  }
+  if (process.exited_via_underscore_exit)
+    report.notes.push_back("the process ended with _exit(): static destructors and atexit handlers did not run, "
+                           "so what they would have freed counts as leaked");
+}
+
+ProcessReport build_process_report(const Trace& trace, const Suppressions& suppressions,
+                                   const ReportOptions& options, SuppressionTally& tally) {
+  ProcessReport report{.process = trace.process, .trace_path = trace.path};
+  StackSymbolizer symbolize(trace, options);
+  add_errors(report, trace, symbolize, suppressions, tally);
+  add_leaks(report, trace, symbolize, suppressions, tally);
+  report.summary.total_allocations = trace.counters.allocations;
+  report.summary.total_frees = trace.counters.frees;
+  report.summary.total_bytes = trace.counters.bytes_allocated;
+  report.summary.peak_bytes = trace.counters.peak_live_bytes;
+  add_process_notes(report);
+  report.notes.insert(report.notes.end(), symbolize.warnings().begin(), symbolize.warnings().end());
+  return report;
+}
+
+}  // namespace
+
+Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions,
+                    const ReportOptions& options) {
+  Report report;
+  SuppressionTally tally;
+  for (const Trace& trace : traces) report.processes.push_back(build_process_report(trace, suppressions, options, tally));
+  std::ranges::stable_sort(report.processes, {}, [](const ProcessReport& each) { return each.process.pid; });
+  report.suppressions = tally.uses();
+  return report;
+}
+
+}  // namespace nantrack

@@ -1,0 +1,34 @@
+// From traces to a Report (report/report_model.h): each trace symbolized with
+// its own module map, live blocks grouped by allocation stack, suppressions
+// applied, summaries counted.
+//
+//   Suppressions suppressions;
+//   suppressions.add_defaults();               // unless --no-default-suppressions
+//   suppressions.add_file("ci.supp");
+//   Report report = build_report(traces, suppressions);
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/report_model.h"
+#include "report/suppressions.h"
+#include "report/trace.h"
+
+namespace nantrack {
+
+struct ReportOptions {
+  // Where the symbolizer looks for separate debug files, in libdw's syntax;
+  // empty: libdw's default (report/symbolizer.h).
+  std::string debuginfo_path;
+};
+
+// One ProcessReport per trace, by pid. Every distinct stack is symbolized
+// once, every distinct pc once. Blocks live at exit are grouped by (stack,
+// leak kind) into LeakGroups, biggest first; a group or an error that a
+// suppression matches is left out of the findings and counted in
+// Summary::suppressed_bytes and in Report::suppressions instead.
+Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions,
+                    const ReportOptions& options = {});
+
+}  // namespace nantrack

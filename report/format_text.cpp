@@ -1,0 +1,176 @@
+#include "report/format_text.h"
+
+#include <algorithm>
+#include <numeric>
+#include <span>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "report/error_description.h"
+#include "report/frame_format.h"
+#include "report/suppressions.h"
+
+namespace nantrack {
+namespace {
+
+// How the SUMMARY line counts an error kind: singular and plural.
+std::pair<std::string_view, std::string_view> error_words(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::DoubleFree: return {"double free", "double frees"};
+    case ErrorKind::InvalidFree: return {"invalid free", "invalid frees"};
+    case ErrorKind::MismatchedFree: return {"mismatched free", "mismatched frees"};
+    case ErrorKind::HeapOverflow: return {"heap overflow", "heap overflows"};
+    case ErrorKind::WriteAfterFree: return {"write after free", "writes after free"};
+  }
+  return {"error", "errors"};
+}
+
+// "3,072 bytes leaked in 3 blocks; 1 error (1 double free)", "no leaks, no errors".
+std::string summary_text(const Summary& summary) {
+  const std::string leaks = summary.leaked_blocks == 0
+                                ? "no leaks"
+                                : fmt::format("{} leaked in {}", counted(summary.leaked_bytes, "byte", "bytes"),
+                                              counted(summary.leaked_blocks, "block", "blocks"));
+  const uint64_t errors = std::accumulate(summary.errors.begin(), summary.errors.end(), uint64_t{0});
+  if (errors == 0) return leaks + (summary.leaked_blocks == 0 ? ", no errors" : "; no errors");
+  std::vector<std::string> by_kind;
+  for (uint8_t value = 1; value <= kMaxErrorKind; ++value) {
+    const auto kind = static_cast<ErrorKind>(value);
+    const auto [singular, plural] = error_words(kind);
+    if (const uint64_t count = count_of(summary.errors, kind)) by_kind.push_back(counted(count, singular, plural));
+  }
+  return fmt::format("{}; {} ({})", leaks, counted(errors, "error", "errors"), fmt::join(by_kind, ", "));
+}
+
+// An argument as a shell would need it typed.
+std::string shell_quoted(std::string_view arg) {
+  constexpr std::string_view kPlain =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+  if (!arg.empty() && arg.find_first_not_of(kPlain) == std::string_view::npos) return std::string(arg);
+  std::string quoted = "'";
+  for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// The process's command line, cut short: a compiler's hundred arguments
+// must not drown the report.
+std::string command_line(const ProcessInfo& process) {
+  constexpr size_t kLongest = 160;
+  if (process.argv.empty()) return process.exe.empty() ? "?" : shell_quoted(process.exe);
+  std::string line;
+  for (const std::string& arg : process.argv) {
+    if (!line.empty()) line += ' ';
+    line += shell_quoted(arg);
+    if (line.size() > kLongest) return line.substr(0, kLongest) + " ...";
+  }
+  return line;
+}
+
+class TextWriter {
+ public:
+  TextWriter(const Report& report, std::ostream& out, const TextOptions& options)
+      : report_(report), out_(out), options_(options), several_(report.processes.size() > 1) {}
+
+  void write() {
+    for (const ProcessReport& process : report_.processes) {
+      if (process.has_findings()) write_findings(process);
+    }
+    write_suppressions_used();
+    for (const ProcessReport& process : report_.processes) write_summary(process);
+    if (report_.processes.empty()) out_ << "SUMMARY: nantrack: no process was traced.\n";
+  }
+
+ private:
+  std::string prefix(const ProcessReport& process) const { return fmt::format("=={}== nantrack: ", process.process.pid); }
+
+  void write_findings(const ProcessReport& process) {
+    const std::string prefix = this->prefix(process);
+    if (several_)
+      out_ << prefix << fmt::format("process {} (parent {}): {}\n", process.process.pid, process.process.ppid,
+                                    command_line(process.process));
+    for (const std::string& note : process.notes) out_ << prefix << "note: " << note << '\n';
+    if (several_ || !process.notes.empty()) out_ << '\n';
+    for (const ErrorFinding& error : process.errors) write_error(prefix, error);
+
+    const size_t shown = options_.max_leak_groups == 0 ? process.leaks.size()
+                                                       : std::min(options_.max_leak_groups, process.leaks.size());
+    for (const LeakGroup& leak : std::span(process.leaks).first(shown)) {
+      out_ << prefix << fmt::format("{} in {} leaked ({}), allocated from:\n", counted(leak.bytes, "byte", "bytes"),
+                                    counted(leak.blocks, "block", "blocks"), name_of(leak.kind));
+      write_stack(leak.stack);
+      out_ << '\n';
+    }
+    write_leaks_not_shown(prefix, std::span(process.leaks).subspan(shown));
+  }
+
+  void write_error(const std::string& prefix, const ErrorFinding& error) {
+    out_ << prefix << describe_error(error.event) << '\n';
+    write_stack(error.stack);
+    if (!error.free_stack.empty()) {
+      out_ << "  " << free_stack_caption(error.event.kind) << ":\n";
+      write_stack(error.free_stack);
+    }
+    if (!error.alloc_stack.empty()) {
+      out_ << "  " << kAllocStackCaption << ":\n";
+      write_stack(error.alloc_stack);
+    }
+    out_ << '\n';
+  }
+
+  void write_stack(const SourceStack& stack) {
+    if (stack.empty()) {
+      out_ << "    (no stack recorded)\n";
+      return;
+    }
+    const size_t shown = options_.max_frames == 0 ? stack.size() : std::min(options_.max_frames, stack.size());
+    for (size_t i = 0; i < shown; ++i) out_ << "    " << format_frame(i, stack[i]) << '\n';
+    if (shown < stack.size()) out_ << "    ... " << counted(stack.size() - shown, "more frame", "more frames") << '\n';
+  }
+
+  void write_leaks_not_shown(const std::string& prefix, std::span<const LeakGroup> leaks) {
+    if (leaks.empty()) return;
+    uint64_t bytes = 0, blocks = 0;
+    for (const LeakGroup& leak : leaks) {
+      bytes += leak.bytes;
+      blocks += leak.blocks;
+    }
+    out_ << prefix << fmt::format("{} not shown: {} in {}.\n\n", counted(leaks.size(), "more leak site", "more leak sites"),
+                                  counted(bytes, "byte", "bytes"), counted(blocks, "block", "blocks"));
+  }
+
+  void write_suppressions_used() {
+    bool heading = false;
+    for (const SuppressionUse& use : report_.suppressions) {
+      if (use.source == kDefaultSuppressionsSource && !options_.list_default_suppressions) continue;
+      if (!heading) out_ << "nantrack: suppressions used:\n";
+      heading = true;
+      std::vector<std::string> hidden;
+      if (use.blocks) hidden.push_back(fmt::format("{} in {}", counted(use.bytes, "byte", "bytes"),
+                                                   counted(use.blocks, "block", "blocks")));
+      if (use.errors) hidden.push_back(counted(use.errors, "error", "errors"));
+      out_ << fmt::format("    {}: '{}' ({} line {})\n", fmt::join(hidden, " and "), use.name, use.source, use.line);
+    }
+    if (heading) out_ << '\n';
+  }
+
+  void write_summary(const ProcessReport& process) {
+    out_ << "SUMMARY: nantrack: ";
+    if (several_) out_ << fmt::format("pid {} ({}): ", process.process.pid, command_line(process.process));
+    out_ << summary_text(process.summary) << ".\n";
+  }
+
+  const Report& report_;
+  std::ostream& out_;
+  const TextOptions& options_;
+  const bool several_;  // processes are named only when there is more than one
+};
+
+}  // namespace
+
+void write_text_report(const Report& report, std::ostream& out, const TextOptions& options) {
+  TextWriter(report, out, options).write();
+}
+
+}  // namespace nantrack

@@ -1,0 +1,102 @@
+// What a report says, independent of how it is rendered: traces symbolized,
+// leaks grouped by stack, suppressions applied, summaries counted. Built by
+// build_report() (report/aggregate.h); rendered by the formatters
+// (format_text, format_json, format_html, format_sarif).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/source_frame.h"
+#include "report/trace.h"
+#include "tracker/kinds.h"
+
+namespace nantrack {
+
+// Reachability of a leaked block, with valgrind's meaning. Until the
+// reachability scan exists every leak is Definite.
+enum class LeakKind : uint8_t { Definite, Indirect, Possible, Reachable };
+constexpr std::string_view name_of(LeakKind kind) {
+  switch (kind) {
+    case LeakKind::Definite: return "definite";
+    case LeakKind::Indirect: return "indirect";
+    case LeakKind::Possible: return "possible";
+    case LeakKind::Reachable: return "reachable";
+  }
+  return "?";
+}
+
+// A symbolized stack: frames innermost first, inlined calls as their own
+// frames. Frames inside nantrack never appear (the tracker drops them).
+using SourceStack = std::vector<SourceFrame>;
+
+// Leaked blocks with the same allocation stack and kind.
+struct LeakGroup {
+  LeakKind kind = LeakKind::Definite;
+  uint64_t bytes = 0;
+  uint64_t blocks = 0;
+  StackId stack_id = 0;
+  SourceStack stack;
+  std::vector<AllocKind> alloc_kinds;  // distinct, in first-seen order
+};
+
+struct ErrorFinding {
+  ErrorEvent event;  // kind, addresses, sizes, kinds, thread
+  SourceStack stack;        // the bad call
+  SourceStack alloc_stack;  // empty when unknown
+  SourceStack free_stack;   // empty when unknown
+};
+
+// Which suppression hid what, for the report's "suppressions used" list.
+struct SuppressionUse {
+  std::string name;     // the rule as written ("leak:libfoo.so") or the .supp block's name
+  std::string source;   // file it came from ("default suppressions" for the built-in ones)
+  uint64_t bytes = 0;   // leaked bytes it hid
+  uint64_t blocks = 0;
+  uint64_t errors = 0;  // errors it hid
+  int line = 0;         // where the rule starts in `source`
+};
+
+constexpr size_t kErrorKindCount = kMaxErrorKind;  // ErrorKind values 1..kMaxErrorKind
+using ErrorCounts = std::array<uint64_t, kErrorKindCount>;  // index: value - 1
+inline uint64_t& count_of(ErrorCounts& counts, ErrorKind kind) { return counts[static_cast<size_t>(kind) - 1]; }
+inline uint64_t count_of(const ErrorCounts& counts, ErrorKind kind) {
+  return counts[static_cast<size_t>(kind) - 1];
+}
+
+// The JSON report's "summary" object, field for field (DESIGN.md).
+struct Summary {
+  uint64_t leaked_bytes = 0;  // every unsuppressed block live at exit
+  uint64_t leaked_blocks = 0;
+  uint64_t definite_bytes = 0;
+  uint64_t indirect_bytes = 0;
+  uint64_t possible_bytes = 0;
+  uint64_t reachable_bytes = 0;
+  uint64_t suppressed_bytes = 0;
+  ErrorCounts errors{};  // unsuppressed
+  uint64_t total_allocations = 0;
+  uint64_t total_frees = 0;
+  uint64_t total_bytes = 0;
+  uint64_t peak_bytes = 0;
+};
+
+struct ProcessReport {
+  ProcessInfo process;
+  std::string trace_path;
+  Summary summary;
+  std::vector<ErrorFinding> errors;  // unsuppressed, in the order they happened
+  std::vector<LeakGroup> leaks;      // unsuppressed, biggest first (bytes, then blocks)
+  std::vector<std::string> notes;    // symbolizer warnings and the like, one line each
+
+  bool has_findings() const { return !errors.empty() || !leaks.empty(); }
+};
+
+struct Report {
+  std::vector<ProcessReport> processes;       // by pid
+  std::vector<SuppressionUse> suppressions;   // those that matched anything
+};
+
+}  // namespace nantrack

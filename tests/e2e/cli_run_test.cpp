@@ -1,0 +1,234 @@
+// `nantrack run` and `nantrack report` as a user meets them: the report,
+// the extra formats, the CI gate's exit codes, suppressions, bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+namespace fs = std::filesystem;
+
+RunResult nantrack(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), nantrack_cli());
+  return run(arguments, {.traced = false});
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "nantrack-cli-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(CliRun, ReportsTheDemoSymbolizedAndKeepsTheProgramsExitStatus) {
+  RunResult result = nantrack({"run", "--", program("leaky_demo")});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "inventory: 1 item(s) on the shelf\n");  // stdout is the program's alone
+  EXPECT_NE(result.err.find("SUMMARY: nantrack: 1,044 bytes leaked in 5 blocks; 2 errors (1 double free, 1 mismatched free)."),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("in inventory::release(inventory::Item*) " NANTRACK_SOURCE_DIR
+                            "/tests/programs/leaky_demo.cpp:49 (leaky_demo+0x"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("1,024 bytes in 1 block leaked (definite)"), std::string::npos);
+  EXPECT_NE(result.err.find("[inlined]"), std::string::npos);
+}
+
+TEST(CliRun, WritesJsonHtmlAndSarif) {
+  TempDir dir;
+  RunResult result = nantrack({"run", "--json", dir / "r.json", "--html", dir / "r.html", "--sarif", dir / "r.sarif",
+                               "--", program("leaky_demo")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  nlohmann::json json = nlohmann::json::parse(read_file(dir / "r.json"));
+  EXPECT_EQ(json["tool"], "nantrack");
+  EXPECT_EQ(json["format_version"], 1);
+  ASSERT_EQ(json["processes"].size(), 1u);
+  const auto& process = json["processes"][0];
+  EXPECT_EQ(process["exit_status"], 0);
+  EXPECT_TRUE(process["signal"].is_null());
+  EXPECT_EQ(process["summary"]["leaked_bytes"], 1044);
+  EXPECT_EQ(process["summary"]["leaked_blocks"], 5);
+  EXPECT_EQ(process["summary"]["definite_bytes"], 1044);
+  for (const char* kind : {"double_free", "invalid_free", "mismatched_free", "heap_overflow", "write_after_free"})
+    EXPECT_TRUE(process["summary"]["errors"].contains(kind)) << kind;
+  EXPECT_EQ(process["summary"]["errors"]["double_free"], 1);
+  EXPECT_EQ(process["summary"]["errors"]["mismatched_free"], 1);
+  EXPECT_EQ(process["leaks"][0]["bytes"], 1024);
+  EXPECT_EQ(process["errors"][0]["kind"], "double_free");
+  EXPECT_EQ(process["errors"][0]["stack"][0]["line"], 49);
+  std::string html = read_file(dir / "r.html");
+  EXPECT_NE(html.find("<html"), std::string::npos);
+  EXPECT_NE(html.find("inventory::release"), std::string::npos);
+  nlohmann::json sarif = nlohmann::json::parse(read_file(dir / "r.sarif"));
+  EXPECT_EQ(sarif["version"], "2.1.0");
+  EXPECT_EQ(sarif["runs"][0]["results"].size(), 4u);  // 2 leak sites, 2 errors
+}
+
+TEST(CliRun, GateExitCodes) {
+  RunResult tripped = nantrack({"run", "--error-exitcode", "23", "--", program("leaky_demo")});
+  EXPECT_EQ(tripped.exit_code, 23);
+  EXPECT_NE(tripped.err.find("nantrack: CI gate failed"), std::string::npos) << tripped.err;
+
+  RunResult clean = nantrack({"run", "--error-exitcode", "23", "--", program("leak_stack"), "clean"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_NE(clean.err.find("nantrack: CI gate passed"), std::string::npos) << clean.err;
+
+  RunResult only_errors = nantrack({"run", "--error-exitcode", "23", "--fail-on", "errors", "--", program("leak_stack")});
+  EXPECT_EQ(only_errors.exit_code, 0) << only_errors.err;
+
+  RunResult within_limit = nantrack({"run", "--error-exitcode", "23", "--fail-on", "definite",
+                                     "--max-leaked-bytes", "5000", "--", program("leak_stack")});
+  EXPECT_EQ(within_limit.exit_code, 0) << within_limit.err;
+  RunResult over_limit = nantrack({"run", "--error-exitcode", "23", "--fail-on", "definite",
+                                   "--max-leaked-bytes", "1000", "--", program("leak_stack")});
+  EXPECT_EQ(over_limit.exit_code, 23) << over_limit.err;
+
+  // Without a gate the program's own status comes through, 128+N for a signal.
+  EXPECT_EQ(nantrack({"run", "--", program("exit_modes"), "exit3"}).exit_code, 3);
+  EXPECT_EQ(nantrack({"run", "--", program("exit_modes"), "segv"}).exit_code, 128 + SIGSEGV);
+}
+
+TEST(CliRun, SuppressionsInBothDialects) {
+  TempDir dir;
+  {
+    std::ofstream(dir / "lsan.supp") << "# the kilobyte leaks are known\nleak:leak_kilobytes\n";
+    std::ofstream(dir / "valgrind.supp") << "{\n   deep_recursion\n   Memcheck:Leak\n   fun:malloc\n   fun:recurse\n}\n";
+  }
+  RunResult lsan = nantrack({"run", "--suppressions", dir / "lsan.supp", "--", program("leak_stack")});
+  EXPECT_EQ(lsan.err.find("leak_kilobytes /"), std::string::npos) << lsan.err;
+  EXPECT_NE(lsan.err.find("leak:leak_kilobytes"), std::string::npos) << lsan.err;  // listed as used
+  EXPECT_NE(lsan.err.find("77 bytes in 1 block leaked"), std::string::npos) << lsan.err;
+
+  RunResult both = nantrack({"run", "--suppressions", dir / "lsan.supp", "--suppressions", dir / "valgrind.supp",
+                             "--error-exitcode", "9", "--", program("leak_stack")});
+  EXPECT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.err.find("deep_recursion"), std::string::npos) << both.err;
+}
+
+TEST(CliRun, GeneratedSuppressionsSilenceTheNextRun) {
+  TempDir dir;
+  RunResult first = nantrack({"run", "--gen-suppressions", "--", program("leak_stack")});
+  // The suppressions follow the SUMMARY line.
+  size_t summary = first.err.find("SUMMARY");
+  ASSERT_NE(summary, std::string::npos) << first.err;
+  std::ofstream(dir / "generated.supp") << first.err.substr(first.err.find('\n', summary) + 1);
+  RunResult second = nantrack({"run", "--suppressions", dir / "generated.supp", "--error-exitcode", "9", "--",
+                               program("leak_stack")});
+  EXPECT_EQ(second.exit_code, 0) << first.err << "\n---\n" << second.err;
+}
+
+TEST(CliRun, BadInputGetsOneClearMessage) {
+  RunResult missing = nantrack({"run", "--", "no-such-program-nantrack"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_NE(missing.err.find("nantrack: cannot run 'no-such-program-nantrack': command not found"), std::string::npos)
+      << missing.err;
+
+  RunResult not_executable = nantrack({"run", "--", NANTRACK_SOURCE_DIR "/README.md"});
+  EXPECT_EQ(not_executable.exit_code, 126);
+
+  RunResult bad_flag = nantrack({"run", "--no-such-flag", "--", program("leak_stack")});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_EQ(bad_flag.out.find("leak_stack"), std::string::npos);
+
+  RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
+  EXPECT_EQ(bad_fail_on.exit_code, 2);
+  EXPECT_NE(bad_fail_on.err.find("unknown kind 'leeks' in --fail-on"), std::string::npos) << bad_fail_on.err;
+
+  RunResult unwritable = nantrack({"run", "--html", "/nonexistent-dir/r.html", "--", program("leak_stack")});
+  EXPECT_EQ(unwritable.exit_code, 2);
+  EXPECT_NE(unwritable.err.find("cannot write HTML report '/nonexistent-dir/r.html'"), std::string::npos)
+      << unwritable.err;
+  EXPECT_EQ(unwritable.out, "");  // the program was not run for nothing
+
+  TempDir dir;
+  std::ofstream(dir / "bad.supp") << "leek:foo\n";
+  RunResult bad_supp = nantrack({"run", "--suppressions", dir / "bad.supp", "--", program("leak_stack")});
+  EXPECT_EQ(bad_supp.exit_code, 2);
+  EXPECT_NE(bad_supp.err.find("bad.supp"), std::string::npos) << bad_supp.err;
+  EXPECT_NE(bad_supp.err.find("line 1"), std::string::npos) << bad_supp.err;
+}
+
+TEST(CliRun, StaticProgramsAreNamedUntraceable) {
+  RunResult result = nantrack({"run", "--", program("static_hello")});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "static hello\n");
+  EXPECT_NE(result.err.find("will run untraced: it is statically linked"), std::string::npos) << result.err;
+}
+
+TEST(CliRun, FollowsChildrenUnlessToldNot) {
+  RunResult both = nantrack({"run", "--", program("fork_exec")});
+  EXPECT_EQ(count(both.err, "SUMMARY: nantrack:"), 2) << both.err;
+  RunResult first_only = nantrack({"run", "--no-follow-children", "--", program("fork_exec")});
+  EXPECT_EQ(count(first_only.err, "SUMMARY: nantrack:"), 1) << first_only.err;
+}
+
+TEST(CliRun, ResidueBannerOncePerProcessAndNeverWithoutTheOption) {
+  RunResult with = nantrack({"run", "--residue", "--", program("fork_exec")});
+  EXPECT_EQ(count(with.err, "A wise duck"), 2) << with.err;
+  EXPECT_NE(with.err.find("left unfreed"), std::string::npos);
+  RunResult without = nantrack({"run", "--", program("fork_exec")});
+  EXPECT_EQ(count(without.err, "A wise duck"), 0);
+  RunResult preload = run({program("leak_stack")}, {.nantrack_options = "residue=1"});
+  EXPECT_EQ(count(preload.err, "A wise duck"), 1);
+  EXPECT_NE(preload.err.find("bytes in"), std::string::npos);
+}
+
+TEST(CliReport, RerendersKeptTracesInEveryFormat) {
+  TempDir dir;
+  RunResult ran = nantrack({"run", "--output-dir", dir / "traces", "--", program("leak_stack")});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  RunResult text = nantrack({"report", dir / "traces"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("leak_kilobytes"), std::string::npos);
+  RunResult json = nantrack({"report", "--format", "json", dir / "traces"});
+  EXPECT_EQ(nlohmann::json::parse(json.out)["processes"][0]["summary"]["leaked_blocks"].get<int>() >= 4, true);
+  RunResult html = nantrack({"report", "--format", "html", "-o", dir / "r.html", dir / "traces"});
+  EXPECT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(read_file(dir / "r.html").find("leak_kilobytes"), std::string::npos);
+
+  std::ofstream(dir / "broken.trace") << "NANTRACE but not really";
+  RunResult broken = nantrack({"report", dir / "broken.trace"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("nantrack: cannot read trace '" + (dir / "broken.trace") + "'"), std::string::npos)
+      << broken.err;
+}
+
+TEST(PlainPreload, PrintsTheSymbolizedReportAtExit) {
+  RunResult result = run({program("leak_stack")}, {.nantrack_options = "report=1"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "leak_stack leaky\n");
+  EXPECT_NE(result.err.find("in leak_kilobytes " NANTRACK_SOURCE_DIR "/tests/programs/leak_stack.c:"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(count(result.err, "SUMMARY: nantrack:"), 1);
+}
+
+}  // namespace
+}  // namespace nantrack::testing
