@@ -110,7 +110,7 @@ class Tracker {
   static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
   static constexpr size_t kDeferredCapacity = 256;
 
-  Shard& shard_for(uintptr_t address) { return shards_[hash_address(address) & (kShardCount - 1)]; }
+  Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
   StackId capture_stack(uintptr_t caller = 0);
   uint32_t thread_id();
   void add_live_bytes(int64_t delta);

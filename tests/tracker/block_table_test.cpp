@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <unordered_map>
 
 namespace nantrack {
@@ -93,6 +94,32 @@ TEST(BlockTableTest, FreedRecordsCarryTheFreeStack) {
   r.thread_or_free_stack = 42;
   EXPECT_EQ(r.free_stack(), 42u);
   EXPECT_EQ(r.thread(), 0u);
+}
+
+}  // namespace
+}  // namespace nantrack
+
+namespace nantrack {
+namespace {
+
+TEST(BlockPlaceTest, BlocksOfOneRegionGetNeighbouringSlots) {
+  // 48-byte chunks allocated one after another inside one 1 KiB region.
+  uintptr_t region = 0x55555556a000;
+  size_t first = BlockPlace::slot(region, BlockTable::kShardBits);
+  for (uintptr_t offset = 48; offset < 1024; offset += 48)
+    EXPECT_EQ(BlockPlace::slot(region + offset, BlockTable::kShardBits), first + offset / 16);
+  EXPECT_EQ(BlockPlace::shard(region, 64), BlockPlace::shard(region + 1008, 64));
+}
+
+TEST(BlockPlaceTest, AlignedBlocksStillSpreadOverShardsAndWindows) {
+  std::set<size_t> shards, windows;
+  for (uintptr_t page = 0; page < 4096; ++page) {
+    uintptr_t address = 0x7f0000000000 + page * 4096;
+    shards.insert(BlockPlace::shard(address, 64));
+    windows.insert(BlockPlace::slot(address, BlockTable::kShardBits) >> BlockPlace::kOffsetBits & 0xffff);
+  }
+  EXPECT_EQ(shards.size(), 64u);
+  EXPECT_GT(windows.size(), 3500u);  // nearly one window each, not a pile-up
 }
 
 }  // namespace
