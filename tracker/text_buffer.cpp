@@ -24,25 +24,27 @@ TextBuffer& TextBuffer::operator<<(int64_t value) {
   return decimal(static_cast<uint64_t>(value));
 }
 
-TextBuffer& TextBuffer::decimal(uint64_t value) {
-  char digits[20];
+namespace {
+// The decimal digits of value, least significant first; returns the count.
+int reversed_digits(uint64_t value, char (&digits)[20]) {
   int n = 0;
   do {
     digits[n++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value);
-  while (n) *this << digits[--n];
+  return n;
+}
+}  // namespace
+
+TextBuffer& TextBuffer::decimal(uint64_t value) {
+  char digits[20];
+  for (int n = reversed_digits(value, digits); n;) *this << digits[--n];
   return *this;
 }
 
 TextBuffer& TextBuffer::grouped(uint64_t value) {
   char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value);
-  while (n) {
+  for (int n = reversed_digits(value, digits); n;) {
     *this << digits[--n];
     if (n && n % 3 == 0) *this << ',';
   }

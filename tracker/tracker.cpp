@@ -121,15 +121,20 @@ void Tracker::add_live_bytes(int64_t delta) {
   }
 }
 
-void Tracker::on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller) {
-  if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
-    drain_deferred();
+BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, StackId stack) {
   BlockRecord record;
   record.address = reinterpret_cast<uintptr_t>(block);
   record.size = size;
   record.kind = static_cast<uint8_t>(kind);
-  record.alloc_stack = capture_stack(caller);
+  record.alloc_stack = stack;
   record.thread_or_free_stack = thread_id();
+  return record;
+}
+
+void Tracker::on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller) {
+  if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
+    drain_deferred();
+  BlockRecord record = live_record(block, size, kind, capture_stack(caller));
   Shard& shard = shard_for(record.address);
   {
     LockGuard guard(shard.mutex);
@@ -276,12 +281,7 @@ void* Tracker::on_reallocation(void* block, size_t size) {
   }
   int saved_errno = errno;
   if (was_untracked) untracked_.remove(address);
-  BlockRecord record;
-  record.address = reinterpret_cast<uintptr_t>(result);
-  record.size = size;
-  record.kind = static_cast<uint8_t>(AllocKind::Realloc);
-  record.alloc_stack = stack;
-  record.thread_or_free_stack = thread_id();
+  BlockRecord record = live_record(result, size, AllocKind::Realloc, stack);
   Shard& target = shard_for(record.address);
   {
     LockGuard guard(target.mutex);

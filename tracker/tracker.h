@@ -113,6 +113,7 @@ class Tracker {
   Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
   StackId capture_stack(uintptr_t caller = 0);
   uint32_t thread_id();
+  BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
   void add_live_bytes(int64_t delta);
   void report(const ErrorRecord& error);
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
