@@ -88,7 +88,30 @@ TEST(CliRun, WritesJsonHtmlAndSarif) {
   EXPECT_NE(html.find("inventory::release"), std::string::npos);
   nlohmann::json sarif = nlohmann::json::parse(read_file(dir / "r.sarif"));
   EXPECT_EQ(sarif["version"], "2.1.0");
-  EXPECT_EQ(sarif["runs"][0]["results"].size(), 4u);  // 2 leak sites, 2 errors
+  const auto& results = sarif["runs"][0]["results"];
+  EXPECT_EQ(results.size(), 4u);  // 2 leak sites, 2 errors
+  bool located_double_free = false;
+  for (const auto& result : results)
+    if (result["ruleId"] == "double_free") {
+      const auto& location = result["locations"][0]["physicalLocation"];
+      EXPECT_TRUE(location["artifactLocation"]["uri"].get<std::string>().ends_with("tests/programs/leaky_demo.cpp"))
+          << location;
+      EXPECT_EQ(location["region"]["startLine"], 49);
+      located_double_free = true;
+    }
+  EXPECT_TRUE(located_double_free);
+}
+
+TEST(CliRun, NamesFunctionsInDlclosedLibrariesAndThreads) {
+  RunResult plugin = nantrack({"run", "--", program("dlopen_leak"), program("libleaky_plugin.so")});
+  EXPECT_EQ(plugin.exit_code, 0) << plugin.err;
+  EXPECT_NE(plugin.err.find("4,242 bytes in 1 block leaked"), std::string::npos) << plugin.err;
+  EXPECT_NE(plugin.err.find("in plugin_leak " NANTRACK_SOURCE_DIR "/tests/programs/leaky_plugin.c:6 (libleaky_plugin.so+0x"),
+            std::string::npos)
+      << plugin.err;
+  RunResult threads = nantrack({"run", "--", program("threads")});
+  EXPECT_NE(threads.err.find("4,000 bytes in 40 blocks leaked"), std::string::npos) << threads.err;
+  EXPECT_NE(threads.err.find("in worker " NANTRACK_SOURCE_DIR "/tests/programs/threads.c:"), std::string::npos);
 }
 
 TEST(CliRun, GateExitCodes) {
