@@ -45,17 +45,19 @@ void check_writable(const std::string& path, std::string_view what) {
 }
 
 // Writes through a temporary file and a rename, so an interrupted run never
-// leaves half a report where a whole one was.
-void write_file(const std::string& path, const std::string& content, std::string_view what) {
+// leaves half a report where a whole one was. Reports are streamed: the
+// JSON of a million leaked blocks is 150 MB.
+template <typename Write>
+void write_file(const std::string& path, std::string_view what, Write&& write) {
   if (is_stdout(path)) {
-    std::cout << content;
+    write(std::cout);
     std::cout.flush();
     return;
   }
   std::string temporary = path + ".nantrack-tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file << content;
+    write(file);
     if (!file.flush())
       throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, std::strerror(errno)));
   }
@@ -87,6 +89,8 @@ void add_report_options(CLI::App& command, ReportRequest& request) {
   command.add_flag("!--no-default-suppressions", request.default_suppressions,
                    "Also report glibc's, ld.so's and libstdc++'s one-time allocations");
   command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
+  command.add_option("--max-leaks", request.max_leaks,
+                     "Leak sites shown per process in the text report, biggest first (0: all; default 100)");
   command.add_option("--html", request.html_file, "Also write an HTML report to FILE");
   command.add_option("--json", request.json_file, "Also write a JSON report to FILE");
   command.add_option("--sarif", request.sarif_file, "Also write a SARIF 2.1.0 report to FILE");
@@ -125,13 +129,18 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
       ++outcome.traces_unreadable;
     }
   }
-  Report report = build_report(traces, load_suppressions(request), ReportOptions{});
-  write_text_report(report, text, TextOptions{});
+  Report report = build_report(traces, load_suppressions(request));
+  TextOptions text_options;
+  text_options.max_leak_groups = request.max_leaks ? request.max_leaks : SIZE_MAX;
+  write_text_report(report, text, text_options);
   if (request.gen_suppressions) write_generated_suppressions(report, text);
   text.flush();
-  if (!request.json_file.empty()) write_file(request.json_file, report_to_json(report).dump(2) + "\n", "JSON");
-  if (!request.sarif_file.empty()) write_file(request.sarif_file, report_to_sarif(report).dump(2) + "\n", "SARIF");
-  if (!request.html_file.empty()) write_file(request.html_file, render_html_report(report), "HTML");
+  if (!request.json_file.empty())
+    write_file(request.json_file, "JSON", [&](std::ostream& out) { write_json_report(report, out); });
+  if (!request.sarif_file.empty())
+    write_file(request.sarif_file, "SARIF", [&](std::ostream& out) { out << render_sarif_report(report); });
+  if (!request.html_file.empty())
+    write_file(request.html_file, "HTML", [&](std::ostream& out) { out << render_html_report(report); });
 
   if (request.error_exitcode || request.max_leaked_bytes) {
     int exit_status = request.error_exitcode.value_or(1);

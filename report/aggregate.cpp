@@ -99,8 +99,8 @@ std::vector<LeakGroup> group_live_blocks(const Trace& trace) {
   return groups;
 }
 
-void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize,
-               const Suppressions& suppressions, SuppressionTally& tally) {
+void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize, const Suppressions& suppressions,
+               SuppressionTally& tally) {
   Summary& summary = process.summary;
   for (LeakGroup& group : group_live_blocks(trace)) {
     group.stack = symbolize(group.stack_id);
@@ -141,17 +141,17 @@ void add_process_notes(ProcessReport& report) {
   const ProcessInfo& process = report.process;
   if (process.crashed || process.signal != 0) {
     const char* name = sigabbrev_np(process.signal);
-    report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment count "
-                                       "as leaked",
+    report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment count as leaked",
                                        process.signal, name ? fmt::format(" (SIG{})", name) : ""));
   }
   if (process.exited_via_underscore_exit)
-    report.notes.push_back("the process ended with _exit(): static destructors and atexit handlers did not run, "
-                           "so what they would have freed counts as leaked");
+    report.notes.push_back(
+        "the process ended with _exit(): static destructors and atexit handlers did not run, "
+        "so what they would have freed counts as leaked");
 }
 
-ProcessReport build_process_report(const Trace& trace, const Suppressions& suppressions,
-                                   const ReportOptions& options, SuppressionTally& tally) {
+ProcessReport build_process_report(const Trace& trace, const Suppressions& suppressions, const ReportOptions& options,
+                                   SuppressionTally& tally) {
   ProcessReport report{.process = trace.process, .trace_path = trace.path};
   StackSymbolizer symbolize(trace, options);
   add_errors(report, trace, symbolize, suppressions, tally);
@@ -167,11 +167,11 @@ ProcessReport build_process_report(const Trace& trace, const Suppressions& suppr
 
 }  // namespace
 
-Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions,
-                    const ReportOptions& options) {
+Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions, const ReportOptions& options) {
   Report report;
   SuppressionTally tally;
-  for (const Trace& trace : traces) report.processes.push_back(build_process_report(trace, suppressions, options, tally));
+  for (const Trace& trace : traces)
+    report.processes.push_back(build_process_report(trace, suppressions, options, tally));
   std::ranges::stable_sort(report.processes, {}, [](const ProcessReport& each) { return each.process.pid; });
   report.suppressions = tally.uses();
   return report;

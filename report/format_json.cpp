@@ -1,83 +1,129 @@
 #include "report/format_json.h"
 
+#include <sstream>
+#include <string>
+
 #include <fmt/format.h>
 
+#include "report/json_string.h"
 #include "version.h"
 
 namespace nantrack {
 namespace {
 
-using nlohmann::json;
+// Builds the document in a buffer handed to the stream a piece at a time.
+class JsonReportWriter {
+ public:
+  explicit JsonReportWriter(std::ostream& out) : out_(out) {}
 
-std::string hex(uint64_t value) { return fmt::format("{:#x}", value); }
-
-json stack_json(const SourceStack& stack) {
-  json frames = json::array();
-  for (const SourceFrame& frame : stack) {
-    frames.push_back({{"address", hex(frame.address)},
-                      {"function", frame.function},
-                      {"file", frame.file},
-                      {"line", frame.line},
-                      {"module", frame.module},
-                      {"inlined", frame.inlined}});
+  void write(const Report& report) {
+    text_ += "{\n";
+    text_ += fmt::format("  \"tool\": \"nantrack\",\n  \"version\": ");
+    append_json_string(text_, kVersion);
+    text_ += fmt::format(",\n  \"format_version\": {},\n  \"processes\": [", kJsonFormatVersion);
+    for (size_t i = 0; i < report.processes.size(); ++i) {
+      text_ += i == 0 ? "\n" : ",\n";
+      write_process(report.processes[i]);
+    }
+    text_ += report.processes.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    flush();
   }
-  return frames;
-}
 
-json summary_json(const Summary& summary) {
-  json errors = json::object();
-  for (uint8_t value = 1; value <= kMaxErrorKind; ++value) {
-    const auto kind = static_cast<ErrorKind>(value);
-    errors[std::string(name_of(kind))] = count_of(summary.errors, kind);
+ private:
+  void write_process(const ProcessReport& report) {
+    const ProcessInfo& process = report.process;
+    text_ +=
+        fmt::format("    {{\n      \"pid\": {},\n      \"ppid\": {},\n      \"argv\": [", process.pid, process.ppid);
+    for (size_t i = 0; i < process.argv.size(); ++i) {
+      if (i > 0) text_ += ", ";
+      append_json_string(text_, process.argv[i]);
+    }
+    text_ += fmt::format("],\n      \"exit_status\": {},\n      \"signal\": {},\n",
+                         process.exit_status ? std::to_string(*process.exit_status) : "null",
+                         process.signal != 0 ? std::to_string(process.signal) : "null");
+    write_summary(report.summary);
+    text_ += "      \"leaks\": [";
+    for (size_t i = 0; i < report.leaks.size(); ++i) {
+      const LeakGroup& leak = report.leaks[i];
+      text_ += fmt::format("{}\n        {{\"kind\": \"{}\", \"bytes\": {}, \"blocks\": {},\n", i == 0 ? "" : ",",
+                           name_of(leak.kind), leak.bytes, leak.blocks);
+      write_stack("stack", leak.stack);
+      text_ += "}";
+      flush_if_big();
+    }
+    text_ += report.leaks.empty() ? "],\n" : "\n      ],\n";
+    text_ += "      \"errors\": [";
+    for (size_t i = 0; i < report.errors.size(); ++i) {
+      const ErrorFinding& error = report.errors[i];
+      text_ += fmt::format("{}\n        {{\"kind\": \"{}\", \"address\": \"{:#x}\", \"size\": {},\n", i == 0 ? "" : ",",
+                           name_of(error.event.kind), error.event.address, error.event.block_size);
+      write_stack("stack", error.stack);
+      text_ += ",\n";
+      write_stack("alloc_stack", error.alloc_stack);
+      text_ += ",\n";
+      write_stack("free_stack", error.free_stack);
+      text_ += "}";
+    }
+    text_ += report.errors.empty() ? "]\n    }" : "\n      ]\n    }";
   }
-  return {{"leaked_bytes", summary.leaked_bytes},
-          {"leaked_blocks", summary.leaked_blocks},
-          {"definite_bytes", summary.definite_bytes},
-          {"indirect_bytes", summary.indirect_bytes},
-          {"possible_bytes", summary.possible_bytes},
-          {"reachable_bytes", summary.reachable_bytes},
-          {"suppressed_bytes", summary.suppressed_bytes},
-          {"errors", errors},
-          {"total_allocations", summary.total_allocations},
-          {"total_frees", summary.total_frees},
-          {"total_bytes", summary.total_bytes},
-          {"peak_bytes", summary.peak_bytes}};
-}
 
-json leak_json(const LeakGroup& leak) {
-  return {{"kind", name_of(leak.kind)}, {"bytes", leak.bytes}, {"blocks", leak.blocks}, {"stack", stack_json(leak.stack)}};
-}
+  void write_summary(const Summary& summary) {
+    text_ += fmt::format(
+        "      \"summary\": {{\n"
+        "        \"leaked_bytes\": {}, \"leaked_blocks\": {},\n"
+        "        \"definite_bytes\": {}, \"indirect_bytes\": {}, \"possible_bytes\": {}, \"reachable_bytes\": {},\n"
+        "        \"suppressed_bytes\": {},\n"
+        "        \"errors\": {{",
+        summary.leaked_bytes, summary.leaked_blocks, summary.definite_bytes, summary.indirect_bytes,
+        summary.possible_bytes, summary.reachable_bytes, summary.suppressed_bytes);
+    for (uint8_t value = 1; value <= kMaxErrorKind; ++value) {
+      const auto kind = static_cast<ErrorKind>(value);
+      text_ += fmt::format("{}\"{}\": {}", value == 1 ? "" : ", ", name_of(kind), count_of(summary.errors, kind));
+    }
+    text_ += fmt::format(
+        "}},\n"
+        "        \"total_allocations\": {}, \"total_frees\": {}, \"total_bytes\": {}, \"peak_bytes\": {}\n"
+        "      }},\n",
+        summary.total_allocations, summary.total_frees, summary.total_bytes, summary.peak_bytes);
+  }
 
-json error_json(const ErrorFinding& error) {
-  return {{"kind", name_of(error.event.kind)},
-          {"address", hex(error.event.address)},
-          {"size", error.event.block_size},
-          {"stack", stack_json(error.stack)},
-          {"alloc_stack", stack_json(error.alloc_stack)},
-          {"free_stack", stack_json(error.free_stack)}};
-}
+  // `"name": [frames]` inside a leak or error object, frames one per line.
+  void write_stack(std::string_view name, const SourceStack& stack) {
+    text_ += fmt::format("         \"{}\": [", name);
+    for (size_t i = 0; i < stack.size(); ++i) {
+      const SourceFrame& frame = stack[i];
+      text_ += fmt::format("{}\n           {{\"address\": \"{:#x}\", \"function\": ", i == 0 ? "" : ",", frame.address);
+      append_json_string(text_, frame.function);
+      text_ += ", \"file\": ";
+      append_json_string(text_, frame.file);
+      text_ += fmt::format(", \"line\": {}, \"module\": ", frame.line);
+      append_json_string(text_, frame.module);
+      text_ += fmt::format(", \"inlined\": {}}}", frame.inlined);
+    }
+    text_ += stack.empty() ? "]" : "\n         ]";
+  }
 
-json process_json(const ProcessReport& report) {
-  const ProcessInfo& process = report.process;
-  json leaks = json::array(), errors = json::array();
-  for (const LeakGroup& leak : report.leaks) leaks.push_back(leak_json(leak));
-  for (const ErrorFinding& error : report.errors) errors.push_back(error_json(error));
-  return {{"pid", process.pid},
-          {"ppid", process.ppid},
-          {"argv", process.argv},
-          {"exit_status", process.exit_status ? json(*process.exit_status) : json(nullptr)},
-          {"signal", process.signal != 0 ? json(process.signal) : json(nullptr)},
-          {"summary", summary_json(report.summary)},
-          {"leaks", std::move(leaks)},
-          {"errors", std::move(errors)}};
-}
+  void flush_if_big() {
+    constexpr size_t kChunk = 1 << 20;
+    if (text_.size() >= kChunk) flush();
+  }
+  void flush() {
+    out_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+  }
+
+  std::ostream& out_;
+  std::string text_;
+};
 
 }  // namespace
 
-json report_to_json(const Report& report) {
-  json processes = json::array();
-  for (const ProcessReport& process : report.processes) processes.push_back(process_json(process));
-  return {{"tool", "nantrack"}, {"version", kVersion}, {"format_version", kJsonFormatVersion}, {"processes", processes}};
+void write_json_report(const Report& report, std::ostream& out) { JsonReportWriter(out).write(report); }
+
+nlohmann::json report_to_json(const Report& report) {
+  std::ostringstream text;
+  write_json_report(report, text);
+  return nlohmann::json::parse(text.str());
 }
 
 }  // namespace nantrack

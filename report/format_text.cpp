@@ -1,6 +1,7 @@
 #include "report/format_text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <span>
 #include <string>
@@ -44,13 +45,18 @@ std::string summary_text(const Summary& summary) {
   return fmt::format("{}; {} ({})", leaks, counted(errors, "error", "errors"), fmt::join(by_kind, ", "));
 }
 
-// An argument as a shell would need it typed.
+// An argument as a shell would need it typed; control characters show as
+// '?' so that the line stays one line.
 std::string shell_quoted(std::string_view arg) {
-  constexpr std::string_view kPlain =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+  constexpr std::string_view kPlain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
   if (!arg.empty() && arg.find_first_not_of(kPlain) == std::string_view::npos) return std::string(arg);
   std::string quoted = "'";
-  for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : arg) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += std::iscntrl(static_cast<unsigned char>(c)) ? '?' : c;
+  }
   return quoted + "'";
 }
 
@@ -83,22 +89,26 @@ class TextWriter {
   }
 
  private:
-  std::string prefix(const ProcessReport& process) const { return fmt::format("=={}== nantrack: ", process.process.pid); }
+  std::string prefix(const ProcessReport& process) const {
+    return fmt::format("=={}== nantrack: ", process.process.pid);
+  }
 
   void write_findings(const ProcessReport& process) {
     const std::string prefix = this->prefix(process);
     if (several_)
-      out_ << prefix << fmt::format("process {} (parent {}): {}\n", process.process.pid, process.process.ppid,
-                                    command_line(process.process));
+      out_ << prefix
+           << fmt::format("process {} (parent {}): {}\n", process.process.pid, process.process.ppid,
+                          command_line(process.process));
     for (const std::string& note : process.notes) out_ << prefix << "note: " << note << '\n';
     if (several_ || !process.notes.empty()) out_ << '\n';
     for (const ErrorFinding& error : process.errors) write_error(prefix, error);
 
-    const size_t shown = options_.max_leak_groups == 0 ? process.leaks.size()
-                                                       : std::min(options_.max_leak_groups, process.leaks.size());
+    const size_t shown =
+        options_.max_leak_groups == 0 ? process.leaks.size() : std::min(options_.max_leak_groups, process.leaks.size());
     for (const LeakGroup& leak : std::span(process.leaks).first(shown)) {
-      out_ << prefix << fmt::format("{} in {} leaked ({}), allocated from:\n", counted(leak.bytes, "byte", "bytes"),
-                                    counted(leak.blocks, "block", "blocks"), name_of(leak.kind));
+      out_ << prefix
+           << fmt::format("{} in {} leaked ({}), allocated from:\n", counted(leak.bytes, "byte", "bytes"),
+                          counted(leak.blocks, "block", "blocks"), name_of(leak.kind));
       write_stack(leak.stack);
       out_ << '\n';
     }
@@ -136,8 +146,9 @@ class TextWriter {
       bytes += leak.bytes;
       blocks += leak.blocks;
     }
-    out_ << prefix << fmt::format("{} not shown: {} in {}.\n\n", counted(leaks.size(), "more leak site", "more leak sites"),
-                                  counted(bytes, "byte", "bytes"), counted(blocks, "block", "blocks"));
+    out_ << prefix
+         << fmt::format("{} not shown: {} in {}.\n\n", counted(leaks.size(), "more leak site", "more leak sites"),
+                        counted(bytes, "byte", "bytes"), counted(blocks, "block", "blocks"));
   }
 
   void write_suppressions_used() {
@@ -147,8 +158,9 @@ class TextWriter {
       if (!heading) out_ << "nantrack: suppressions used:\n";
       heading = true;
       std::vector<std::string> hidden;
-      if (use.blocks) hidden.push_back(fmt::format("{} in {}", counted(use.bytes, "byte", "bytes"),
-                                                   counted(use.blocks, "block", "blocks")));
+      if (use.blocks)
+        hidden.push_back(
+            fmt::format("{} in {}", counted(use.bytes, "byte", "bytes"), counted(use.blocks, "block", "blocks")));
       if (use.errors) hidden.push_back(counted(use.errors, "error", "errors"));
       out_ << fmt::format("    {}: '{}' ({} line {})\n", fmt::join(hidden, " and "), use.name, use.source, use.line);
     }

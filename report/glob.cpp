@@ -12,7 +12,8 @@ bool literal_ends_fit(std::string_view pattern, std::string_view text) {
   const std::string_view head = pattern.substr(0, pattern.find_first_of("*?"));
   if (head.size() == pattern.size()) return text == pattern;
   const size_t last_star = pattern.rfind('*');
-  const std::string_view tail = last_star == std::string_view::npos ? std::string_view() : pattern.substr(last_star + 1);
+  const std::string_view tail =
+      last_star == std::string_view::npos ? std::string_view() : pattern.substr(last_star + 1);
   const bool tail_is_literal = tail.find('?') == std::string_view::npos;
   return text.starts_with(head) && (!tail_is_literal || text.ends_with(tail));
 }

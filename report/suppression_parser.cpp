@@ -29,14 +29,14 @@ constexpr std::array<std::string_view, 5> kOtherValgrindTools = {"Addrcheck", "H
 // Memcheck kinds for errors nantrack does not detect (uninitialised values,
 // invalid reads and writes, syscall parameters...): accepted, never matching.
 constexpr std::array<std::string_view, 19> kOtherMemcheckKinds = {
-    "Value1", "Value2", "Value4", "Value8", "Value16", "Value32", "Cond",        "Addr1",      "Addr2",     "Addr4",
-    "Addr8",  "Addr16", "Addr32", "Jump",  "Param",   "Overlap", "ClientCheck", "Realloczero", "FishyValue"};
+    "Value1", "Value2", "Value4", "Value8", "Value16", "Value32", "Cond",        "Addr1",       "Addr2",     "Addr4",
+    "Addr8",  "Addr16", "Addr32", "Jump",   "Param",   "Overlap", "ClientCheck", "Realloczero", "FishyValue"};
 
 // The functions valgrind's stacks start in (its malloc and free replacements);
 // ours start at their caller.
 constexpr std::array<std::string_view, 14> kAllocatorFunctions = {
-    "malloc", "calloc",        "realloc",       "reallocarray", "free",         "memalign",        "posix_memalign",
-    "valloc", "aligned_alloc", "pvalloc",       "operator new", "operator new[]", "operator delete", "operator delete[]"};
+    "malloc", "calloc",        "realloc", "reallocarray", "free",           "memalign",        "posix_memalign",
+    "valloc", "aligned_alloc", "pvalloc", "operator new", "operator new[]", "operator delete", "operator delete[]"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view word) {
@@ -97,10 +97,10 @@ class Parser {
       start = end + 1;
     }
     if (block_)
-      fail(block_->rule.line, block_->rule.name.empty()
-                                  ? std::string("the suppression opened here is never closed (missing '}')")
-                                  : fmt::format("suppression '{}' is never closed (missing '}}')",
-                                                shown(block_->rule.name)));
+      fail(block_->rule.line,
+           block_->rule.name.empty()
+               ? std::string("the suppression opened here is never closed (missing '}')")
+               : fmt::format("suppression '{}' is never closed (missing '}}')", shown(block_->rule.name)));
     return std::move(rules_);
   }
 
@@ -109,8 +109,8 @@ class Parser {
   struct OpenBlock {
     enum class Expect : uint8_t { Name, Type, Frames };
     Expect expect = Expect::Name;
-    bool ignored = false;    // another tool's, or a Memcheck kind we never report
-    bool memcheck = false;   // its stacks start inside valgrind's malloc or free
+    bool ignored = false;   // another tool's, or a Memcheck kind we never report
+    bool memcheck = false;  // its stacks start inside valgrind's malloc or free
     Suppression rule;
   };
 
@@ -141,14 +141,14 @@ class Parser {
     if (anchored_end) pattern.remove_suffix(1);
     if (pattern.empty()) fail(line_, fmt::format("empty pattern after '{}:'", shown(kind)));
 
-    rules_.push_back({.name = std::string(line),
-                      .source = source_,
-                      .line = line_,
-                      .dialect = Suppression::Dialect::LeakSanitizer,
-                      .leak_kinds = bits->first,
-                      .error_kinds = bits->second,
-                      .any_frame_glob = fmt::format("{}{}{}", anchored_start ? "" : "*", pattern,
-                                                    anchored_end ? "" : "*")});
+    rules_.push_back(
+        {.name = std::string(line),
+         .source = source_,
+         .line = line_,
+         .dialect = Suppression::Dialect::LeakSanitizer,
+         .leak_kinds = bits->first,
+         .error_kinds = bits->second,
+         .any_frame_glob = fmt::format("{}{}{}", anchored_start ? "" : "*", pattern, anchored_end ? "" : "*")});
   }
 
   void block_line(std::string_view line) {

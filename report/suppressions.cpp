@@ -39,9 +39,13 @@ std::vector<FrameNames> names_of(const SourceStack& stack) {
   names.reserve(stack.size());
   for (const SourceFrame& frame : stack) {
     const std::string_view function = or_unknown(frame.function);
-    names.push_back({.function = function, .bare_function = without_parameters(function), .file = frame.file,
-                     .file_name = file_name_of(frame.file), .module = or_unknown(frame.module),
-                     .module_name = file_name_of(frame.module), .line = frame.line});
+    names.push_back({.function = function,
+                     .bare_function = without_parameters(function),
+                     .file = frame.file,
+                     .file_name = file_name_of(frame.file),
+                     .module = or_unknown(frame.module),
+                     .module_name = file_name_of(frame.module),
+                     .line = frame.line});
   }
   return names;
 }
@@ -104,7 +108,8 @@ bool matches_innermost(const std::vector<FramePattern>& patterns, std::span<cons
 
 bool rule_matches(const Suppression& rule, std::span<const FrameNames> stack) {
   if (rule.dialect == Suppression::Dialect::Valgrind) return matches_innermost(rule.frames, stack);
-  return std::ranges::any_of(stack, [&rule](const FrameNames& frame) { return matches_any_field(rule.any_frame_glob, frame); });
+  return std::ranges::any_of(
+      stack, [&rule](const FrameNames& frame) { return matches_any_field(rule.any_frame_glob, frame); });
 }
 
 template <typename AppliesTo>

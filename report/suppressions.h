@@ -81,10 +81,10 @@ struct Suppression {
   std::string source;  // the file, or kDefaultSuppressionsSource
   int line = 0;        // where the entry starts in it
   Dialect dialect = Dialect::LeakSanitizer;
-  uint8_t leak_kinds = 0;   // bit (1 << LeakKind) for each kind hidden
-  uint8_t error_kinds = 0;  // bit (1 << ErrorKind) for each kind hidden
-  std::string any_frame_glob;         // LeakSanitizer: with the implicit *s already added
-  std::vector<FramePattern> frames;   // valgrind: innermost first
+  uint8_t leak_kinds = 0;            // bit (1 << LeakKind) for each kind hidden
+  uint8_t error_kinds = 0;           // bit (1 << ErrorKind) for each kind hidden
+  std::string any_frame_glob;        // LeakSanitizer: with the implicit *s already added
+  std::vector<FramePattern> frames;  // valgrind: innermost first
 
   bool applies_to(LeakKind kind) const { return leak_kinds & (1u << static_cast<unsigned>(kind)); }
   bool applies_to(ErrorKind kind) const { return error_kinds & (1u << static_cast<unsigned>(kind)); }
@@ -142,7 +142,8 @@ class Suppressions {
 // without either by "...".
 //
 // Errors and then leaks of each process, in the text report's order, all of
-// them (also the leak sites the text report leaves out).
+// them (also the leak sites the text report leaves out); a block that would
+// repeat one already written is left out.
 void write_generated_suppressions(const Report& report, std::ostream& out);
 
 }  // namespace nantrack

@@ -60,9 +60,16 @@ Trace self_trace(uint32_t pid = 4242) {
 }
 
 ErrorEvent double_free_event() {
-  return {.kind = ErrorKind::DoubleFree, .alloc_kind = AllocKind::Malloc, .dealloc_kind = DeallocKind::Free,
-          .thread = 1, .address = 0x9000, .block_address = 0x9000, .block_size = 24,
-          .stack = kBadFreeStack, .alloc_stack = kStackB, .free_stack = kFirstFreeStack};
+  return {.kind = ErrorKind::DoubleFree,
+          .alloc_kind = AllocKind::Malloc,
+          .dealloc_kind = DeallocKind::Free,
+          .thread = 1,
+          .address = 0x9000,
+          .block_address = 0x9000,
+          .block_size = 24,
+          .stack = kBadFreeStack,
+          .alloc_stack = kStackB,
+          .free_stack = kFirstFreeStack};
 }
 
 Suppressions suppressions_of(std::string_view text) {
@@ -79,8 +86,10 @@ std::vector<std::string> functions_of(const SourceStack& stack) {
 
 TEST(AggregateTest, GroupsLiveBlocksByStackBiggestFirst) {
   Trace trace = self_trace();
-  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc}, {0x2000, 5000, kStackB, 1, AllocKind::New},
-                       {0x3000, 200, kStackA, 2, AllocKind::NewArray}, {0x4000, 300, kStackA, 1, AllocKind::Malloc},
+  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
+                       {0x2000, 5000, kStackB, 1, AllocKind::New},
+                       {0x3000, 200, kStackA, 2, AllocKind::NewArray},
+                       {0x4000, 300, kStackA, 1, AllocKind::Malloc},
                        {0x5000, 7, trace_format::kNoStack, 1, AllocKind::Calloc}};
   const Report report = build_report({trace}, Suppressions());
   ASSERT_EQ(report.processes.size(), 1u);
@@ -106,7 +115,8 @@ TEST(AggregateTest, GroupsLiveBlocksByStackBiggestFirst) {
 
 TEST(AggregateTest, EqualSizesAreOrderedByBlocksThenStack) {
   Trace trace = self_trace();
-  trace.live_blocks = {{0x1000, 100, kStackB, 1, AllocKind::Malloc}, {0x2000, 100, kStackA, 1, AllocKind::Malloc},
+  trace.live_blocks = {{0x1000, 100, kStackB, 1, AllocKind::Malloc},
+                       {0x2000, 100, kStackA, 1, AllocKind::Malloc},
                        {0x3000, 50, kBadFreeStack, 1, AllocKind::Malloc},
                        {0x4000, 50, kBadFreeStack, 1, AllocKind::Malloc}};
   const std::vector<LeakGroup> leaks = build_report({trace}, Suppressions()).processes[0].leaks;
@@ -119,8 +129,8 @@ TEST(AggregateTest, EqualSizesAreOrderedByBlocksThenStack) {
 TEST(AggregateTest, SummaryFollowsTheJsonContract) {
   Trace trace = self_trace();
   trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc}, {0x2000, 5000, kStackB, 1, AllocKind::New}};
-  trace.errors = {double_free_event(), double_free_event(),
-                  {.kind = ErrorKind::MismatchedFree, .stack = kBadFreeStack}};
+  trace.errors = {
+      double_free_event(), double_free_event(), {.kind = ErrorKind::MismatchedFree, .stack = kBadFreeStack}};
   const Summary summary = build_report({trace}, Suppressions()).processes[0].summary;
   EXPECT_EQ(summary.leaked_bytes, 5100u);
   EXPECT_EQ(summary.leaked_blocks, 2u);
@@ -168,7 +178,8 @@ TEST(AggregateTest, FramesCarryFileLineAndModule) {
 
 TEST(AggregateTest, SuppressedFindingsAreCountedNotListed) {
   Trace trace = self_trace();
-  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc}, {0x2000, 5000, kStackB, 1, AllocKind::New},
+  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
+                       {0x2000, 5000, kStackB, 1, AllocKind::New},
                        {0x3000, 50, kStackB, 1, AllocKind::New}};
   trace.errors = {double_free_event(), {.kind = ErrorKind::InvalidFree, .stack = kStackA}};
   const Suppressions suppressions = suppressions_of(
@@ -204,8 +215,7 @@ TEST(AggregateTest, SuppressedFindingsAreCountedNotListed) {
 TEST(AggregateTest, ProcessesByPidWithSuppressionUsesSummedOverThem) {
   Trace child = self_trace(300), parent = self_trace(200);
   child.live_blocks = {{0x1000, 10, kStackB, 1, AllocKind::Malloc}};
-  parent.live_blocks = {{0x1000, 20, kStackB, 1, AllocKind::Malloc},
-                        {0x2000, 1, kBadFreeStack, 1, AllocKind::Malloc}};
+  parent.live_blocks = {{0x1000, 20, kStackB, 1, AllocKind::Malloc}, {0x2000, 1, kBadFreeStack, 1, AllocKind::Malloc}};
   const Report report = build_report({child, parent}, suppressions_of("leak:^aggregate_probe::leaky_site_b"));
   ASSERT_EQ(report.processes.size(), 2u);
   EXPECT_EQ(report.processes[0].process.pid, 200u);
@@ -224,8 +234,8 @@ TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
   trace.process.crashed = true;
   trace.process.signal = 11;
   trace.process.exited_via_underscore_exit = true;
-  trace.modules.push_back({.path = "/nonexistent/libgone.so", .load_bias = 0x10000000,
-                           .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
+  trace.modules.push_back(
+      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
   trace.stacks[9] = {0x10000010};
   trace.live_blocks = {{0x1000, 1, 9, 1, AllocKind::Malloc}};
   const std::vector<std::string> notes = build_report({trace}, Suppressions()).processes[0].notes;
@@ -308,13 +318,15 @@ TEST(AggregatePerformanceTest, MillionBlocksFromTenThousandStacks) {
   const double format_text = seconds_since(start);
 
   start = std::chrono::steady_clock::now();
-  const std::string json = report_to_json(report).dump();
+  std::ostringstream json;
+  write_json_report(report, json);
   const double format_json = seconds_since(start);
 
   const double total = build + format_text + format_json;
-  std::printf("1,000,000 blocks, 10,000 stacks: read %.2f s; build_report %.2f s, text %.2f s (%zu bytes), "
-              "JSON %.2f s (%zu bytes): report %.2f s\n",
-              read, build, format_text, text.str().size(), format_json, json.size(), total);
+  std::printf(
+      "1,000,000 blocks, 10,000 stacks: read %.2f s; build_report %.2f s, text %.2f s (%zu bytes), "
+      "JSON %.2f s (%zu bytes): report %.2f s\n",
+      read, build, format_text, text.str().size(), format_json, json.str().size(), total);
   ASSERT_EQ(report.processes.size(), 1u);
   EXPECT_EQ(report.processes[0].summary.leaked_blocks, 1'000'000u);
   EXPECT_EQ(report.processes[0].leaks.size(), 10'000u);

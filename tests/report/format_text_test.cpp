@@ -14,13 +14,18 @@ constexpr const char* kApp = "/home/dev/app/build/app";
 constexpr const char* kLibc = "/lib/x86_64-linux-gnu/libc.so.6";
 
 SourceFrame app_frame(uint64_t offset, std::string function, std::string file, int line, bool inlined = false) {
-  return {.address = 0x55810000 + offset, .function = std::move(function), .file = std::move(file), .line = line,
-          .module = kApp, .module_offset = offset, .inlined = inlined};
+  return {.address = 0x55810000 + offset,
+          .function = std::move(function),
+          .file = std::move(file),
+          .line = line,
+          .module = kApp,
+          .module_offset = offset,
+          .inlined = inlined};
 }
 
 SourceFrame libc_frame(uint64_t offset, std::string function = {}) {
-  return {.address = 0x7f0c2a600000 + offset, .function = std::move(function), .module = kLibc,
-          .module_offset = offset};
+  return {
+      .address = 0x7f0c2a600000 + offset, .function = std::move(function), .module = kLibc, .module_offset = offset};
 }
 
 ProcessReport process(uint32_t pid, std::vector<std::string> argv = {"./app"}) {
@@ -41,17 +46,17 @@ void add_error(ProcessReport& report, ErrorFinding error) {
 }
 
 ErrorFinding double_free() {
-  return {.event = {.kind = ErrorKind::DoubleFree,
-                    .alloc_kind = AllocKind::New,
-                    .dealloc_kind = DeallocKind::Delete,
-                    .thread = 1,
-                    .address = 0x5581a2c0,
-                    .block_address = 0x5581a2c0,
-                    .block_size = 24},
-          .stack = {app_frame(0x1f10, "Cache::drop()", "src/cache.cpp", 88),
-                    app_frame(0x1e7c, "main", "src/main.cpp", 31)},
-          .alloc_stack = {app_frame(0x1d30, "Cache::put(std::string const&)", "src/cache.cpp", 40)},
-          .free_stack = {app_frame(0x1ef2, "Cache::evict()", "src/cache.cpp", 61)}};
+  return {
+      .event = {.kind = ErrorKind::DoubleFree,
+                .alloc_kind = AllocKind::New,
+                .dealloc_kind = DeallocKind::Delete,
+                .thread = 1,
+                .address = 0x5581a2c0,
+                .block_address = 0x5581a2c0,
+                .block_size = 24},
+      .stack = {app_frame(0x1f10, "Cache::drop()", "src/cache.cpp", 88), app_frame(0x1e7c, "main", "src/main.cpp", 31)},
+      .alloc_stack = {app_frame(0x1d30, "Cache::put(std::string const&)", "src/cache.cpp", 40)},
+      .free_stack = {app_frame(0x1ef2, "Cache::evict()", "src/cache.cpp", 61)}};
 }
 
 SourceStack make_buffer_stack() {
@@ -70,9 +75,7 @@ TEST(FormatTextTest, CleanProcessIsOneSummaryLine) {
   EXPECT_EQ(text_of({.processes = {process(4242)}}), "SUMMARY: nantrack: no leaks, no errors.\n");
 }
 
-TEST(FormatTextTest, NoProcess) {
-  EXPECT_EQ(text_of({}), "SUMMARY: nantrack: no process was traced.\n");
-}
+TEST(FormatTextTest, NoProcess) { EXPECT_EQ(text_of({}), "SUMMARY: nantrack: no process was traced.\n"); }
 
 TEST(FormatTextTest, ErrorsFirstThenLeaksThenSummaryAsInTheDesign) {
   ProcessReport report = process(4242);
@@ -173,19 +176,21 @@ TEST(FormatTextTest, LeakSitesBeyondTheLimitAreSummedUp) {
 
 TEST(FormatTextTest, SeveralProcessesAreNamedAndCleanOnesGetOneLine) {
   ProcessReport parent = process(100, {"make", "check"});
-  ProcessReport leaky = process(101, {"./test runner", "--name=it's", ""});
+  ProcessReport leaky = process(101, {"./test runner", "--name=it's", "", "two\nlines"});
   leaky.process.ppid = 100;
   add_leak(leaky, 16, 1, {libc_frame(0x10, "g")});
   ProcessReport clean = process(102, {"sort", "-n"});
-  EXPECT_EQ(text_of({.processes = {parent, leaky, clean}}),
-            "==101== nantrack: process 101 (parent 100): './test runner' '--name=it'\\''s' ''\n"
-            "\n"
-            "==101== nantrack: 16 bytes in 1 block leaked (definite), allocated from:\n"
-            "    #0 0x7f0c2a600010 in g (libc.so.6+0x10)\n"
-            "\n"
-            "SUMMARY: nantrack: pid 100 (make check): no leaks, no errors.\n"
-            "SUMMARY: nantrack: pid 101 ('./test runner' '--name=it'\\''s' ''): 16 bytes leaked in 1 block; no errors.\n"
-            "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n");
+  EXPECT_EQ(
+      text_of({.processes = {parent, leaky, clean}}),
+      "==101== nantrack: process 101 (parent 100): './test runner' '--name=it'\\''s' '' 'two?lines'\n"
+      "\n"
+      "==101== nantrack: 16 bytes in 1 block leaked (definite), allocated from:\n"
+      "    #0 0x7f0c2a600010 in g (libc.so.6+0x10)\n"
+      "\n"
+      "SUMMARY: nantrack: pid 100 (make check): no leaks, no errors.\n"
+      "SUMMARY: nantrack: pid 101 ('./test runner' '--name=it'\\''s' '' 'two?lines'): 16 bytes leaked in 1 block; "
+      "no errors.\n"
+      "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n");
 }
 
 TEST(FormatTextTest, LongCommandLinesAreCut) {
@@ -214,8 +219,11 @@ TEST(FormatTextTest, NotesComeBeforeTheFindings) {
 TEST(FormatTextTest, SuppressionsUsedListTheUsersAlwaysAndTheDefaultsOnRequest) {
   Report report{.processes = {process(8)}};
   report.suppressions = {
-      {.name = "glibc: stdio stream buffer", .source = std::string(kDefaultSuppressionsSource), .bytes = 4096,
-       .blocks = 1, .line = 17},
+      {.name = "glibc: stdio stream buffer",
+       .source = std::string(kDefaultSuppressionsSource),
+       .bytes = 4096,
+       .blocks = 1,
+       .line = 17},
       {.name = "leak:libfoo", .source = "ci.supp", .bytes = 72, .blocks = 2, .line = 3},
       {.name = "legacy frees", .source = "ci.supp", .bytes = 1, .blocks = 1, .errors = 2, .line = 5},
   };

@@ -11,8 +11,11 @@ namespace {
 constexpr const char* kApp = "/home/dev/app/build/app";
 
 SourceFrame frame(std::string function, std::string file, int line, std::string module = kApp) {
-  return {.address = 0x55550000u + static_cast<uint64_t>(line), .function = std::move(function),
-          .file = std::move(file), .line = line, .module = std::move(module)};
+  return {.address = 0x55550000u + static_cast<uint64_t>(line),
+          .function = std::move(function),
+          .file = std::move(file),
+          .line = line,
+          .module = std::move(module)};
 }
 
 SourceFrame system_frame(std::string function, std::string module) {
@@ -23,18 +26,19 @@ SourceFrame system_frame(std::string function, std::string module) {
 // no names at all, a double free, and a leak without a stack.
 Report sample_report() {
   ProcessReport process{.process = {.pid = 4242, .argv = {"./app"}}};
-  process.leaks.push_back(
-      {.kind = LeakKind::Definite,
-       .bytes = 3072,
-       .blocks = 3,
-       .stack = {system_frame("__strdup", "/lib/x86_64-linux-gnu/libc.so.6"),
-                 frame("make_buffer(unsigned long)", "/home/dev/app/src/buf.cpp", 12),
-                 frame("main", "/home/dev/app/src/main.cpp", 20)}});
+  process.leaks.push_back({.kind = LeakKind::Definite,
+                           .bytes = 3072,
+                           .blocks = 3,
+                           .stack = {system_frame("__strdup", "/lib/x86_64-linux-gnu/libc.so.6"),
+                                     frame("make_buffer(unsigned long)", "/home/dev/app/src/buf.cpp", 12),
+                                     frame("main", "/home/dev/app/src/main.cpp", 20)}});
   process.leaks.push_back({.kind = LeakKind::Definite,
                            .bytes = 10,
                            .blocks = 1,
-                           .stack = {system_frame("", "/opt/lib/libblob.so"), {.address = 0x1234},
-                                     {.address = 0x1235}, system_frame("", "/opt/lib/libblob.so")}});
+                           .stack = {system_frame("", "/opt/lib/libblob.so"),
+                                     {.address = 0x1234},
+                                     {.address = 0x1235},
+                                     system_frame("", "/opt/lib/libblob.so")}});
   process.leaks.push_back({.kind = LeakKind::Definite, .bytes = 7, .blocks = 1});
   process.errors.push_back({.event = {.kind = ErrorKind::DoubleFree,
                                       .dealloc_kind = DeallocKind::Free,
@@ -98,6 +102,18 @@ TEST(GenSuppressionsTest, GeneratedSuppressionsHideExactlyTheirFindings) {
   EXPECT_EQ(suppressions.match_error(other_kind), nullptr);
   const SourceStack elsewhere = {frame("make_name()", "/home/dev/app/src/name.cpp", 3)};
   EXPECT_EQ(suppressions.match_leak(LeakKind::Definite, elsewhere), nullptr);
+}
+
+TEST(GenSuppressionsTest, RepeatedBlocksAreWrittenOnce) {
+  Report report = sample_report();
+  ProcessReport& process = report.processes[0];
+  process.errors.clear();
+  process.leaks.resize(1);
+  process.leaks.push_back(process.leaks[0]);
+  process.leaks[1].stack[1].address += 8;  // the same site, reached from an unrolled loop
+  process.leaks[1].bytes = 1;
+  const std::string text = generated(report);
+  EXPECT_EQ(text.find("{", text.find("{") + 1), std::string::npos) << text;
 }
 
 TEST(GenSuppressionsTest, NoFindingsNoOutput) {

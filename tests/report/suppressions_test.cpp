@@ -1,61 +1,17 @@
 #include "report/suppressions.h"
 
-#include <chrono>
-#include <random>
-#include <sstream>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "report/default_suppressions.h"
+#include "tests/report/suppression_test_support.h"
 #include "tests/report/trace_builder.h"
 
 namespace nantrack {
 namespace {
 
-constexpr const char* kApp = "/home/dev/app/build/app";
-constexpr const char* kLibc = "/lib/x86_64-linux-gnu/libc.so.6";
-constexpr const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
-
-SourceFrame frame(std::string function, std::string file = {}, int line = 0, std::string module = kApp) {
-  return {.address = 0x1000, .function = std::move(function), .file = std::move(file), .line = line,
-          .module = std::move(module)};
-}
-
-// make_buffer() <- load() (inlined) <- main() <- libc.
-SourceStack leak_stack() {
-  SourceStack stack = {frame("make_buffer(unsigned long)", "/home/dev/app/src/buf.cpp", 12),
-                       frame("load()", "/home/dev/app/src/load.cpp", 7), frame("main", "/home/dev/app/src/main.cpp", 20),
-                       frame("__libc_start_call_main", "", 0, kLibc)};
-  stack[1].inlined = true;
-  return stack;
-}
-
-Suppressions parsed(std::string_view text) {
-  Suppressions suppressions;
-  suppressions.add_text(text, "test.supp");
-  return suppressions;
-}
-
-// The message a file's parse fails with, or "parsed" when it does not.
-std::string parse_error(std::string_view text) {
-  try {
-    parsed(text);
-  } catch (const SuppressionsError& error) {
-    return error.what();
-  }
-  return "parsed";
-}
-
-bool hides_leak(std::string_view text, const SourceStack& stack, LeakKind kind = LeakKind::Definite) {
-  return parsed(text).match_leak(kind, stack) != nullptr;
-}
-
-ErrorFinding error_of(ErrorKind kind, SourceStack stack, SourceStack alloc_stack = {}) {
-  return {.event = {.kind = kind}, .stack = std::move(stack), .alloc_stack = std::move(alloc_stack)};
-}
-
-bool hides_error(std::string_view text, const ErrorFinding& error) { return parsed(text).match_error(error) != nullptr; }
+using namespace nantrack::testing;
 
 // ---- LeakSanitizer dialect ---------------------------------------------------
 
@@ -119,15 +75,9 @@ TEST(LeakSanitizerSuppressionTest, CommentsBlankLinesAndSpacesAreIgnored) {
   EXPECT_NE(suppressions.match_leak(LeakKind::Definite, leak_stack()), nullptr);
 }
 
-TEST(LeakSanitizerSuppressionTest, EmptyStackMatchesNothing) {
-  EXPECT_FALSE(hides_leak("leak:*", {}));
-}
+TEST(LeakSanitizerSuppressionTest, EmptyStackMatchesNothing) { EXPECT_FALSE(hides_leak("leak:*", {})); }
 
 // ---- valgrind dialect --------------------------------------------------------
-
-std::string memcheck_leak(std::string_view frames) {
-  return "{\n   my suppression\n   Memcheck:Leak\n" + std::string(frames) + "}\n";
-}
 
 TEST(ValgrindSuppressionTest, FramesMatchFromTheInnermost) {
   EXPECT_TRUE(hides_leak(memcheck_leak("fun:make_buffer\n"), leak_stack()));
@@ -233,7 +183,8 @@ TEST(ValgrindSuppressionTest, OtherToolsAndOtherMemcheckKindsAreAcceptedAndNever
 }
 
 TEST(ValgrindSuppressionTest, NameSourceAndLineAreKept) {
-  const Suppressions suppressions = parsed("\n# x\n{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n   fun:f\n}\n");
+  const Suppressions suppressions =
+      parsed("\n# x\n{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n   fun:f\n}\n");
   ASSERT_EQ(suppressions.rules().size(), 1u);
   EXPECT_EQ(suppressions.rules()[0].name, "<insert_a_suppression_name_here>");
   EXPECT_EQ(suppressions.rules()[0].line, 3);
@@ -298,131 +249,6 @@ TEST(SuppressionsTest, AFileWithAnErrorAddsNothing) {
   EXPECT_TRUE(suppressions.rules().empty());
 }
 
-// ---- Parse errors: file and line, what was expected --------------------------
-
-TEST(SuppressionParseErrorTest, TopLevelLines) {
-  EXPECT_EQ(parse_error("leak:x\nlibfoo.so\n"),
-            "suppressions file 'test.supp' line 2: expected KIND:PATTERN or a valgrind '{' block, got 'libfoo.so'");
-  EXPECT_EQ(parse_error("leak:\n"), "suppressions file 'test.supp' line 1: empty pattern after 'leak:'");
-  EXPECT_EQ(parse_error("leak:^$\n"), "suppressions file 'test.supp' line 1: empty pattern after 'leak:'");
-  EXPECT_EQ(parse_error("interceptor_via_fun:foo\n"),
-            "suppressions file 'test.supp' line 1: unknown kind 'interceptor_via_fun' (expected leak, double_free, "
-            "invalid_free, mismatched_free, heap_overflow, write_after_free)");
-}
-
-TEST(SuppressionParseErrorTest, UnbalancedBraces) {
-  EXPECT_EQ(parse_error("leak:x\n}\n"), "suppressions file 'test.supp' line 2: '}' without a '{' before it");
-  EXPECT_EQ(parse_error("\n{\n name\n Memcheck:Leak\n fun:f\n"),
-            "suppressions file 'test.supp' line 2: suppression 'name' is never closed (missing '}')");
-  EXPECT_EQ(parse_error("{\n"),
-            "suppressions file 'test.supp' line 1: the suppression opened here is never closed (missing '}')");
-  EXPECT_EQ(parse_error("{\n one\n Memcheck:Leak\n fun:f\n{\n two\n"),
-            "suppressions file 'test.supp' line 5: '{' inside the suppression opened on line 1 (missing '}'?)");
-}
-
-TEST(SuppressionParseErrorTest, BlockContents) {
-  EXPECT_EQ(parse_error("{\n}\n"), "suppressions file 'test.supp' line 2: empty suppression block (no name, no type)");
-  EXPECT_EQ(parse_error("{\n name\n}\n"),
-            "suppressions file 'test.supp' line 3: suppression 'name' has no type line such as Memcheck:Leak");
-  EXPECT_EQ(parse_error("{\n name\n Memcheck:Leek\n fun:f\n}\n"),
-            "suppressions file 'test.supp' line 3: unknown suppression type 'Memcheck:Leek' in 'name' (expected "
-            "Memcheck:Leak, Memcheck:Free or nantrack:KIND with KIND one of leak, double_free, invalid_free, "
-            "mismatched_free, heap_overflow, write_after_free)");
-  EXPECT_EQ(parse_error("{\n name\n Memchek:Leak\n fun:f\n}\n").substr(0, 80),
-            "suppressions file 'test.supp' line 3: unknown suppression type 'Memchek:Leak' in");
-  EXPECT_EQ(parse_error("{\n name\n nantrack:lek\n fun:f\n}\n").substr(0, 80),
-            "suppressions file 'test.supp' line 3: unknown suppression type 'nantrack:lek' in");
-  EXPECT_EQ(parse_error("{\n name\n Memcheck:Leak\n}\n"),
-            "suppressions file 'test.supp' line 4: suppression 'name' has no fun:, obj:, src: or '...' line");
-  EXPECT_EQ(parse_error("{\n name\n Memcheck:Leak\n fun:f\n function:g\n}\n"),
-            "suppressions file 'test.supp' line 5: expected fun:, obj:, src: or '...' in suppression 'name', got "
-            "'function:g'");
-  EXPECT_EQ(parse_error("{\n name\n Memcheck:Leak\n fun:\n}\n"),
-            "suppressions file 'test.supp' line 4: empty pattern in 'fun:'");
-}
-
-TEST(SuppressionParseErrorTest, MatchLeakKinds) {
-  EXPECT_EQ(parse_error("{\n n\n Memcheck:Leak\n match-leak-kinds: definite,lost\n fun:f\n}\n"),
-            "suppressions file 'test.supp' line 4: unknown leak kind 'lost' in match-leak-kinds (expected definite, "
-            "indirect, possible, reachable, all or none)");
-  EXPECT_EQ(parse_error("{\n n\n Memcheck:Free\n match-leak-kinds: definite\n fun:f\n}\n"),
-            "suppressions file 'test.supp' line 4: match-leak-kinds: is only for leak suppressions");
-  EXPECT_EQ(parse_error("{\n n\n Memcheck:Leak\n fun:f\n match-leak-kinds: definite\n}\n"),
-            "suppressions file 'test.supp' line 5: match-leak-kinds: must come before the frame lines");
-}
-
-TEST(SuppressionParseErrorTest, MessagesStayOneShortPrintableLine) {
-  const std::string message = parse_error(std::string("\x01\x02 bad\t") + std::string(500, 'x') + "\n");
-  EXPECT_EQ(message.find('\n'), std::string::npos);
-  EXPECT_EQ(message.find('\x01'), std::string::npos);
-  EXPECT_LT(message.size(), 200u);
-  EXPECT_NE(message.find("got '?? bad"), std::string::npos) << message;
-}
-
-// ---- Whatever the bytes: a rule set or one SuppressionsError -----------------
-
-constexpr std::string_view kValidFile =
-    "# comment\n"
-    "leak:libfoo.so\n"
-    "double_free:^Cache::drop$\n"
-    "{\n   name\n   Memcheck:Leak\n   match-leak-kinds: definite\n   fun:_Znwm\n   fun:make_*\n   ...\n"
-    "   obj:*/app\n   src:buf.cpp:12\n}\n"
-    "{\n   other\n   Helgrind:Race\n   fun:x\n}\n"
-    "{\n   free\n   nantrack:mismatched_free\n   fun:???\n}\n";
-
-// Parses `text` and matches what it yields against a stack. Anything thrown
-// but SuppressionsError escapes and fails the test.
-void parse_and_match(std::string_view text) {
-  try {
-    const Suppressions suppressions = parsed(text);
-    suppressions.match_leak(LeakKind::Definite, leak_stack());
-    suppressions.match_error(error_of(ErrorKind::DoubleFree, leak_stack()));
-  } catch (const SuppressionsError&) {
-  }
-}
-
-TEST(SuppressionFuzzTest, RandomBytes) {
-  std::mt19937 random(1234);
-  const auto start = std::chrono::steady_clock::now();
-  for (int round = 0; round < 3000; ++round) {
-    std::string text(random() % 300, '\0');
-    for (char& c : text) c = static_cast<char>(random());
-    parse_and_match(text);
-  }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
-}
-
-TEST(SuppressionFuzzTest, MutationsOfAValidFile) {
-  ASSERT_NO_THROW(parsed(kValidFile));
-  constexpr std::string_view kInteresting = "{}:*?.\n#^$,_Z0123456789 ";
-  std::mt19937 random(99);
-  for (int round = 0; round < 20000; ++round) {
-    std::string text(kValidFile);
-    for (int edits = 1 + random() % 4; edits > 0; --edits) {
-      const size_t at = random() % text.size();
-      switch (random() % 4) {
-        case 0: text[at] = kInteresting[random() % kInteresting.size()]; break;
-        case 1: text.erase(at, 1 + random() % 8); break;
-        case 2: text.insert(at, std::string(1 + random() % 3, kInteresting[random() % kInteresting.size()])); break;
-        case 3: text.resize(at); break;
-      }
-      if (text.empty()) text = "x";
-    }
-    parse_and_match(text);
-  }
-}
-
-TEST(SuppressionFuzzTest, ManyDotsAndStarsAgainstADeepStackStayFast) {
-  std::string frames;
-  for (int i = 0; i < 60; ++i) frames += "...\nfun:*\n";
-  frames += "fun:nothing_like_this\n";
-  SourceStack deep(256, frame("f()"));
-  const Suppressions suppressions = parsed(memcheck_leak(frames));
-  const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(suppressions.match_leak(LeakKind::Definite, deep), nullptr);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
-}
-
 // ---- Helpers ----------------------------------------------------------------
 
 TEST(WithoutParametersTest, StripsTheParameterListAndWhatFollowsIt) {
@@ -435,65 +261,6 @@ TEST(WithoutParametersTest, StripsTheParameterListAndWhatFollowsIt) {
   EXPECT_EQ(without_parameters("main"), "main");
   EXPECT_EQ(without_parameters(""), "");
   EXPECT_EQ(without_parameters("broken)"), "broken)");
-}
-
-// ---- The built-in suppressions ------------------------------------------------
-
-TEST(DefaultSuppressionsTest, ParseAndAreAddedOnce) {
-  Suppressions suppressions;
-  suppressions.add_defaults();
-  const size_t count = suppressions.rules().size();
-  EXPECT_GT(count, 5u);
-  suppressions.add_defaults();
-  EXPECT_EQ(suppressions.rules().size(), count);
-  for (const Suppression& rule : suppressions.rules()) {
-    EXPECT_EQ(rule.source, kDefaultSuppressionsSource);
-    EXPECT_TRUE(rule.leak_kinds != 0 && rule.error_kinds == 0) << rule.name << ": defaults hide leaks only";
-  }
-}
-
-const Suppression* default_match(const SourceStack& stack) {
-  static const Suppressions defaults = [] {
-    Suppressions suppressions;
-    suppressions.add_defaults();
-    return suppressions;
-  }();
-  return defaults.match_leak(LeakKind::Definite, stack);
-}
-
-TEST(DefaultSuppressionsTest, HideWhatTheRuntimesKeepUntilExit) {
-  // Stacks as nantrack showed them for /bin/true, sort, date and C++ programs,
-  // with and without libc's debug information.
-  EXPECT_NE(default_match({frame("_IO_file_doallocate", "./libio/filedoalloc.c", 101, kLibc),
-                           frame("_IO_doallocbuf", "", 0, kLibc), frame("main")}),
-            nullptr);
-  EXPECT_NE(default_match({frame("", "", 0, kLibc), frame("", "", 0, kLibc), frame("setlocale", "", 0, kLibc),
-                           frame("main")}),
-            nullptr);
-  EXPECT_NE(default_match({frame("calloc", "../include/rtld-malloc.h", 44, kLoader),
-                           frame("allocate_dtv", "", 0, kLoader), frame("__pthread_create_2_1", "", 0, kLibc)}),
-            nullptr);
-  EXPECT_NE(default_match({frame("", "", 0, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"),
-                           frame("call_init", "./elf/dl-init.c", 74, kLoader), frame("_dl_init", "", 0, kLoader)}),
-            nullptr);
-  EXPECT_NE(default_match({frame("__vasprintf_internal", "", 0, kLibc), frame("___asprintf", "", 0, kLibc),
-                           frame("__dlerror", "", 0, kLibc), frame("main")}),
-            nullptr);
-}
-
-TEST(DefaultSuppressionsTest, DoNotHideTheProgramsOwnLeaks) {
-  EXPECT_EQ(default_match(leak_stack()), nullptr);
-  EXPECT_EQ(default_match({frame("__strdup", "./string/strdup.c", 42, kLibc), frame("main")}), nullptr);
-  EXPECT_EQ(default_match({frame("std::__cxx11::basic_string<char>::_M_create(unsigned long&, unsigned long)", "",
-                                 0, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"),
-                           frame("make_name()"), frame("main")}),
-            nullptr);
-  // A constructor of a dlopen'ed library runs below ld.so's frames: its
-  // leaks are its own.
-  EXPECT_EQ(default_match({frame("plugin_init", "", 0, "/opt/plugin.so"), frame("call_init", "", 0, kLoader),
-                           frame("_dl_init", "", 0, kLoader), frame("_dlerror_run", "", 0, kLibc)}),
-            nullptr);
-  EXPECT_EQ(default_match({}), nullptr);
 }
 
 }  // namespace
