@@ -14,10 +14,14 @@ bool ErrorLog::init() {
 
 void ErrorLog::add(const ErrorRecord& error) {
   LockGuard guard(mutex_);
-  if (records_ && count_ < kCapacity)
+  if (records_ && count_ < kCapacity) {
     records_[count_++] = error;
-  else
-    ++dropped_;
+    return;
+  }
+  if (!full_) {
+    full_ = true;
+    write_all(2, "nantrack: more than 65,536 errors: later ones are printed here but not kept in the trace\n");
+  }
 }
 
 namespace {

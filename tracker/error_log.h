@@ -32,10 +32,10 @@ class ErrorLog {
   ErrorLog& operator=(const ErrorLog&) = delete;
 
   bool init();
-  // Keeps the error; past capacity only counts it.
+  // Keeps the error for the trace; past capacity says once on stderr that
+  // later errors are only printed.
   void add(const ErrorRecord& error);
   size_t count() const { return count_; }
-  uint64_t dropped() const { return dropped_; }
   const ErrorRecord& operator[](size_t i) const { return records_[i]; }
   Mutex& mutex() { return mutex_; }
 
@@ -44,7 +44,7 @@ class ErrorLog {
   Mutex mutex_;
   ErrorRecord* records_ = nullptr;
   size_t count_ = 0;
-  uint64_t dropped_ = 0;
+  bool full_ = false;
 };
 
 // Prints one error on stderr at once, in the text report's layout, with

@@ -35,7 +35,6 @@ class StackDepot {
   StackView get(StackId id) const;
 
   size_t stack_count() const { return stack_count_.load(std::memory_order_relaxed); }
-  size_t bytes_used() const { return used_units_.load(std::memory_order_relaxed) * kUnit; }
   // Every id this depot can hand out is below this.
   size_t id_limit() const { return capacity_units_; }
 

@@ -564,7 +564,6 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   }
   size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
   written_stacks_ = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
-  written_stacks_bytes_ = bitmap_bytes;
 
   write_process(exit);
   modules_.write(writer_);  // before the shard locks: it takes the loader's lock

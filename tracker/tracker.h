@@ -168,7 +168,6 @@ class Tracker {
   Mutex late_mutex_;  // serialises late records and the writer after the snapshot
   TraceWriter writer_;
   uint64_t* written_stacks_ = nullptr;  // bitmap over stack ids, while writing
-  size_t written_stacks_bytes_ = 0;
 };
 
 // The one tracker of this process.
