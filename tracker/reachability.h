@@ -46,7 +46,6 @@ class ReachabilityScan {
 
   // The class of the block that starts at `address` (NotScanned if none).
   LeakClass class_of(uintptr_t address) const;
-  size_t block_count() const { return count_; }
 
   void release();
 
@@ -78,7 +77,6 @@ class ReachabilityScan {
   size_t capacity_ = 0;
   size_t count_ = 0;
   size_t stack_size_ = 0;
-  size_t leader_ = 0;
 };
 
 }  // namespace nantrack
