@@ -89,6 +89,8 @@ void add_report_options(CLI::App& command, ReportRequest& request) {
   command.add_flag("!--no-default-suppressions", request.default_suppressions,
                    "Also report glibc's, ld.so's and libstdc++'s one-time allocations");
   command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
+  command.add_flag("--show-reachable", request.show_reachable,
+                   "Also list blocks still pointed to at exit (always counted in the summary)");
   command.add_option("--max-leaks", request.max_leaks,
                      "Leak sites shown per process in the text report, biggest first (0: all; default 100)");
   command.add_option("--html", request.html_file, "Also write an HTML report to FILE");
@@ -99,7 +101,7 @@ void add_report_options(CLI::App& command, ReportRequest& request) {
       ->check(CLI::Range(0, 255));
   command.add_option("--fail-on", request.fail_on,
                      "What trips the gate: comma-separated leak kinds (definite, indirect, possible, reachable, leaks), "
-                     "error kinds (double_free, ..., errors), all or none (default: definite,errors)");
+                     "error kinds (double_free, ..., errors), all or none (default: definite,possible,errors)");
   command.add_option("--max-leaked-bytes", request.max_leaked_bytes,
                      "Let leaks pass the gate up to N bytes (errors still trip it)");
 }
@@ -129,7 +131,7 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
       ++outcome.traces_unreadable;
     }
   }
-  Report report = build_report(traces, load_suppressions(request));
+  Report report = build_report(traces, load_suppressions(request), {.show_reachable = request.show_reachable});
   TextOptions text_options;
   text_options.max_leak_groups = request.max_leaks ? request.max_leaks : SIZE_MAX;
   write_text_report(report, text, text_options);

@@ -118,6 +118,7 @@ void after_loader_fini() {
 
 int main_wrapper(int argc, char** argv, char** envp) {
   g_exit_status = g_program_main(argc, argv, envp);
+  tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   return g_exit_status;
 }
 
@@ -140,6 +141,7 @@ NANTRACK_EXPORT int __libc_start_main(int (*main)(int, char**, char**), int argc
 
 NANTRACK_EXPORT void exit(int status) {
   g_exit_status = status;
+  tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   next_exit_function(g_next.exit, "exit")(status);
   __builtin_unreachable();
 }
@@ -148,6 +150,7 @@ namespace {
 // _exit and _Exit skip every destructor, ours included: write the trace now.
 [[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
   ExitFunction next = next_exit_function(slot, name);
+  tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   finish_process({status, 0, trace_format::kExitedViaUnderscoreExit}, false);
   next(status);
   __builtin_unreachable();

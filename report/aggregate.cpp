@@ -67,9 +67,16 @@ class SuppressionTally {
   std::map<const Suppression*, SuppressionUse> uses_;
 };
 
-// Until the reachability scan exists, nothing tells a leaked block from one
-// that is still pointed to: all are definite, as DESIGN.md says.
-LeakKind leak_kind_of(const LiveBlock&) { return LeakKind::Definite; }
+// The trace's leak_kind; a block the scan did not see (fatal signal, late
+// allocation) counts as definite, as every leak did before the scan.
+LeakKind leak_kind_of(const LiveBlock& block) {
+  switch (block.leak_kind) {
+    case 2: return LeakKind::Indirect;
+    case 3: return LeakKind::Possible;
+    case 4: return LeakKind::Reachable;
+    default: return LeakKind::Definite;
+  }
+}
 
 uint64_t& bytes_of_kind(Summary& summary, LeakKind kind) {
   switch (kind) {
@@ -99,8 +106,10 @@ std::vector<LeakGroup> group_live_blocks(const Trace& trace) {
   return groups;
 }
 
+// leaked_* counts what the program lost (every kind but reachable);
+// reachable blocks are counted apart and listed only when asked for.
 void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize, const Suppressions& suppressions,
-               SuppressionTally& tally) {
+               SuppressionTally& tally, bool show_reachable) {
   Summary& summary = process.summary;
   for (LeakGroup& group : group_live_blocks(trace)) {
     group.stack = symbolize(group.stack_id);
@@ -109,9 +118,13 @@ void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symb
       summary.suppressed_bytes += group.bytes;
       continue;
     }
-    summary.leaked_bytes += group.bytes;
-    summary.leaked_blocks += group.blocks;
     bytes_of_kind(summary, group.kind) += group.bytes;
+    if (group.kind != LeakKind::Reachable) {
+      summary.leaked_bytes += group.bytes;
+      summary.leaked_blocks += group.blocks;
+    } else if (!show_reachable) {
+      continue;
+    }
     process.leaks.push_back(std::move(group));
   }
   // Ties broken by stack id, so that the same trace always reads the same.
@@ -155,7 +168,7 @@ ProcessReport build_process_report(const Trace& trace, const Suppressions& suppr
   ProcessReport report{.process = trace.process, .trace_path = trace.path};
   StackSymbolizer symbolize(trace, options);
   add_errors(report, trace, symbolize, suppressions, tally);
-  add_leaks(report, trace, symbolize, suppressions, tally);
+  add_leaks(report, trace, symbolize, suppressions, tally, options.show_reachable);
   report.summary.total_allocations = trace.counters.allocations;
   report.summary.total_frees = trace.counters.frees;
   report.summary.total_bytes = trace.counters.bytes_allocated;

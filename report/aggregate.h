@@ -21,6 +21,9 @@ struct ReportOptions {
   // Where the symbolizer looks for separate debug files, in libdw's syntax;
   // empty: libdw's default (report/symbolizer.h).
   std::string debuginfo_path;
+  // List still-reachable blocks among the leaks (--show-reachable). They
+  // are counted in the summary either way.
+  bool show_reachable = false;
 };
 
 // One ProcessReport per trace, by pid. Every distinct stack is symbolized

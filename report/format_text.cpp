@@ -167,7 +167,22 @@ class TextWriter {
     if (heading) out_ << '\n';
   }
 
+  // valgrind's LEAK SUMMARY, by bytes; only when something was live at exit.
+  void write_leak_summary(const ProcessReport& process) {
+    const Summary& summary = process.summary;
+    if (summary.leaked_bytes + summary.reachable_bytes + summary.suppressed_bytes == 0) return;
+    out_ << "LEAK SUMMARY";
+    if (several_) out_ << fmt::format(" (pid {})", process.process.pid);
+    out_ << ":\n";
+    const std::pair<const char*, uint64_t> lines[] = {
+        {"definitely lost", summary.definite_bytes}, {"indirectly lost", summary.indirect_bytes},
+        {"  possibly lost", summary.possible_bytes}, {"still reachable", summary.reachable_bytes},
+        {"     suppressed", summary.suppressed_bytes}};
+    for (const auto& [label, bytes] : lines) out_ << fmt::format("   {}: {}\n", label, counted(bytes, "byte", "bytes"));
+  }
+
   void write_summary(const ProcessReport& process) {
+    write_leak_summary(process);
     out_ << "SUMMARY: nantrack: ";
     if (several_) out_ << fmt::format("pid {} ({}): ", process.process.pid, command_line(process.process));
     out_ << summary_text(process.summary) << ".\n";

@@ -61,6 +61,7 @@ std::string plural(uint64_t count, std::string_view one, std::string_view many) 
 FailOn FailOn::defaults() {
   FailOn fail_on;
   fail_on.leak_kinds[index_of(LeakKind::Definite)] = true;
+  fail_on.leak_kinds[index_of(LeakKind::Possible)] = true;
   set_all_errors(fail_on, true);
   return fail_on;
 }

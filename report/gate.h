@@ -16,7 +16,7 @@ struct FailOn {
   std::array<bool, 4> leak_kinds{};          // index: LeakKind
   std::array<bool, kErrorKindCount> errors{};  // index: ErrorKind value - 1
 
-  // DESIGN.md: definite leaks and every error kind.
+  // Definite and possible leaks and every error kind (issue 4).
   static FailOn defaults();
   // "definite,double_free", "leaks,errors", "all", "none"... Throws
   // std::invalid_argument naming the bad word and the accepted ones.

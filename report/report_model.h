@@ -16,8 +16,8 @@
 
 namespace nantrack {
 
-// Reachability of a leaked block, with valgrind's meaning. Until the
-// reachability scan exists every leak is Definite.
+// Reachability of a block live at exit, with valgrind's meaning, from the
+// leak scan (tracker/reachability.h); a block it did not see is Definite.
 enum class LeakKind : uint8_t { Definite, Indirect, Possible, Reachable };
 constexpr std::string_view name_of(LeakKind kind) {
   switch (kind) {
@@ -69,7 +69,7 @@ inline uint64_t count_of(const ErrorCounts& counts, ErrorKind kind) {
 
 // The JSON report's "summary" object, field for field (DESIGN.md).
 struct Summary {
-  uint64_t leaked_bytes = 0;  // every unsuppressed block live at exit
+  uint64_t leaked_bytes = 0;  // every unsuppressed block live at exit but the reachable ones
   uint64_t leaked_blocks = 0;
   uint64_t definite_bytes = 0;
   uint64_t indirect_bytes = 0;

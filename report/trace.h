@@ -54,6 +54,9 @@ struct LiveBlock {
   StackId stack = 0;
   uint32_t thread = 0;
   AllocKind kind = AllocKind::Malloc;
+  // The leak scan's verdict, as in the trace (trace_format.h): 0 not
+  // scanned, 1 definite, 2 indirect, 3 possible, 4 reachable.
+  uint8_t leak_kind = 0;
 };
 
 struct ErrorEvent {

@@ -84,6 +84,8 @@ LiveBlock read_live_block(PayloadReader& in) {
   block.stack = in.read<uint32_t>();
   block.thread = in.read<uint32_t>();
   block.kind = read_enum<AllocKind>(in, 1, kMaxAllocKind, "allocation kind");
+  block.leak_kind = in.read<uint8_t>();
+  if (block.leak_kind > 4) malformed("has leak kind {}, expected 0 to 4", block.leak_kind);
   return block;
 }
 

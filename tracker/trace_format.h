@@ -22,7 +22,7 @@
 namespace nantrack::trace_format {
 
 inline constexpr char kMagic[8] = {'N', 'A', 'N', 'T', 'R', 'A', 'C', 'E'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 struct FileHeader {
   char magic[8];
@@ -86,8 +86,11 @@ inline constexpr uint32_t kNoStack = 0;
 
 // LiveBlocks payload: u32 count, count × LiveBlockEntry (packed).
 // LateAllocation payload: exactly one LiveBlockEntry.
-//   u64 address, u64 size, u32 stack_id, u32 thread_id, u8 alloc_kind.
-inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1;
+//   u64 address, u64 size, u32 stack_id, u32 thread_id, u8 alloc_kind,
+//   u8 leak_kind (version 2): the leak scan's verdict, 0 not scanned
+//   (fatal signal, late allocation: report as definite), 1 definite,
+//   2 indirect, 3 possible, 4 reachable (tracker/reachability.h).
+inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1 + 1;
 inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
 
 // LateFree payload: u64 address.

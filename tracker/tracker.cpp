@@ -10,6 +10,7 @@
 #include "tracker/internal_memory.h"
 #include "tracker/platform.h"
 #include "tracker/text_buffer.h"
+#include "tracker/thread_stop.h"
 
 namespace nantrack {
 namespace {
@@ -86,6 +87,9 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
     argv_bytes_ += length;
     ++argc_;
   }
+
+  leak_roots_.init();
+  install_thread_stop_handler();
 
   unwinder_.skip_frames_in(own_code_begin, own_code_end);
   if (!unwinder_.load())
@@ -462,16 +466,40 @@ void Tracker::write_stack_once(StackId id) {
 }
 
 namespace {
-void put_block_entry(TraceWriter& writer, const BlockRecord& record) {
+void put_block_entry(TraceWriter& writer, const BlockRecord& record, LeakClass leak_class) {
   writer.put_u64(record.address);
   writer.put_u64(record.size);
   writer.put_u32(record.alloc_stack);
   writer.put_u32(record.thread());
   writer.put_u8(static_cast<uint8_t>(record.kind));
+  writer.put_u8(static_cast<uint8_t>(leak_class));
 }
 }  // namespace
 
-void Tracker::write_live_blocks(Shard& shard) {
+void Tracker::note_program_stack(uintptr_t stack_pointer) {
+  // The first call wins: exit() called from main comes before main_wrapper.
+  if (program_stack_) return;
+  program_stack_thread_ = static_cast<uint32_t>(gettid());
+  program_stack_ = stack_pointer;
+}
+
+// With every shard locked: which live blocks the program can still reach.
+void Tracker::classify_live_blocks(ReachabilityScan& scan) {
+  size_t capacity = 0;
+  for (const Shard& shard : shards_) capacity += shard.blocks.size();
+  if (!scan.reserve(capacity)) return;
+  for (const Shard& shard : shards_) {
+    shard.blocks.for_each([&](const BlockRecord& record) {
+      if (!record.freed) scan.add_block(record.address, record.size);
+    });
+  }
+  scan.seal();
+  const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
+  leak_roots_.scan(scan, noted ? program_stack_ : 0);
+  scan.classify_leaks();
+}
+
+void Tracker::write_live_blocks(Shard& shard, const ReachabilityScan& scan) {
   // Stacks go first, then the blocks in chunks that fit one record.
   shard.blocks.for_each([&](const BlockRecord& record) {
     if (!record.freed) write_stack_once(record.alloc_stack);
@@ -492,7 +520,7 @@ void Tracker::write_live_blocks(Shard& shard) {
       writer_.begin(trace_format::RecordType::LiveBlocks);
       writer_.put_u32(0);  // the count, set when the chunk closes
     }
-    put_block_entry(writer_, record);
+    put_block_entry(writer_, record, scan.class_of(record.address));
     ++in_chunk;
   });
   close_chunk();
@@ -567,11 +595,18 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
 
   write_process(exit);
   modules_.write(writer_);  // before the shard locks: it takes the loader's lock
+  // The scan is skipped in a fatal signal handler: stopping threads and
+  // reading /proc there is more than a crashing process can be trusted
+  // with. Its blocks then go out as NotScanned.
+  const bool scan_leaks = !from_signal;
+  if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.
   bool all_locked = lock_all_shards(from_signal);
   if (all_locked) {
-    for (Shard& shard : shards_) write_live_blocks(shard);
+    ReachabilityScan scan;
+    if (scan_leaks) classify_live_blocks(scan);
+    for (Shard& shard : shards_) write_live_blocks(shard, scan);
   }
   {
     if (!from_signal) errors_.mutex().lock();
@@ -593,7 +628,7 @@ void Tracker::write_late_allocation(const BlockRecord& record) {
   if (!writer_.is_open()) return;
   write_stack_once(record.alloc_stack);
   writer_.begin(trace_format::RecordType::LateAllocation);
-  put_block_entry(writer_, record);
+  put_block_entry(writer_, record, LeakClass::NotScanned);
   writer_.end();
   writer_.flush();
 }

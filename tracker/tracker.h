@@ -15,9 +15,11 @@
 #include "tracker/block_table.h"
 #include "tracker/error_log.h"
 #include "tracker/kinds.h"
+#include "tracker/leak_roots.h"
 #include "tracker/module_map.h"
 #include "tracker/options.h"
 #include "tracker/quarantine.h"
+#include "tracker/reachability.h"
 #include "tracker/stack_depot.h"
 #include "tracker/sync.h"
 #include "tracker/trace_format.h"
@@ -76,6 +78,12 @@ class Tracker {
   void defer_deallocation(void* block, DeallocKind kind);
   UntrackedSet& untracked() { return untracked_; }
 
+  // Where the program's live frames end on this thread, from exit, _exit or
+  // main's return: the leak scan reads this thread's stack from there up.
+  // The frames below (destructors, the loader's fini, ours) are not the
+  // program's and hold stale pointers that would hide leaks.
+  void note_program_stack(uintptr_t stack_pointer);
+
   // Writes nantrack.<pid>.trace once; returns true for the call that wrote
   // it. Afterwards the tracker keeps working and appends late records (frees
   // made by destructors that run after the snapshot). `from_signal`: only
@@ -124,7 +132,8 @@ class Tracker {
   bool open_trace();
   void write_process(const ExitInfo& exit);
   void write_stack_once(StackId id);
-  void write_live_blocks(Shard& shard);
+  void classify_live_blocks(ReachabilityScan& scan);
+  void write_live_blocks(Shard& shard, const ReachabilityScan& scan);
   void write_error(const ErrorRecord& error);
   void write_counters();
   void write_late_allocation(const BlockRecord& record);
@@ -160,6 +169,9 @@ class Tracker {
   UntrackedSet untracked_;
   ErrorLog errors_;
   ModuleMap modules_;
+  LeakRoots leak_roots_;
+  uintptr_t program_stack_ = 0;  // note_program_stack(), for program_stack_thread_
+  uint32_t program_stack_thread_ = 0;
   std::atomic<int64_t> live_bytes_{0};
   std::atomic<int64_t> peak_live_bytes_{0};
   std::atomic<uint32_t> next_thread_id_{1};

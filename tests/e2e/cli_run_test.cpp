@@ -158,10 +158,10 @@ TEST(CliRun, SuppressionsInBothDialects) {
 TEST(CliRun, GeneratedSuppressionsSilenceTheNextRun) {
   TempDir dir;
   RunResult first = nantrack({"run", "--gen-suppressions", "--", program("leak_stack")});
-  // The suppressions follow the SUMMARY line.
-  size_t summary = first.err.find("SUMMARY");
+  // The suppressions follow the SUMMARY line (not the LEAK SUMMARY before it).
+  size_t summary = first.err.find("\nSUMMARY");
   ASSERT_NE(summary, std::string::npos) << first.err;
-  std::ofstream(dir / "generated.supp") << first.err.substr(first.err.find('\n', summary) + 1);
+  std::ofstream(dir / "generated.supp") << first.err.substr(first.err.find('\n', summary + 1) + 1);
   RunResult second = nantrack({"run", "--suppressions", dir / "generated.supp", "--error-exitcode", "9", "--",
                                program("leak_stack")});
   EXPECT_EQ(second.exit_code, 0) << first.err << "\n---\n" << second.err;

@@ -24,10 +24,10 @@ std::set<std::string> keys_of(const json& object) {
 
 // The sample trace of trace_builder.h, written as a file's bytes and read
 // back, through build_report and the JSON writer, parsed again.
-json sample_json(Trace trace = testing::sample_trace()) {
+json sample_json(Trace trace = testing::sample_trace(), const ReportOptions& options = {}) {
   testing::TraceBuilder builder;
   builder.snapshot(trace);
-  const Report report = build_report({parse_trace(builder.bytes(), "nantrack.4242.trace")}, Suppressions());
+  const Report report = build_report({parse_trace(builder.bytes(), "nantrack.4242.trace")}, Suppressions(), options);
   std::ostringstream out;
   write_json_report(report, out);
   return json::parse(out.str());
@@ -89,6 +89,41 @@ TEST(FormatJsonTest, SummaryHasEveryFieldAndEveryErrorKind) {
   EXPECT_EQ(summary["total_frees"], 6);
   EXPECT_EQ(summary["total_bytes"], 2000);
   EXPECT_EQ(summary["peak_bytes"], 900);
+}
+
+// The leak scan's verdicts: leaked_bytes/leaked_blocks count what the
+// program lost (definite, indirect and possible; never suppressed), and
+// the four *_bytes split every unsuppressed block by kind, reachable ones
+// included. Reachable blocks are listed among the leaks only on request.
+Trace trace_with_every_leak_kind() {
+  Trace trace = testing::sample_trace();
+  trace.live_blocks[0].leak_kind = 1;  // 100 bytes, definite
+  trace.live_blocks[1].leak_kind = 2;  // 200 bytes, indirect
+  trace.live_blocks[2].leak_kind = 3;  // 300 bytes, possible
+  trace.live_blocks[3].leak_kind = 4;  // 7 bytes, reachable
+  return trace;
+}
+
+TEST(FormatJsonTest, SummarySplitsByLeakKindAndLeakedLeavesOutReachable) {
+  const json process = sample_json(trace_with_every_leak_kind())["processes"][0];
+  const json& summary = process["summary"];
+  EXPECT_EQ(summary["leaked_bytes"], 600);
+  EXPECT_EQ(summary["leaked_blocks"], 3);
+  EXPECT_EQ(summary["definite_bytes"], 100);
+  EXPECT_EQ(summary["indirect_bytes"], 200);
+  EXPECT_EQ(summary["possible_bytes"], 300);
+  EXPECT_EQ(summary["reachable_bytes"], 7);
+  std::set<std::string> kinds;
+  for (const json& leak : process["leaks"]) kinds.insert(leak["kind"]);
+  EXPECT_EQ(kinds, (std::set<std::string>{"definite", "indirect", "possible"}));
+}
+
+TEST(FormatJsonTest, ReachableLeaksAreListedWhenAskedFor) {
+  const json process = sample_json(trace_with_every_leak_kind(), {.show_reachable = true})["processes"][0];
+  EXPECT_EQ(process["summary"]["leaked_bytes"], 600);
+  std::set<std::string> kinds;
+  for (const json& leak : process["leaks"]) kinds.insert(leak["kind"]);
+  EXPECT_EQ(kinds, (std::set<std::string>{"definite", "indirect", "possible", "reachable"}));
 }
 
 TEST(FormatJsonTest, ErrorKindsAreAllPresentWhenThereAreNone) {

@@ -96,6 +96,12 @@ TEST(FormatTextTest, ErrorsFirstThenLeaksThenSummaryAsInTheDesign) {
             "    #2 0x55811b02 in main src/main.cpp:20 (app+0x1b02)\n"
             "    #3 0x7f0c2a627249 (libc.so.6+0x27249)\n"
             "\n"
+            "LEAK SUMMARY:\n"
+            "   definitely lost: 3,072 bytes\n"
+            "   indirectly lost: 0 bytes\n"
+            "     possibly lost: 0 bytes\n"
+            "   still reachable: 0 bytes\n"
+            "        suppressed: 0 bytes\n"
             "SUMMARY: nantrack: 3,072 bytes leaked in 3 blocks; 1 error (1 double free).\n");
 }
 
@@ -111,6 +117,12 @@ TEST(FormatTextTest, FramesLeaveOutWhatIsUnknown) {
             "    #1 0x55810100 src/x.c (app+0x100)\n"
             "    #2 0x1234\n"
             "\n"
+            "LEAK SUMMARY:\n"
+            "   definitely lost: 1 byte\n"
+            "   indirectly lost: 0 bytes\n"
+            "     possibly lost: 0 bytes\n"
+            "   still reachable: 0 bytes\n"
+            "        suppressed: 0 bytes\n"
             "SUMMARY: nantrack: 1 byte leaked in 1 block; no errors.\n");
 }
 
@@ -188,6 +200,12 @@ TEST(FormatTextTest, SeveralProcessesAreNamedAndCleanOnesGetOneLine) {
       "    #0 0x7f0c2a600010 in g (libc.so.6+0x10)\n"
       "\n"
       "SUMMARY: nantrack: pid 100 (make check): no leaks, no errors.\n"
+      "LEAK SUMMARY (pid 101):\n"
+      "   definitely lost: 16 bytes\n"
+      "   indirectly lost: 0 bytes\n"
+      "     possibly lost: 0 bytes\n"
+      "   still reachable: 0 bytes\n"
+      "        suppressed: 0 bytes\n"
       "SUMMARY: nantrack: pid 101 ('./test runner' '--name=it'\\''s' '' 'two?lines'): 16 bytes leaked in 1 block; "
       "no errors.\n"
       "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n");

@@ -86,7 +86,7 @@ inline Bytes stack_payload(StackId id, const Stack& pcs) {
 }
 
 inline Bytes& put_live_block(Bytes& payload, const LiveBlock& block) {
-  return payload.put(block.address).put(block.size).put(block.stack).put(block.thread).put(block.kind);
+  return payload.put(block.address).put(block.size).put(block.stack).put(block.thread).put(block.kind).put(block.leak_kind);
 }
 
 inline Bytes live_blocks_payload(std::span<const LiveBlock> blocks) {

@@ -185,10 +185,10 @@ TEST(trace_reader, RejectsFilesThatAreNotTraces) {
 
 TEST(trace_reader, RejectsOtherFormatVersions) {
   EXPECT_EQ(failure_of(TraceBuilder(7).snapshot(sample_trace()).bytes()),
-            "format version 7 is not supported (this nantrack reads version 1)");
+            "format version 7 is not supported (this nantrack reads version 2)");
   TraceBuilder builder;
   builder.bytes()[12] = 20;
-  EXPECT_EQ(failure_of(builder.bytes()), "header size is 20, format version 1 has 16");
+  EXPECT_EQ(failure_of(builder.bytes()), "header size is 20, format version 2 has 16");
 }
 
 TEST(trace_reader, RejectsTruncatedFiles) {
@@ -240,7 +240,7 @@ TEST(trace_reader, RejectsBadLiveBlockRecords) {
   Bytes short_of_one = testing::live_blocks_payload(sample_trace().live_blocks);
   short_of_one.data().resize(short_of_one.data().size() - tf::kLiveBlockEntrySize);
   EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::LiveBlocks, short_of_one)).bytes()),
-            "record 2 (LiveBlocks) claims 4 blocks but has 75 bytes");
+            "record 2 (LiveBlocks) claims 4 blocks but has 78 bytes");
   const std::vector<LiveBlock> bad_kind = {{0x1000, 1, 0, 1, AllocKind{77}}};
   EXPECT_EQ(failure_of(finish(started().live_blocks(bad_kind)).bytes()),
             "record 2 (LiveBlocks) has allocation kind 77, expected 1-12");

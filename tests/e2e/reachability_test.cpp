@@ -1,0 +1,86 @@
+// The leak scan on real programs, each case checked against valgrind 3.19
+// (`valgrind --leak-check=full --show-leak-kinds=all` on the same binary,
+// run once; its numbers are written beside each expectation).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+// trace_format's leak_kind values.
+constexpr uint8_t kDefinite = 1, kIndirect = 2, kPossible = 3, kReachable = 4;
+
+class ReachabilityProgram : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { result_ = new RunResult(run({program("reachability")})); }
+  static void TearDownTestSuite() { delete result_; }
+
+  // The leak kinds of the blocks of this size, as "1 2 2" (sorted).
+  static std::string kinds_of_size(uint64_t size) {
+    std::string kinds;
+    std::vector<int> values;
+    for (const LiveBlock* block : blocks_of_size(result_->only_trace(), size)) values.push_back(block->leak_kind);
+    std::sort(values.begin(), values.end());
+    for (int value : values) kinds += (kinds.empty() ? "" : " ") + std::to_string(value);
+    return kinds;
+  }
+
+  static RunResult* result_;
+};
+RunResult* ReachabilityProgram::result_ = nullptr;
+
+TEST_F(ReachabilityProgram, RanToTheEnd) {
+  EXPECT_EQ(result_->exit_code, 0) << result_->err;
+  EXPECT_EQ(result_->out, "reachability ready\n");
+}
+
+// valgrind: "2,002 (1,001 direct, 1,001 indirect) bytes in 1 blocks are definitely lost".
+TEST_F(ReachabilityProgram, LeakedCycleIsOneDefiniteAndOneIndirect) {
+  EXPECT_EQ(kinds_of_size(1001), std::to_string(kDefinite) + " " + std::to_string(kIndirect));
+}
+
+// valgrind: "11,032 (1,002 direct, 10,030 indirect) bytes in 1 blocks are definitely lost".
+TEST_F(ReachabilityProgram, LeakedTreeIsADefiniteRootWithTenIndirectChildren) {
+  EXPECT_EQ(kinds_of_size(1002), std::to_string(kDefinite));
+  std::string ten_indirect;
+  for (int i = 0; i < 10; ++i) ten_indirect += (i ? " " : "") + std::to_string(kIndirect);
+  EXPECT_EQ(kinds_of_size(1003), ten_indirect);
+}
+
+// valgrind: still reachable, for each of the three.
+TEST_F(ReachabilityProgram, ReachableFromAGlobalALiveThreadsStackAndTls) {
+  EXPECT_EQ(kinds_of_size(1004), std::to_string(kReachable)) << "global";
+  EXPECT_EQ(kinds_of_size(1005), std::to_string(kReachable)) << "stack of a thread blocked in read()";
+  EXPECT_EQ(kinds_of_size(1006), std::to_string(kReachable)) << "main thread's __thread variable";
+}
+
+// valgrind: "1,007 bytes in 1 blocks are possibly lost".
+TEST_F(ReachabilityProgram, OnlyAnInteriorPointerMakesItPossible) {
+  EXPECT_EQ(kinds_of_size(1007), std::to_string(kPossible));
+}
+
+// valgrind: definitely lost, both.
+TEST_F(ReachabilityProgram, DeadStackFrameAndSelfPointerDoNotHideALeak) {
+  EXPECT_EQ(kinds_of_size(1008), std::to_string(kDefinite)) << "pointer left in a returned frame";
+  EXPECT_EQ(kinds_of_size(1009), std::to_string(kDefinite)) << "block pointing to itself";
+}
+
+TEST(Reachability, CxxRuntimeLeavesNoDefiniteLeak) {
+  RunResult result = run({program("cxx_runtime")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const LiveBlock& block : result.only_trace().live_blocks)
+    EXPECT_NE(block.leak_kind, kDefinite) << block.size << " bytes at " << block.address;
+}
+
+TEST(Reachability, FatalSignalLeavesBlocksUnscanned) {
+  RunResult result = run({program("exit_modes"), "segv"});
+  for (const LiveBlock& block : result.only_trace().live_blocks) EXPECT_EQ(block.leak_kind, 0);
+}
+
+}  // namespace
+}  // namespace nantrack::testing

@@ -1,0 +1,65 @@
+// One block (or structure) per reachability case, each of its own size so
+// that a test can find it: leaked cycle 1001 (x2), leaked tree root 1002
+// with ten 1003-byte children, only from a global 1004, only from a live
+// thread's stack 1005 (the thread is blocked in read() at exit), only from
+// TLS 1006, only through an interior pointer 1007, only from a dead stack
+// frame 1008, self-pointing 1009.
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void* volatile g_global;
+char* volatile g_interior;
+__thread void* volatile t_tls;
+static int g_pipe[2];
+
+__attribute__((noinline)) void leak_cycle(void) {
+  // volatile: otherwise the compiler drops stores into memory nobody reads.
+  void* volatile* a = malloc(1001);
+  void* volatile* b = malloc(1001);
+  a[0] = (void*)b;
+  b[0] = (void*)a;
+}
+
+__attribute__((noinline)) void leak_tree(void) {
+  void* volatile* root = malloc(1002);
+  for (int i = 0; i < 10; ++i) root[i] = malloc(1003);
+}
+
+__attribute__((noinline)) void leave_in_dead_frame(void) {
+  void* volatile frame[4];
+  frame[1] = malloc(1008);
+}
+
+__attribute__((noinline)) void leak_self_pointing(void) {
+  void* volatile* self = malloc(1009);
+  self[0] = (void*)self;
+}
+
+void* blocked_thread(void* started) {
+  void* volatile mine = malloc(1005);
+  char byte;
+  write(*(int*)started, "x", 1);
+  read(g_pipe[0], &byte, 1);  // never returns: nobody writes
+  return (void*)mine;
+}
+
+int main(void) {
+  leak_cycle();
+  leak_tree();
+  g_global = malloc(1004);
+  t_tls = malloc(1006);
+  g_interior = (char*)malloc(1007) + 16;
+  leave_in_dead_frame();
+  leak_self_pointing();
+
+  int started[2];
+  if (pipe(g_pipe) != 0 || pipe(started) != 0) return 1;
+  pthread_t thread;
+  pthread_create(&thread, NULL, blocked_thread, &started[1]);
+  char byte;
+  read(started[0], &byte, 1);
+  printf("reachability ready\n");
+  return 0;
+}

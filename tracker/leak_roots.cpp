@@ -1,0 +1,121 @@
+#include "tracker/leak_roots.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "tracker/platform.h"
+#include "tracker/thread_stop.h"
+
+namespace nantrack {
+namespace {
+
+// sizeof(struct pthread), the TCB at the thread pointer, in glibc 2.36 on
+// x86-64 (measured: a thread's stack mapping ends that far above it). It
+// holds pthread_setspecific values and the dtv pointer.
+constexpr size_t kTcbBytes = 2368;
+// The x86-64 ABI lets a leaf function keep data below its stack pointer.
+constexpr size_t kRedZoneBytes = 128;
+
+// The end of the mapping that contains `address`, from /proc/self/maps
+// read through a fixed buffer (no stdio: it would call malloc); 0 if none.
+uintptr_t mapping_end(uintptr_t address) {
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buffer[4096];
+  uintptr_t fields[2] = {0, 0};
+  int field = 0;  // 0: start, 1: end, 2: rest of the line
+  uintptr_t found = 0;
+  ssize_t bytes;
+  while (!found && (bytes = read(fd, buffer, sizeof(buffer))) > 0) {
+    for (ssize_t i = 0; i < bytes && !found; ++i) {
+      const char c = buffer[i];
+      if (c == '\n') {
+        if (fields[0] <= address && address < fields[1]) found = fields[1];
+        fields[0] = fields[1] = 0;
+        field = 0;
+      } else if (field < 2) {
+        const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit >= 0)
+          fields[field] = fields[field] * 16 + static_cast<uintptr_t>(digit);
+        else
+          ++field;
+      }
+    }
+  }
+  close(fd);
+  return found;
+}
+
+}  // namespace
+
+void LeakRoots::init() {
+  // GLIBC_PRIVATE, but stable since glibc 2.0 and what LeakSanitizer uses.
+  using GetTlsStaticInfo = void (*)(size_t*, size_t*);
+  auto get = reinterpret_cast<GetTlsStaticInfo>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
+  size_t align = 0;
+  if (get) get(&static_tls_bytes_, &align);
+}
+
+void LeakRoots::collect_globals(uintptr_t own_address) {
+  global_count_ = 0;
+  struct Context {
+    LeakRoots* roots;
+    uintptr_t own_address;
+  } context{this, own_address};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        const Context& self = *static_cast<Context*>(data);
+        Range writable[16];
+        size_t count = 0;
+        bool ours = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& header = info->dlpi_phdr[i];
+          if (header.p_type != PT_LOAD) continue;
+          const uintptr_t begin = info->dlpi_addr + header.p_vaddr;
+          if (self.own_address - begin < header.p_memsz) ours = true;
+          if ((header.p_flags & PF_W) && count < 16) writable[count++] = {begin, begin + header.p_memsz};
+        }
+        LeakRoots& roots = *self.roots;
+        for (size_t i = 0; !ours && i < count && roots.global_count_ < kMaxGlobals; ++i)
+          roots.globals_[roots.global_count_++] = writable[i];
+        return 0;
+      },
+      &context);
+}
+
+void LeakRoots::scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t thread_pointer,
+                            const void* registers, size_t register_bytes) const {
+  const auto registers_begin = reinterpret_cast<uintptr_t>(registers);
+  scan.scan_root(registers_begin, registers_begin + register_bytes);
+  // Static TLS lies just below the thread pointer (TLS variant II).
+  scan.scan_root(thread_pointer - static_tls_bytes_, thread_pointer + kTcbBytes);
+  if (uintptr_t end = mapping_end(stack_pointer)) scan.scan_root(stack_pointer, end);
+}
+
+// The caller's frame and those above it are live: the stack is scanned
+// from here up. Frames below (the scan's own) are not, nor are stale frames
+// left below by calls that have returned: they must not hide leaks.
+NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_stack_begin) const {
+  ucontext_t context;
+  getcontext(&context);  // this thread's callee-saved registers
+  const auto stack_pointer =
+      own_stack_begin ? own_stack_begin : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+
+  for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
+  const size_t stopped = stop_other_threads();
+  for (size_t i = 0; i < stopped; ++i) {
+    StoppedThread thread = stopped_thread(i);
+    scan_thread(scan, thread.stack_pointer - kRedZoneBytes, thread.thread_pointer, thread.registers,
+                thread.register_bytes);
+  }
+  scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), &context.uc_mcontext,
+              sizeof(context.uc_mcontext.gregs));
+  resume_other_threads();
+}
+
+}  // namespace nantrack

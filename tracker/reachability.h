@@ -1,0 +1,82 @@
+// The leak scan: which live blocks the program can still reach. Roots
+// (globals, stacks, registers, TLS) are scanned word by word for pointers
+// into blocks, reached blocks are scanned in turn, and what is left is a
+// leak. Classification and cycle handling follow valgrind's memcheck
+// (mc_leakcheck.c), so the two tools agree on the same program.
+//
+// Runs once, at the snapshot, with the heap frozen. All memory is mmap'd:
+// the scan may not call the allocator it is watching.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nantrack {
+
+// What the scan says about a block. The values are those of the trace's
+// LiveBlockEntry::leak_kind (trace_format.h).
+enum class LeakClass : uint8_t {
+  NotScanned = 0,  // no scan was made (fatal signal): the report calls it definite
+  Definite = 1,    // nothing points to it
+  Indirect = 2,    // only other leaked blocks point to it
+  Possible = 3,    // reached, but only through a pointer into its interior
+  Reachable = 4,   // a pointer to its start, from a root or a reachable block
+};
+
+class ReachabilityScan {
+ public:
+  ReachabilityScan() = default;
+  ~ReachabilityScan() { release(); }
+  ReachabilityScan(const ReachabilityScan&) = delete;
+  ReachabilityScan& operator=(const ReachabilityScan&) = delete;
+
+  // Room for `capacity` blocks; false when the memory cannot be mapped.
+  bool reserve(size_t capacity);
+  // Blocks may come in any order and must not overlap.
+  void add_block(uintptr_t address, size_t size);
+  // Sorts the blocks; call after the last add_block, before any root.
+  void seal();
+
+  // Marks what [begin, end) points to, and everything reachable from there.
+  // The range may be unmapped or unreadable, wholly or in part.
+  void scan_root(uintptr_t begin, uintptr_t end);
+  // After the last root: floods the leaked blocks, leaders of leaked
+  // cycles and trees become Definite and what they reach Indirect.
+  void classify_leaks();
+
+  // The class of the block that starts at `address` (NotScanned if none).
+  LeakClass class_of(uintptr_t address) const;
+
+  void release();
+
+ private:
+  enum State : uint8_t { kUnreached, kPossible, kReachable, kIndirect };
+  struct Block {
+    uintptr_t address;
+    uint64_t size : 56;
+    uint64_t state : 7;
+    uint64_t queued : 1;
+  };
+
+  // The block that `value` points into, or -1.
+  ptrdiff_t block_at(uintptr_t value) const;
+  ptrdiff_t find_start(uintptr_t address) const;
+  // Scans [begin, end) with `visit(word)` for every aligned word.
+  template <typename Visit>
+  void scan_range(uintptr_t begin, uintptr_t end, bool safe, Visit&& visit);
+  void push(size_t index);
+  // Marking from roots and reachable blocks (valgrind's "without clique").
+  void mark_from(uintptr_t value, bool from_reachable);
+  void drain_marks();
+  // Flooding from one leaked leader (valgrind's "with clique").
+  void flood_leaked(size_t leader);
+
+  Block* blocks_ = nullptr;
+  size_t* stack_ = nullptr;  // blocks waiting to be scanned; each at most once (queued)
+  unsigned char* buffer_ = nullptr;  // where root memory is copied to be read safely
+  size_t capacity_ = 0;
+  size_t count_ = 0;
+  size_t stack_size_ = 0;
+};
+
+}  // namespace nantrack

@@ -1,0 +1,169 @@
+#include "tracker/thread_stop.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+namespace {
+
+// A real-time signal, so it queues and is not one a program commonly
+// uses; glibc reserves the first two for itself.
+int stop_signal() { return SIGRTMIN + 3; }
+
+constexpr size_t kMaxThreads = 1024;
+constexpr int64_t kAnswerTimeoutNs = 100'000'000;
+
+enum SlotState : uint32_t { kFree, kSignalled, kStopped, kResumed };
+
+struct Slot {
+  pid_t tid;
+  std::atomic<uint32_t> state;
+  uintptr_t stack_pointer;
+  uintptr_t thread_pointer;
+  gregset_t registers;
+};
+
+constinit Slot g_slots[kMaxThreads] = {};
+constinit size_t g_slot_count = 0;
+constinit size_t g_stopped[kMaxThreads] = {};  // indices of the slots that stopped
+constinit size_t g_stopped_count = 0;
+constinit std::atomic<bool> g_stopping{false};
+constinit std::atomic<uint32_t> g_released{0};
+constinit struct sigaction g_previous = {};
+
+long futex(std::atomic<uint32_t>& word, int op, uint32_t value, const timespec* timeout = nullptr) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), op | FUTEX_PRIVATE_FLAG, value, timeout, nullptr, 0);
+}
+
+void forward_to_previous(int signal, siginfo_t* info, void* context) {
+  if (g_previous.sa_flags & SA_SIGINFO) {
+    if (g_previous.sa_sigaction) g_previous.sa_sigaction(signal, info, context);
+  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+    g_previous.sa_handler(signal);
+  }
+}
+
+// A thread that answers after the timeout finds itself already released
+// and goes on at once; a signal that is not ours goes to the handler the
+// program had installed.
+void on_stop_signal(int signal, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  Slot* found = nullptr;
+  for (size_t i = 0; i < g_slot_count && !found; ++i)
+    if (g_slots[i].tid == tid && g_slots[i].state.load(std::memory_order_acquire) == kSignalled) found = &g_slots[i];
+  if (!found) {
+    if (!g_stopping.load(std::memory_order_acquire)) forward_to_previous(signal, info, context);
+    errno = saved_errno;
+    return;
+  }
+  {
+    Slot& slot = *found;
+    const auto* ucontext = static_cast<const ucontext_t*>(context);
+    __builtin_memcpy(slot.registers, ucontext->uc_mcontext.gregs, sizeof(gregset_t));
+    slot.stack_pointer = static_cast<uintptr_t>(ucontext->uc_mcontext.gregs[REG_RSP]);
+    slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
+    slot.state.store(kStopped, std::memory_order_release);
+    futex(slot.state, FUTEX_WAKE, 1);
+    while (g_released.load(std::memory_order_acquire) == 0) futex(g_released, FUTEX_WAIT, 0);
+    slot.state.store(kResumed, std::memory_order_release);
+  }
+  errno = saved_errno;
+}
+
+int64_t now_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+// Signals each thread listed in /proc/self/task but this one. getdents64
+// directly: opendir would call malloc.
+void signal_tasks() {
+  const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  alignas(8) char buffer[4096];
+  long bytes;
+  while ((bytes = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+    for (long offset = 0; offset < bytes;) {
+      const char* entry = buffer + offset;
+      unsigned short length;
+      __builtin_memcpy(&length, entry + 16, sizeof(length));
+      const char* name = entry + 19;
+      offset += length;
+      pid_t tid = 0;
+      for (; *name >= '0' && *name <= '9'; ++name) tid = tid * 10 + (*name - '0');
+      if (tid <= 0 || tid == self || g_slot_count == kMaxThreads) continue;
+      Slot& slot = g_slots[g_slot_count++];
+      slot.tid = tid;
+      slot.state.store(kSignalled, std::memory_order_release);
+      if (syscall(SYS_tgkill, getpid(), tid, stop_signal()) != 0) slot.state.store(kFree);  // it just exited
+    }
+  }
+  close(fd);
+}
+
+}  // namespace
+
+void install_thread_stop_handler() {
+  struct sigaction action = {};
+  action.sa_sigaction = on_stop_signal;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&action.sa_mask);
+  sigaction(stop_signal(), &action, &g_previous);
+}
+
+size_t stop_other_threads() {
+  g_slot_count = 0;
+  g_stopped_count = 0;
+  g_released.store(0, std::memory_order_release);
+  g_stopping.store(true, std::memory_order_release);
+  signal_tasks();
+  const int64_t deadline = now_ns() + kAnswerTimeoutNs;
+  for (size_t i = 0; i < g_slot_count; ++i) {
+    Slot& slot = g_slots[i];
+    uint32_t state;
+    while ((state = slot.state.load(std::memory_order_acquire)) == kSignalled) {
+      int64_t left = deadline - now_ns();
+      if (left <= 0) break;
+      timespec timeout{left / 1'000'000'000, left % 1'000'000'000};
+      futex(slot.state, FUTEX_WAIT, kSignalled, &timeout);
+    }
+    if (state == kStopped) {
+      g_stopped[g_stopped_count++] = i;
+      continue;
+    }
+    if (state == kSignalled) {
+      InlineText<160> note;
+      note << "nantrack: thread " << static_cast<uint64_t>(slot.tid)
+           << " did not stop for the leak scan within 100 ms; blocks only it points to may be reported as leaks\n";
+      write_all(2, note.view());
+    }
+  }
+  return g_stopped_count;
+}
+
+StoppedThread stopped_thread(size_t index) {
+  const Slot& slot = g_slots[g_stopped[index]];
+  return {slot.stack_pointer, slot.thread_pointer, slot.registers, sizeof(slot.registers)};
+}
+
+void resume_other_threads() {
+  g_released.store(1, std::memory_order_release);
+  futex(g_released, FUTEX_WAKE, INT32_MAX);
+  g_stopping.store(false, std::memory_order_release);
+}
+
+}  // namespace nantrack

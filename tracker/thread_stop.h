@@ -1,0 +1,31 @@
+// Stops every other thread of the process for the leak scan, with a signal
+// rather than ptrace: the tool must keep working under gdb and strace and
+// in containers that forbid ptrace (where LeakSanitizer fails). Each thread
+// saves its registers and stack pointer from its signal context, then
+// sleeps on a futex until resume().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nantrack {
+
+struct StoppedThread {
+  uintptr_t stack_pointer;
+  uintptr_t thread_pointer;  // pthread_self(): the TCB, static TLS just below
+  const void* registers;     // the general registers from its ucontext
+  size_t register_bytes;
+};
+
+// Installs the handler (once): call at start-up, before threads exist, so
+// that no thread can receive the signal with no handler in place.
+void install_thread_stop_handler();
+
+// Stops the others; threads that do not answer within 100 ms (signal
+// blocked, or stuck in the kernel) are left running, with a line on stderr.
+// Returns how many stopped.
+size_t stop_other_threads();
+StoppedThread stopped_thread(size_t index);
+void resume_other_threads();
+
+}  // namespace nantrack
