@@ -123,5 +123,22 @@ TEST(WriteAfterFree, NotSeenWithFreeFillOff) {
   EXPECT_TRUE(result.only_trace().errors.empty()) << result.err;
 }
 
+// Every allocation function keeps its alignment with a redzone that is no
+// multiple of it (alloc_functions.c and new_delete.cpp check alignments).
+TEST(Redzones, KeepEveryAlignmentGuarantee) {
+  for (const char* name : {"alloc_functions", "new_delete"}) {
+    RunResult result = run({program(name)}, {.nantrack_options = "redzone=48"});
+    EXPECT_EQ(result.out, "checks: 0 failed\n") << name;
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_TRUE(result.only_trace().errors.empty()) << result.err;
+  }
+}
+
+TEST(MallocFill, FillsNewBlocksButNotCalloc) {
+  RunResult result = run({program("alloc_functions")}, {.nantrack_options = "malloc_fill=190"});
+  EXPECT_EQ(result.out, "checks: 0 failed\n");  // calloc's blocks still read as zero
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 }  // namespace
 }  // namespace nantrack::testing
