@@ -425,7 +425,7 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
   return InvalidPointer::NeverAllocated;
 }
 
-void Tracker::report(const ErrorRecord& error_in) {
+void Tracker::report(const ErrorRecord& error_in, bool may_abort) {
   ErrorRecord error = error_in;
   error.thread = thread_id();
   errors_.add(error);
@@ -435,7 +435,7 @@ void Tracker::report(const ErrorRecord& error_in) {
     write_error(error);
     writer_.flush();
   }
-  if (options_.abort_on_error) abort();
+  if (options_.abort_on_error && may_abort) abort();
 }
 
 void Tracker::defer_deallocation(void* block, DeallocKind kind) {
@@ -586,7 +586,7 @@ void Tracker::check_live_and_quarantined(Shard& shard) {
   shard.blocks.for_each([&](const BlockRecord& record) {
     ErrorRecord errors[kMaxDamageErrors];
     size_t found = inspect(record, errors);
-    for (size_t i = 0; i < found; ++i) report(errors[i]);
+    for (size_t i = 0; i < found; ++i) report(errors[i], false);
   });
 }
 

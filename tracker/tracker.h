@@ -133,7 +133,8 @@ class Tracker {
   static constexpr size_t kMaxDamageErrors = 3;
   size_t inspect(const BlockRecord& record, ErrorRecord* errors);
   void add_live_bytes(int64_t delta);
-  void report(const ErrorRecord& error);
+  // `may_abort`: false at exit, where abort_on_error would cut the trace short.
+  void report(const ErrorRecord& error, bool may_abort = true);
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
   void drain_deferred();
   void evict(Shard& shard, BlockRecord* evicted, size_t& count);

@@ -4,6 +4,8 @@
 // program goes on to exit 0.
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "tests/e2e/traced_run.h"
 
 namespace nantrack::testing {
@@ -73,6 +75,19 @@ TEST(HeapOverflow, OfALiveBlockIsFoundAtExit) {
   EXPECT_EQ(trace.errors[0].bytes_changed, 3u);
   EXPECT_TRUE(stack_has(trace, trace.errors[0].alloc_stack, "allocate_here"));
   EXPECT_EQ(blocks_of_size(trace, 24).size(), 1u);  // still a leak as well
+}
+
+TEST(HeapOverflow, FoundAtExitDoesNotAbortAndTheTraceIsComplete) {
+  RunResult result = run({program("heap_corruption"), "live_after"}, {.nantrack_options = "abort_on_error=1"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.only_trace().errors.size(), 1u);
+}
+
+TEST(HeapOverflow, AbortOnErrorStopsAtTheFree) {
+  RunResult result = run({program("heap_corruption"), "malloc_after"}, {.nantrack_options = "abort_on_error=1"});
+  EXPECT_EQ(result.signal, SIGABRT);
+  EXPECT_EQ(result.out.find("survived"), std::string::npos);
+  EXPECT_EQ(result.only_trace().errors.size(), 1u);
 }
 
 TEST(HeapOverflow, NotSeenWithRedzonesOff) {
