@@ -179,8 +179,13 @@ class TraceDumper {
   }
 
   void error(const ErrorEvent& error) {
-    std::string what = fmt::format("{} of {:#x} by {} in thread {}", name_of(error.kind), error.address,
-                                   name_of(error.dealloc_kind), error.thread);
+    std::string what = fmt::format("{} of {:#x}", name_of(error.kind), error.address);
+    if (error.dealloc_kind != DeallocKind::None) what += fmt::format(" by {}", name_of(error.dealloc_kind));
+    what += fmt::format(" in thread {}", error.thread);
+    if (error.overflow_side != OverflowSide::None || error.bytes_changed != 0) {
+      what += fmt::format("; {} bytes changed, side {}, offset {}", error.bytes_changed,
+                          static_cast<int>(error.overflow_side), error.first_changed_offset);
+    }
     if (error.block_address != 0 || error.alloc_kind) {
       what += fmt::format("; block {:#x} ({} bytes) allocated by {}", error.block_address, error.block_size,
                           error.alloc_kind ? name_of(*error.alloc_kind) : "?");

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "preload/shim.h"
 
@@ -11,7 +12,7 @@ using nantrack::shim::allocate_tracked;
 using nantrack::shim::release_tracked;
 
 NANTRACK_EXPORT void* malloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Malloc, 16, __builtin_return_address(0), [&] { return g_real.malloc(size); });
+  return allocate_tracked(size, AllocKind::Malloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.malloc(n); });
 }
 
 NANTRACK_EXPORT void free(void* block) { release_tracked(block, DeallocKind::Free); }
@@ -28,7 +29,8 @@ NANTRACK_EXPORT void* calloc(size_t count, size_t size) {
     return nullptr;
   }
   // The bootstrap arena is static memory that is never reused: already zero.
-  return allocate_tracked(total, AllocKind::Calloc, 16, __builtin_return_address(0), [&] { return g_real.calloc(count, size); });
+  // libc zeroes the redzones too; the tracker patterns them afterwards.
+  return allocate_tracked(total, AllocKind::Calloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.calloc(1, n); });
 }
 
 namespace {
@@ -51,10 +53,16 @@ void* realloc_untracked(void* block, size_t size) {
   if (!g_real.realloc) return move_out_of_bootstrap(block, size);
   if (!tracker().initialized() || tracker().untracked().remove(reinterpret_cast<uintptr_t>(block)))
     return shim::remember_untracked(g_real.realloc(block, size));
+  // Its size is in the shard this thread may be holding: only try the lock.
+  // If it is busy, fail as realloc may (the block stays as it was).
+  std::optional<size_t> old_size = tracker().live_size(block, false);
+  if (!old_size) {
+    errno = ENOMEM;
+    return nullptr;
+  }
   void* moved = g_real.malloc(size);
   if (!moved) return nullptr;
-  size_t old_size = g_real.malloc_usable_size(block);
-  std::memcpy(moved, block, old_size < size ? old_size : size);
+  std::memcpy(moved, block, *old_size < size ? *old_size : size);
   tracker().defer_deallocation(block, DeallocKind::Realloc);
   return shim::remember_untracked(moved);
 }
@@ -62,7 +70,7 @@ void* realloc_untracked(void* block, size_t size) {
 }  // namespace
 
 NANTRACK_EXPORT void* realloc(void* block, size_t size) {
-  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, __builtin_return_address(0), [&] { return g_real.malloc(size); });
+  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.malloc(n); });
   if (bootstrap_owns(block)) return move_out_of_bootstrap(block, size);
   if (size == 0) {
     // glibc: realloc(p, 0) frees p and returns NULL.
@@ -87,9 +95,9 @@ NANTRACK_EXPORT void* reallocarray(void* block, size_t count, size_t size) {
 
 NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
   int result = 0;
-  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, __builtin_return_address(0), [&]() -> void* {
+  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, __builtin_return_address(0), [&](size_t n) -> void* {
     void* p = nullptr;
-    result = g_real.posix_memalign(&p, alignment, size);
+    result = g_real.posix_memalign(&p, alignment, n);
     return result == 0 ? p : nullptr;
   });
   // Before the real function is resolved the arena served it (result stays 0).
@@ -100,19 +108,27 @@ NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
 
 NANTRACK_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
   return allocate_tracked(size, AllocKind::AlignedAlloc, alignment, __builtin_return_address(0),
-                          [&] { return g_real.aligned_alloc(alignment, size); });
+                          [&](size_t n) { return g_real.aligned_alloc(alignment, n); });
 }
 
 NANTRACK_EXPORT void* memalign(size_t alignment, size_t size) {
-  return allocate_tracked(size, AllocKind::Memalign, alignment, __builtin_return_address(0), [&] { return g_real.memalign(alignment, size); });
+  return allocate_tracked(size, AllocKind::Memalign, alignment, __builtin_return_address(0), [&](size_t n) { return g_real.memalign(alignment, n); });
 }
 
 NANTRACK_EXPORT void* valloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Valloc, 4096, __builtin_return_address(0), [&] { return g_real.valloc(size); });
+  return allocate_tracked(size, AllocKind::Valloc, 4096, __builtin_return_address(0), [](size_t n) { return g_real.valloc(n); });
 }
 
 NANTRACK_EXPORT void* pvalloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Pvalloc, 4096, __builtin_return_address(0), [&] { return g_real.pvalloc(size); });
+  // pvalloc hands out whole pages: the block (and malloc_usable_size) is the
+  // size rounded up to the page, with the redzones outside that.
+  constexpr size_t kPage = 4096;
+  if (__builtin_add_overflow(size, kPage - 1, &size)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  size = size < kPage ? kPage : size & ~(kPage - 1);
+  return allocate_tracked(size, AllocKind::Pvalloc, kPage, __builtin_return_address(0), [](size_t n) { return g_real.pvalloc(n); });
 }
 
 NANTRACK_EXPORT size_t malloc_usable_size(void* block) {
@@ -120,9 +136,12 @@ NANTRACK_EXPORT size_t malloc_usable_size(void* block) {
   if (bootstrap_owns(block)) return bootstrap_size(block);
   if (!shim::enter()) [[unlikely]]
     return g_real.malloc_usable_size ? g_real.malloc_usable_size(block) : 0;
-  // Only for blocks libc really has: a freed (quarantined) or foreign
-  // pointer would make libc read garbage.
-  bool usable = tracker().is_live(block) || tracker().untracked().contains(reinterpret_cast<uintptr_t>(block));
+  // A tracked block has exactly the size asked for (as with ASan): writing
+  // up to the usable size must not reach its redzone. Only untracked blocks
+  // are libc's to measure; a freed or foreign pointer would make libc read
+  // garbage.
+  std::optional<size_t> size = tracker().live_size(block);
+  if (!size && tracker().untracked().contains(reinterpret_cast<uintptr_t>(block))) size = g_real.malloc_usable_size(block);
   shim::leave();
-  return usable ? g_real.malloc_usable_size(block) : 0;
+  return size.value_or(0);
 }

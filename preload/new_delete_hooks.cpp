@@ -27,8 +27,8 @@ Pointer next_definition(const char* mangled_name) {
 void* allocate_new(size_t size, AllocKind kind, size_t alignment, void* caller) {
   if (size == 0) size = 1;  // as libstdc++: every new returns a distinct block
   if (alignment)
-    return shim::allocate_tracked(size, kind, alignment, caller, [&] { return g_real.memalign(alignment, size); });
-  return shim::allocate_tracked(size, kind, 16, caller, [&] { return g_real.malloc(size); });
+    return shim::allocate_tracked(size, kind, alignment, caller, [&](size_t n) { return g_real.memalign(alignment, n); });
+  return shim::allocate_tracked(size, kind, 16, caller, [](size_t n) { return g_real.malloc(n); });
 }
 
 NANTRACK_NOINLINE void* retag_fallback(void* block, AllocKind kind) {

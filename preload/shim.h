@@ -54,21 +54,28 @@ inline void* remember_untracked(void* block) {
   return block;
 }
 
-// The common shape of every allocation function. `allocate` calls the real
-// function; before it is resolved the bootstrap arena stands in. `caller`
-// is the exported function's return address: the whole stack when stacks
-// cannot be unwound yet (before our constructor).
+// The common shape of every allocation function. `allocate(n)` calls the
+// real function for n bytes: the program's size plus the redzones when the
+// block is tracked, the size alone when it is not (untracked blocks have no
+// redzones). Before the real functions are resolved the bootstrap arena
+// stands in. `caller` is the exported function's return address: the whole
+// stack when stacks cannot be unwound yet (before our constructor).
 template <typename Allocate>
 NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment, void* caller,
                                               Allocate&& allocate) {
   if (!enter()) [[unlikely]] {
     if (!g_real.malloc) return bootstrap_allocate(size, alignment);
-    return remember_untracked(allocate());
+    return remember_untracked(allocate(size));
   }
-  void* block = allocate();
+  size_t raw_bytes = 0;
+  void* block = nullptr;
+  if (tracker().raw_size(size, alignment, raw_bytes)) [[likely]]
+    block = allocate(raw_bytes);
+  else
+    errno = ENOMEM;
   if (block) [[likely]] {
     int saved_errno = errno;
-    tracker().on_allocation(block, size, kind, reinterpret_cast<uintptr_t>(caller));
+    block = tracker().on_allocation(block, size, kind, alignment, reinterpret_cast<uintptr_t>(caller));
     errno = saved_errno;
   }
   leave();

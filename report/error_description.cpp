@@ -23,15 +23,32 @@ std::string mismatched_free_text(const ErrorEvent& event) {
                      event.block_size, allocator, name_of(event.dealloc_kind));
 }
 
+std::string bytes_text(uint64_t count) { return fmt::format("{} byte{}", count, count == 1 ? "" : "s"); }
+
+// "heap overflow: 1 byte after the 24-byte block at 0x5581a2c0 was changed (at offset 24)"
+std::string heap_overflow_text(const ErrorEvent& event) {
+  const bool before = event.overflow_side == OverflowSide::Before;
+  const std::string where = before ? fmt::format("nearest the block: {} before its start", event.first_changed_offset)
+                                   : fmt::format("first at offset {}", event.first_changed_offset);
+  return fmt::format("heap overflow: {} {} {} {} changed ({})", bytes_text(event.bytes_changed),
+                     before ? "before" : "after", block_text(event), event.bytes_changed == 1 ? "was" : "were", where);
+}
+
+// "write after free: 8 bytes at offset 0 of the freed 24-byte block at 0x5581a2c0"
+std::string write_after_free_text(const ErrorEvent& event) {
+  return fmt::format("write after free: {} at offset {} of the freed {}-byte block at {:#x}",
+                     bytes_text(event.bytes_changed), event.first_changed_offset, event.block_size,
+                     event.block_address);
+}
+
 std::string error_text(const ErrorEvent& event) {
   switch (event.kind) {
     case ErrorKind::DoubleFree:
       return fmt::format("double free of {:#x} ({} bytes)", event.address, event.block_size);
     case ErrorKind::InvalidFree: return invalid_free_text(event);
     case ErrorKind::MismatchedFree: return mismatched_free_text(event);
-    case ErrorKind::HeapOverflow: return fmt::format("heap overflow: {} was written outside its bounds", block_text(event));
-    case ErrorKind::WriteAfterFree:
-      return fmt::format("write after free: {} was modified after it was freed", block_text(event));
+    case ErrorKind::HeapOverflow: return heap_overflow_text(event);
+    case ErrorKind::WriteAfterFree: return write_after_free_text(event);
   }
   return fmt::format("unknown error {} at {:#x}", static_cast<int>(event.kind), event.address);
 }

@@ -117,7 +117,8 @@ class TextWriter {
 
   void write_error(const std::string& prefix, const ErrorFinding& error) {
     out_ << prefix << describe_error(error.event) << '\n';
-    write_stack(error.stack);
+    // Damage found on leaving quarantine or at exit has no bad call to show.
+    if (error.event.dealloc_kind != DeallocKind::None || !error.stack.empty()) write_stack(error.stack);
     if (!error.free_stack.empty()) {
       out_ << "  " << free_stack_caption(error.event.kind) << ":\n";
       write_stack(error.free_stack);

@@ -62,7 +62,7 @@ struct LiveBlock {
 struct ErrorEvent {
   ErrorKind kind = ErrorKind::InvalidFree;
   std::optional<AllocKind> alloc_kind;
-  DeallocKind dealloc_kind = DeallocKind::Free;
+  DeallocKind dealloc_kind = DeallocKind::Free;  // None: damage found without a deallocation call
   InvalidPointer invalid_pointer = InvalidPointer::None;
   uint32_t thread = 0;
   uint64_t address = 0;
@@ -71,6 +71,10 @@ struct ErrorEvent {
   StackId stack = 0;
   StackId alloc_stack = 0;  // 0 when unknown
   StackId free_stack = 0;   // 0 when unknown
+  // Heap overflow and write after free: what changed (tracker/trace_format.h).
+  OverflowSide overflow_side = OverflowSide::None;
+  uint32_t bytes_changed = 0;
+  uint64_t first_changed_offset = 0;
 };
 
 struct Counters {

@@ -104,7 +104,9 @@ ErrorEvent read_error(PayloadReader& in) {
   error.kind = read_enum<ErrorKind>(in, 1, kMaxErrorKind, "error kind");
   const auto alloc_kind = read_enum<AllocKind>(in, 0, kMaxAllocKind, "allocation kind");
   if (alloc_kind != AllocKind{0}) error.alloc_kind = alloc_kind;
-  error.dealloc_kind = read_enum<DeallocKind>(in, 1, kMaxDeallocKind, "deallocation kind");
+  // Damage found on leaving quarantine or at exit has no deallocation call.
+  const bool damage = error.kind == ErrorKind::HeapOverflow || error.kind == ErrorKind::WriteAfterFree;
+  error.dealloc_kind = read_enum<DeallocKind>(in, damage ? 0 : 1, kMaxDeallocKind, "deallocation kind");
   error.invalid_pointer = read_enum<InvalidPointer>(in, 0, kMaxInvalidPointer, "invalid-pointer reason");
   error.thread = in.read<uint32_t>();
   error.address = in.read<uint64_t>();
@@ -113,6 +115,9 @@ ErrorEvent read_error(PayloadReader& in) {
   error.stack = in.read<uint32_t>();
   error.alloc_stack = in.read<uint32_t>();
   error.free_stack = in.read<uint32_t>();
+  error.overflow_side = read_enum<OverflowSide>(in, 0, kMaxOverflowSide, "overflow side");
+  error.bytes_changed = in.read<uint32_t>();
+  error.first_changed_offset = in.read<uint64_t>();
   return error;
 }
 

@@ -14,9 +14,13 @@ namespace nantrack {
 
 struct BlockRecord {
   uintptr_t address = 0;  // 0 marks an empty slot
-  uint64_t size : 56 = 0;
+  // 50 bits are a petabyte: more than the 47-bit user address space holds.
+  uint64_t size : 50 = 0;
   uint64_t kind : 7 = 0;  // AllocKind
   uint64_t freed : 1 = 0;  // in quarantine: freed by the program, not yet by us
+  // log2 of the alignment asked for: it sizes the front redzone
+  // (tracker/guard_bytes.h), so the raw block libc gave can be found again.
+  uint64_t alignment_log2 : 6 = 4;
   StackId alloc_stack = kNoStack;
   uint32_t thread_or_free_stack = 0;  // live: allocating thread; freed: free stack
 

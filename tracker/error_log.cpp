@@ -53,7 +53,34 @@ void print_stack(TextBuffer& out, const StackDepot& depot, StackId id) {
   }
 }
 
+// "heap overflow: 1 byte after the 24-byte block at 0x... was changed (first
+// at offset 24)", "write after free: 8 bytes at offset 0 of the freed ...":
+// the words of report/error_description.cpp.
+void print_damage(TextBuffer& out, const ErrorRecord& e) {
+  const char* plural = e.bytes_changed == 1 ? " byte" : " bytes";
+  if (e.kind == ErrorKind::WriteAfterFree) {
+    out << "write after free: " << e.bytes_changed << plural << " at offset " << e.first_changed_offset
+        << " of the freed " << e.block_size << "-byte block at ";
+    out.hex(e.block_address);
+  } else {
+    const bool before = e.overflow_side == OverflowSide::Before;
+    out << "heap overflow: " << e.bytes_changed << plural << (before ? " before" : " after") << " the "
+        << e.block_size << "-byte block at ";
+    out.hex(e.block_address) << (e.bytes_changed == 1 ? " was" : " were") << " changed (";
+    if (before)
+      out << "nearest the block: " << e.first_changed_offset << " before its start)";
+    else
+      out << "first at offset " << e.first_changed_offset << ')';
+  }
+  if (e.dealloc_kind != DeallocKind::None) out << ", found by " << name_of(e.dealloc_kind);
+  out << " in thread " << e.thread << '\n';
+}
+
 void print_headline(TextBuffer& out, const ErrorRecord& e) {
+  if (e.kind == ErrorKind::HeapOverflow || e.kind == ErrorKind::WriteAfterFree) {
+    print_damage(out, e);
+    return;
+  }
   switch (e.kind) {
     case ErrorKind::DoubleFree:
       out << "double free of ";
@@ -96,7 +123,7 @@ void print_error(const ErrorRecord& error, const StackDepot& depot, uint32_t pid
   print_headline(out, error);
   print_stack(out, depot, error.stack);
   if (error.free_stack != kNoStack) {
-    out << "  first freed here:\n";
+    out << (error.kind == ErrorKind::DoubleFree ? "  first freed here:\n" : "  freed here:\n");
     print_stack(out, depot, error.free_stack);
   }
   if (error.alloc_stack != kNoStack) {

@@ -1,4 +1,5 @@
-// The errors found during the run (double, invalid and mismatched frees),
+// The errors found during the run (bad frees, heap overflows, writes after
+// free),
 // kept for the trace. Errors are rare, so a lock is fine here.
 #pragma once
 
@@ -23,6 +24,10 @@ struct ErrorRecord {
   StackId stack = kNoStack;
   StackId alloc_stack = kNoStack;
   StackId free_stack = kNoStack;
+  // Heap overflow and write after free: what changed (trace_format.h).
+  OverflowSide overflow_side = OverflowSide::None;
+  uint32_t bytes_changed = 0;
+  uint64_t first_changed_offset = 0;
 };
 
 class ErrorLog {

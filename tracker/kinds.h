@@ -26,6 +26,7 @@ enum class AllocKind : uint8_t {
 
 // Which function gave a block back.
 enum class DeallocKind : uint8_t {
+  None = 0,  // no deallocation call: damage found on leaving quarantine or at exit
   Free = 1,  // free, free_sized, free_aligned_sized
   Realloc = 2,
   Delete = 3,
@@ -43,6 +44,13 @@ enum class ErrorKind : uint8_t {
   WriteAfterFree = 5,
 };
 
+// Which guard bytes of a block a heap overflow changed.
+enum class OverflowSide : uint8_t {
+  None = 0,
+  Before = 1,  // the front redzone
+  After = 2,   // the back redzone
+};
+
 // Why a pointer handed to a deallocation function was not a live block.
 enum class InvalidPointer : uint8_t {
   None = 0,
@@ -56,6 +64,7 @@ inline constexpr uint8_t kMaxAllocKind = 12;
 inline constexpr uint8_t kMaxDeallocKind = 6;
 inline constexpr uint8_t kMaxErrorKind = 5;
 inline constexpr uint8_t kMaxInvalidPointer = 4;
+inline constexpr uint8_t kMaxOverflowSide = 2;
 
 // Blocks of one family must be released by that family's deallocator:
 // malloc-family ↔ free/realloc, new ↔ delete, new[] ↔ delete[], and the
@@ -107,6 +116,7 @@ constexpr std::string_view name_of(AllocKind kind) {
 
 constexpr std::string_view name_of(DeallocKind kind) {
   switch (kind) {
+    case DeallocKind::None: return "";
     case DeallocKind::Free: return "free";
     case DeallocKind::Realloc: return "realloc";
     case DeallocKind::Delete: return "operator delete";

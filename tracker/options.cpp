@@ -65,10 +65,20 @@ bool set_ranged(uint64_t& result, std::string_view value, uint64_t min, uint64_t
   return true;
 }
 
+// Whole numbers may be negative: -1 switches a fill byte off.
 bool set_option(int64_t& field, std::string_view value, int64_t min, int64_t max, TextBuffer& why) {
-  uint64_t parsed = 0;
-  if (!set_ranged(parsed, value, static_cast<uint64_t>(min), static_cast<uint64_t>(max), false, why)) return false;
-  field = static_cast<int64_t>(parsed);
+  const bool negative = value.starts_with('-');
+  uint64_t magnitude = 0;
+  if (!parse_unsigned(negative ? value.substr(1) : value, magnitude, false) || magnitude > uint64_t{INT64_MAX}) {
+    why << "expected a whole number, got '" << value << "'";
+    return false;
+  }
+  const int64_t parsed = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+  if (parsed < min || parsed > max) {
+    why << "value " << parsed << " is outside " << min << ".." << max;
+    return false;
+  }
+  field = parsed;
   return true;
 }
 

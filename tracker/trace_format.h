@@ -100,8 +100,15 @@ inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
 //   u8 invalid_pointer (InvalidPointer), u32 thread_id,
 //   u64 address, u64 block_address (the block it concerns; for an interior
 //   pointer the block it points into), u64 block_size,
-//   u32 stack_id (the bad call), u32 alloc_stack_id, u32 free_stack_id.
-inline constexpr size_t kErrorSize = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4;
+//   u32 stack_id (the bad call), u32 alloc_stack_id, u32 free_stack_id,
+//   (version 2) u8 overflow_side (OverflowSide), u32 bytes_changed,
+//   u64 first_changed_offset.
+// dealloc_kind is 0 (DeallocKind::None) for a heap overflow or a write after
+// free found when the block left quarantine or at exit: no call was bad.
+// first_changed_offset: for OverflowSide::Before, how far before the block's
+// start the changed byte nearest to it lies (1: the byte just before); else
+// the offset of the first changed byte from the block's start.
+inline constexpr size_t kErrorSize = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 1 + 4 + 8;
 
 // Counters payload, counted like valgrind's "total heap usage"
 // (a successful realloc of a non-null pointer is one allocation and one free):

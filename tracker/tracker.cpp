@@ -22,6 +22,10 @@ NANTRACK_TLS uint32_t t_thread_id = 0;
 // next free, so one call's work stays bounded.
 constexpr size_t kMaxEvictedPerCall = 32;
 
+// Alignments above this cannot be served (and would not fit the record's
+// alignment_log2 bits).
+constexpr size_t kMaxAlignment = size_t{1} << 40;
+
 int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -45,6 +49,7 @@ void Tracker::init(const RealFunctions& real) {
   pid_ = static_cast<uint32_t>(getpid());
   start_ns_ = now_ns();
   parse_options(getenv("NANTRACK_OPTIONS"), options_, print_to_stderr);
+  redzones_ = RedzoneLayout(options_.redzone);
   if (options_.help) print_options_help(2);
 
   // Resolve output_dir now: the program may chdir before it exits.
@@ -135,10 +140,33 @@ BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, Stack
   return record;
 }
 
-void Tracker::on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller) {
+bool Tracker::raw_size(size_t size, size_t alignment, size_t& raw_bytes) const {
+  // Larger alignments cannot be served anyway; this keeps the log2 in its bits.
+  if (alignment > kMaxAlignment) return false;
+  uint8_t log2 = RedzoneLayout::alignment_log2(alignment);
+  return !__builtin_add_overflow(size, redzones_.front(log2) + redzones_.back(), &raw_bytes);
+}
+
+void* Tracker::raw_block(const BlockRecord& record) const {
+  return reinterpret_cast<void*>(record.address - redzones_.front(static_cast<uint8_t>(record.alignment_log2)));
+}
+
+void* Tracker::on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, uintptr_t caller) {
+  return track(raw, size, kind, RedzoneLayout::alignment_log2(alignment), capture_stack(caller));
+}
+
+void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
-  BlockRecord record = live_record(block, size, kind, capture_stack(caller));
+  size_t front = redzones_.front(alignment_log2);
+  uint8_t* block = static_cast<uint8_t*>(raw) + front;
+  if (redzones_.enabled()) {
+    std::memset(raw, kRedzonePattern, front);
+    std::memset(block + size, kRedzonePattern, redzones_.back());
+  }
+  if (options_.malloc_fill >= 0 && kind != AllocKind::Calloc) std::memset(block, int(options_.malloc_fill), size);
+  BlockRecord record = live_record(block, size, kind, stack);
+  record.alignment_log2 = alignment_log2;
   Shard& shard = shard_for(record.address);
   {
     LockGuard guard(shard.mutex);
@@ -149,28 +177,90 @@ void Tracker::on_allocation(void* block, size_t size, AllocKind kind, uintptr_t 
   add_live_bytes(static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
     write_late_allocation(record);
+  return block;
 }
 
-void Tracker::release_evicted(Shard& shard, uintptr_t* evicted, size_t& count) {
+size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
+  ErrorRecord base;
+  base.alloc_kind = static_cast<uint8_t>(record.kind);
+  base.dealloc_kind = DeallocKind::None;
+  base.address = base.block_address = record.address;
+  base.block_size = record.size;
+  base.alloc_stack = record.alloc_stack;
+  base.free_stack = record.free_stack();
+  size_t count = 0;
+  uint8_t* block = reinterpret_cast<uint8_t*>(record.address);
+  if (redzones_.enabled()) {
+    size_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
+    Damage before = find_damage(block - front, front, kRedzonePattern);
+    if (before.bytes_changed) {
+      ErrorRecord& error = errors[count++] = base;
+      error.kind = ErrorKind::HeapOverflow;
+      error.overflow_side = OverflowSide::Before;
+      error.bytes_changed = before.bytes_changed;
+      error.first_changed_offset = front - before.last_offset;
+      std::memset(block - front, kRedzonePattern, front);
+    }
+    Damage after = find_damage(block + record.size, redzones_.back(), kRedzonePattern);
+    if (after.bytes_changed) {
+      ErrorRecord& error = errors[count++] = base;
+      error.kind = ErrorKind::HeapOverflow;
+      error.overflow_side = OverflowSide::After;
+      error.bytes_changed = after.bytes_changed;
+      error.first_changed_offset = record.size + after.first_offset;
+      std::memset(block + record.size, kRedzonePattern, redzones_.back());
+    }
+  }
+  if (record.freed && options_.free_fill >= 0) {
+    uint8_t fill = static_cast<uint8_t>(options_.free_fill);
+    Damage inside = find_damage(block, record.size, fill);
+    if (inside.bytes_changed) {
+      ErrorRecord& error = errors[count++] = base;
+      error.kind = ErrorKind::WriteAfterFree;
+      error.bytes_changed = inside.bytes_changed;
+      error.first_changed_offset = inside.first_offset;
+      std::memset(block, fill, record.size);
+    }
+  }
+  return count;
+}
+
+void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
   while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
+    if (BlockRecord* record = shard.blocks.find(oldest.address)) evicted[count++] = *record;
     shard.blocks.erase(oldest.address);
-    evicted[count++] = oldest.address;
   }
 }
 
-void Tracker::on_deallocation(void* block, DeallocKind kind) {
+// The evicted blocks are out of the table: no other thread can reach them,
+// so they are checked without the shard lock.
+void Tracker::release_evicted(const BlockRecord* evicted, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    ErrorRecord errors[kMaxDamageErrors];
+    size_t found = inspect(evicted[i], errors);
+    for (size_t e = 0; e < found; ++e) report(errors[e]);
+    real_.free(raw_block(evicted[i]));
+  }
+}
+
+void Tracker::on_deallocation(void* block, DeallocKind kind) { deallocate(block, kind, capture_stack()); }
+
+void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
-  StackId free_stack = capture_stack();
-  ErrorRecord error;
+  // The errors of this call: a bad free, or the damage found on the block.
+  ErrorRecord errors[kMaxDamageErrors];
+  size_t error_count = 0;
+  ErrorRecord& error = errors[0];
   error.address = address;
   error.dealloc_kind = kind;
   error.stack = free_stack;
-  bool has_error = false, found = false, freed_now = false, release_now = false;
+  bool found = false, freed_now = false;
+  void* release_now = nullptr;
   uint64_t size = 0;
-  uintptr_t evicted[kMaxEvictedPerCall];
+  BlockRecord evicted[kMaxEvictedPerCall];
   size_t evicted_count = 0;
 
   Shard& shard = shard_for(address);
@@ -183,30 +273,39 @@ void Tracker::on_deallocation(void* block, DeallocKind kind) {
       error.block_size = size = record->size;
       error.alloc_stack = record->alloc_stack;
       if (record->freed) {
-        has_error = true;
+        error_count = 1;
         error.kind = ErrorKind::DoubleFree;
         error.free_stack = record->free_stack();
       } else {
         freed_now = true;
         if (!deallocation_matches(record->alloc_kind(), kind)) {
-          has_error = true;
+          error_count = 1;
           error.kind = ErrorKind::MismatchedFree;
         }
+        // Checked under the lock: once in quarantine, another thread's
+        // free may evict the block.
+        size_t damaged = inspect(*record, errors + error_count);
+        for (size_t i = error_count; i < error_count + damaged; ++i) {
+          errors[i].dealloc_kind = kind;
+          errors[i].stack = free_stack;
+        }
+        error_count += damaged;
         ++shard.frees;
         if (shard.quarantine.accepts(size)) {
           record->freed = 1;
           record->thread_or_free_stack = free_stack;
+          if (options_.free_fill >= 0) std::memset(block, int(options_.free_fill), size);
           shard.quarantine.push(address, size);
-          release_evicted(shard, evicted, evicted_count);
+          evict(shard, evicted, evicted_count);
         } else {
+          release_now = raw_block(*record);
           shard.blocks.erase(address);
-          release_now = true;
         }
       }
     }
   }
-  for (size_t i = 0; i < evicted_count; ++i) real_.free(reinterpret_cast<void*>(evicted[i]));
-  if (release_now) real_.free(block);
+  release_evicted(evicted, evicted_count);
+  if (release_now) real_.free(release_now);
   if (freed_now) {
     add_live_bytes(-static_cast<int64_t>(size));
     if (late_.load(std::memory_order_relaxed)) [[unlikely]]
@@ -217,29 +316,29 @@ void Tracker::on_deallocation(void* block, DeallocKind kind) {
       real_.free(block);
       return;
     }
-    has_error = true;
+    error_count = 1;
     error.kind = ErrorKind::InvalidFree;
     error.invalid_pointer = classify_invalid_pointer(address, error);
   }
-  if (has_error) [[unlikely]]
-    report(error);
+  if (error_count) [[unlikely]]
+    for (size_t i = 0; i < error_count; ++i) report(errors[i]);
 }
 
+// realloc always moves the block: a new block with fresh redzones, the
+// contents copied, the old block freed like any other (so it goes through
+// quarantine and its redzones are checked).
 void* Tracker::on_reallocation(void* block, size_t size) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   StackId stack = capture_stack();
   BlockRecord old;
   bool live = false, freed = false;
-  Shard& shard = shard_for(address);
   {
-    // Take the old record out before calling realloc: once libc has moved
-    // the block, another thread may be handed this address.
+    Shard& shard = shard_for(address);
     LockGuard guard(shard.mutex);
     if (BlockRecord* record = shard.blocks.find(address)) {
       old = *record;
       freed = record->freed;
       live = !freed;
-      if (live) shard.blocks.erase(address);
     }
   }
   bool was_untracked = !live && !freed && untracked_.contains(address);
@@ -263,42 +362,21 @@ void* Tracker::on_reallocation(void* block, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  if (live && !deallocation_matches(old.alloc_kind(), DeallocKind::Realloc)) {
-    ErrorRecord error;
-    error.kind = ErrorKind::MismatchedFree;
-    error.address = error.block_address = address;
-    error.block_size = old.size;
-    error.alloc_kind = static_cast<uint8_t>(old.kind);
-    error.dealloc_kind = DeallocKind::Realloc;
-    error.stack = stack;
-    error.alloc_stack = old.alloc_stack;
-    report(error);
-  }
-
-  void* result = real_.realloc(block, size);
-  if (!result) {
-    if (live) {
-      LockGuard guard(shard.mutex);
-      shard.blocks.insert(old);
-    }
+  size_t raw_bytes = 0;
+  void* raw = raw_size(size, 16, raw_bytes) ? real_.malloc(raw_bytes) : nullptr;
+  if (!raw) {
+    errno = ENOMEM;
     return nullptr;
   }
   int saved_errno = errno;
-  if (was_untracked) untracked_.remove(address);
-  BlockRecord record = live_record(result, size, AllocKind::Realloc, stack);
-  Shard& target = shard_for(record.address);
-  {
-    LockGuard guard(target.mutex);
-    target.blocks.insert(record);
-    ++target.allocations;
-    target.bytes_allocated += size;
-    // Counted like valgrind: a realloc is one allocation and one free.
-    if (live) ++target.frees;
-  }
-  add_live_bytes(static_cast<int64_t>(size) - (live ? static_cast<int64_t>(old.size) : 0));
-  if (late_.load(std::memory_order_relaxed)) [[unlikely]] {
-    if (live) write_late_free(address);
-    write_late_allocation(record);
+  void* result = track(raw, size, AllocKind::Realloc, RedzoneLayout::alignment_log2(16), stack);
+  size_t old_size = live ? old.size : real_.malloc_usable_size(block);
+  std::memcpy(result, block, old_size < size ? old_size : size);
+  if (live) {
+    deallocate(block, DeallocKind::Realloc, stack);
+  } else {
+    untracked_.remove(address);
+    real_.free(block);
   }
   errno = saved_errno;
   return result;
@@ -311,12 +389,18 @@ void Tracker::retag(void* block, AllocKind kind) {
   if (BlockRecord* record = shard.blocks.find(address)) record->kind = static_cast<uint8_t>(kind);
 }
 
-bool Tracker::is_live(void* block) {
+std::optional<size_t> Tracker::live_size(void* block, bool wait) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   Shard& shard = shard_for(address);
-  LockGuard guard(shard.mutex);
+  if (wait)
+    shard.mutex.lock();
+  else if (!shard.mutex.try_lock())
+    return std::nullopt;
   BlockRecord* record = shard.blocks.find(address);
-  return record && !record->freed;
+  std::optional<size_t> size;
+  if (record && !record->freed) size = size_t{record->size};
+  shard.mutex.unlock();
+  return size;
 }
 
 // ---------------------------------------------------------------- errors
@@ -345,7 +429,7 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
   return InvalidPointer::NeverAllocated;
 }
 
-void Tracker::report(const ErrorRecord& error_in) {
+void Tracker::report(const ErrorRecord& error_in, bool may_abort) {
   ErrorRecord error = error_in;
   error.thread = thread_id();
   errors_.add(error);
@@ -355,7 +439,7 @@ void Tracker::report(const ErrorRecord& error_in) {
     write_error(error);
     writer_.flush();
   }
-  if (options_.abort_on_error) abort();
+  if (options_.abort_on_error && may_abort) abort();
 }
 
 void Tracker::defer_deallocation(void* block, DeallocKind kind) {
@@ -526,6 +610,14 @@ void Tracker::write_live_blocks(Shard& shard, const ReachabilityScan& scan) {
   close_chunk();
 }
 
+void Tracker::check_live_and_quarantined(Shard& shard) {
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    ErrorRecord errors[kMaxDamageErrors];
+    size_t found = inspect(record, errors);
+    for (size_t i = 0; i < found; ++i) report(errors[i], false);
+  });
+}
+
 void Tracker::write_error(const ErrorRecord& error) {
   write_stack_once(error.stack);
   write_stack_once(error.alloc_stack);
@@ -542,6 +634,9 @@ void Tracker::write_error(const ErrorRecord& error) {
   writer_.put_u32(error.stack);
   writer_.put_u32(error.alloc_stack);
   writer_.put_u32(error.free_stack);
+  writer_.put_u8(static_cast<uint8_t>(error.overflow_side));
+  writer_.put_u32(error.bytes_changed);
+  writer_.put_u64(error.first_changed_offset);
   writer_.end();
 }
 
@@ -604,6 +699,10 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   // running block in malloc until the snapshot is done, then go on as late.
   bool all_locked = lock_all_shards(from_signal);
   if (all_locked) {
+    // Damage is reported (and recorded) before the errors are written. Not
+    // from a signal handler: report() takes locks the crash may hold.
+    if (!from_signal)
+      for (Shard& shard : shards_) check_live_and_quarantined(shard);
     ReachabilityScan scan;
     if (scan_leaks) classify_live_blocks(scan);
     for (Shard& shard : shards_) write_live_blocks(shard, scan);

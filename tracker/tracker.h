@@ -11,9 +11,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "tracker/block_table.h"
 #include "tracker/error_log.h"
+#include "tracker/guard_bytes.h"
 #include "tracker/kinds.h"
 #include "tracker/leak_roots.h"
 #include "tracker/module_map.h"
@@ -31,8 +33,9 @@ namespace nantrack {
 
 // The real allocator functions the tracker itself calls.
 struct RealFunctions {
+  void* (*malloc)(size_t) = nullptr;
   void (*free)(void*) = nullptr;
-  void* (*realloc)(void*, size_t) = nullptr;
+  size_t (*malloc_usable_size)(void*) = nullptr;
 };
 
 // How the process ended, for the trace's Process record.
@@ -56,9 +59,14 @@ class Tracker {
   // Blocks allocated before this have no stack.
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
 
-  // `caller`: the allocation function's return address, recorded as a
-  // one-frame stack while stacks cannot be unwound yet (before start()).
-  void on_allocation(void* block, size_t size, AllocKind kind, uintptr_t caller = 0);
+  // The bytes to ask libc for so that a block of `size` bytes with this
+  // alignment has its redzones; false when that overflows.
+  bool raw_size(size_t size, size_t alignment, size_t& raw_bytes) const;
+  // Takes the raw block libc returned for raw_size(size, alignment), writes
+  // its redzones and returns the pointer the program gets. `caller`: the
+  // allocation function's return address, recorded as a one-frame stack
+  // while stacks cannot be unwound yet (before start()).
+  void* on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, uintptr_t caller = 0);
   // Takes the block from the program: quarantines it or gives it to libc;
   // a pointer that is not a live block is reported and never reaches libc.
   void on_deallocation(void* block, DeallocKind kind);
@@ -68,8 +76,10 @@ class Tracker {
   // Corrects the kind of a block that reached us through another function
   // (operator new falling back to libstdc++'s, which calls malloc).
   void retag(void* block, AllocKind kind);
-  // Whether the block is live (not freed, not foreign): malloc_usable_size.
-  bool is_live(void* block);
+  // The size the program asked for if the block is live (not freed, not
+  // foreign): malloc_usable_size. `wait`: false when this thread may hold
+  // the lock already (re-entered from a signal handler); nullopt then if busy.
+  std::optional<size_t> live_size(void* block, bool wait = true);
   // Records the modules loaded now (before a dlclose).
   void refresh_modules() { modules_.refresh(); }
 
@@ -122,11 +132,22 @@ class Tracker {
   StackId capture_stack(uintptr_t caller = 0);
   uint32_t thread_id();
   BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
+  void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
+  void deallocate(void* block, DeallocKind kind, StackId free_stack);
+  void* raw_block(const BlockRecord& record) const;
+  // Checks a block's redzones (and, for a freed one, its free fill), puts
+  // the patterns back so that the damage is reported once, and returns the
+  // errors found (at most kMaxDamageErrors) in `errors`.
+  static constexpr size_t kMaxDamageErrors = 3;
+  size_t inspect(const BlockRecord& record, ErrorRecord* errors);
   void add_live_bytes(int64_t delta);
-  void report(const ErrorRecord& error);
+  // `may_abort`: false at exit, where abort_on_error would cut the trace short.
+  void report(const ErrorRecord& error, bool may_abort = true);
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
   void drain_deferred();
-  void release_evicted(Shard& shard, uintptr_t* evicted, size_t& count);
+  void evict(Shard& shard, BlockRecord* evicted, size_t& count);
+  void release_evicted(const BlockRecord* evicted, size_t count);
+  void check_live_and_quarantined(Shard& shard);
 
   // Trace writing.
   bool open_trace();
@@ -151,6 +172,7 @@ class Tracker {
   bool forked_child_ = false;
 
   Options options_;
+  RedzoneLayout redzones_;
   RealFunctions real_;
   uint32_t pid_ = 0;
   int64_t start_ns_ = 0;

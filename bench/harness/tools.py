@@ -43,7 +43,10 @@ class Nantrack(Tool):
         return None
 
     def wrap(self, argv, out_dir):
-        return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": f"output_dir={out_dir}"}
+        # The caller's NANTRACK_OPTIONS come after ours, so a cost can be
+        # measured with a check switched off (e.g. redzone=0:free_fill=-1).
+        options = ":".join(filter(None, [f"output_dir={out_dir}", os.environ.get("NANTRACK_OPTIONS")]))
+        return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options}
 
     def report_note(self) -> str:
         """With default options the library runs the CLI at exit to print the

@@ -3,6 +3,8 @@
 // trace with its exact size, its kind and a stack through main.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/e2e/traced_run.h"
 
 namespace nantrack::testing {
@@ -28,7 +30,9 @@ TEST(AllocationFunctions, CFunctionsKeepLibcSemanticsAndAreTracked) {
   expect_one_block(trace, 1024, AllocKind::AlignedAlloc);
   expect_one_block(trace, 1007, AllocKind::Memalign);
   expect_one_block(trace, 1008, AllocKind::Valloc);
-  expect_one_block(trace, 100, AllocKind::Pvalloc);
+  // pvalloc(100) hands out a whole page (stdio's buffer is 4096 bytes too).
+  auto pages = blocks_of_size(trace, 4096);
+  EXPECT_EQ(std::count_if(pages.begin(), pages.end(), [](auto* block) { return block->kind == AllocKind::Pvalloc; }), 1);
   // Nothing that was freed (malloc(0) twice, realloc(p, 0), ...) is left.
   EXPECT_TRUE(blocks_of_size(trace, 0).empty());
   EXPECT_TRUE(blocks_of_size(trace, 50).empty());

@@ -50,11 +50,12 @@ TEST(CliRun, ReportsTheDemoSymbolizedAndKeepsTheProgramsExitStatus) {
   RunResult result = nantrack({"run", "--", program("leaky_demo")});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out, "inventory: 1 item(s) on the shelf\n");  // stdout is the program's alone
-  EXPECT_NE(result.err.find("SUMMARY: nantrack: 1,044 bytes leaked in 5 blocks; 2 errors (1 double free, 1 mismatched free)."),
+  EXPECT_NE(result.err.find("SUMMARY: nantrack: 1,044 bytes leaked in 5 blocks; 2 errors (1 double free, 1 "
+                            "mismatched free)."),
             std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find("in inventory::release(inventory::Item*) " NANTRACK_SOURCE_DIR
-                            "/tests/programs/leaky_demo.cpp:49 (leaky_demo+0x"),
+  EXPECT_NE(result.err.find("in inventory::release(inventory::Stock*) " NANTRACK_SOURCE_DIR
+                            "/tests/programs/leaky_demo.cpp:56 (leaky_demo+0x"),
             std::string::npos)
       << result.err;
   EXPECT_NE(result.err.find("1,024 bytes in 1 block leaked (definite)"), std::string::npos);
@@ -80,9 +81,10 @@ TEST(CliRun, WritesJsonHtmlAndSarif) {
     EXPECT_TRUE(process["summary"]["errors"].contains(kind)) << kind;
   EXPECT_EQ(process["summary"]["errors"]["double_free"], 1);
   EXPECT_EQ(process["summary"]["errors"]["mismatched_free"], 1);
+  EXPECT_EQ(process["summary"]["errors"]["invalid_free"], 0);
   EXPECT_EQ(process["leaks"][0]["bytes"], 1024);
   EXPECT_EQ(process["errors"][0]["kind"], "double_free");
-  EXPECT_EQ(process["errors"][0]["stack"][0]["line"], 49);
+  EXPECT_EQ(process["errors"][0]["stack"][0]["line"], 56);
   std::string html = read_file(dir / "r.html");
   EXPECT_NE(html.find("<html"), std::string::npos);
   EXPECT_NE(html.find("inventory::release"), std::string::npos);
@@ -96,7 +98,7 @@ TEST(CliRun, WritesJsonHtmlAndSarif) {
       const auto& location = result["locations"][0]["physicalLocation"];
       EXPECT_TRUE(location["artifactLocation"]["uri"].get<std::string>().ends_with("tests/programs/leaky_demo.cpp"))
           << location;
-      EXPECT_EQ(location["region"]["startLine"], 49);
+      EXPECT_EQ(location["region"]["startLine"], 56);
       located_double_free = true;
     }
   EXPECT_TRUE(located_double_free);

@@ -46,7 +46,14 @@ __attribute__((noinline)) T* load_batch(std::size_t count) {
   return batch;
 }
 
-__attribute__((noinline)) void release(Item* item) { delete item; }
+// A stock counter: plain data, so a second delete runs no destructor on the
+// freed block and the double free is the one mistake here.
+struct Stock {
+  int item_id;
+  int count;
+};
+
+__attribute__((noinline)) void release(Stock* stock) { delete stock; }
 
 }  // namespace inventory
 
@@ -59,9 +66,9 @@ int main() {
 
   sink = inventory::load_batch<double>(128);  // leaks 1,024 bytes
 
-  auto* item = new inventory::Item{"kiwi", 3};
-  inventory::release(item);
-  inventory::release(item);  // double free: caught here, never reaches libc
+  auto* stock = new inventory::Stock{7, 3};
+  inventory::release(stock);
+  inventory::release(stock);  // double free: caught here, never reaches libc
 
   int* counts = new int[4]();
   sink = counts;

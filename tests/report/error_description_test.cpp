@@ -20,10 +20,16 @@ TEST(ErrorDescriptionTest, DescribesEachErrorKind) {
                             .dealloc_kind = DeallocKind::Delete, .thread = 1, .address = 0x2000, .block_size = 80}),
             "mismatched free of 0x2000 (80 bytes): allocated with operator new[], released with operator delete "
             "in thread 1");
-  EXPECT_EQ(describe_error({.kind = ErrorKind::HeapOverflow, .thread = 1, .block_address = 0x3000, .block_size = 16}),
-            "heap overflow: the 16-byte block at 0x3000 was written outside its bounds in thread 1");
-  EXPECT_EQ(describe_error({.kind = ErrorKind::WriteAfterFree, .thread = 1, .block_address = 0x3000, .block_size = 16}),
-            "write after free: the 16-byte block at 0x3000 was modified after it was freed in thread 1");
+  EXPECT_EQ(describe_error({.kind = ErrorKind::HeapOverflow, .thread = 1, .block_address = 0x3000, .block_size = 16,
+                            .overflow_side = OverflowSide::After, .bytes_changed = 1, .first_changed_offset = 16}),
+            "heap overflow: 1 byte after the 16-byte block at 0x3000 was changed (first at offset 16) in thread 1");
+  EXPECT_EQ(describe_error({.kind = ErrorKind::HeapOverflow, .thread = 1, .block_address = 0x3000, .block_size = 16,
+                            .overflow_side = OverflowSide::Before, .bytes_changed = 2, .first_changed_offset = 1}),
+            "heap overflow: 2 bytes before the 16-byte block at 0x3000 were changed (nearest the block: 1 before "
+            "its start) in thread 1");
+  EXPECT_EQ(describe_error({.kind = ErrorKind::WriteAfterFree, .thread = 1, .block_address = 0x3000, .block_size = 24,
+                            .bytes_changed = 8, .first_changed_offset = 0}),
+            "write after free: 8 bytes at offset 0 of the freed 24-byte block at 0x3000 in thread 1");
 }
 
 TEST(ErrorDescriptionTest, CaptionsNameWhatEachStackShows) {

@@ -136,7 +136,13 @@ TEST(FormatTextTest, EveryErrorKindAndItsStacks) {
   add_error(report, mismatched);
   add_error(report, mismatched);
   add_error(report, {.event = {.kind = ErrorKind::InvalidFree, .address = 0x10}});
-  ErrorFinding overflow{.event = {.kind = ErrorKind::HeapOverflow, .block_address = 0x40, .block_size = 8},
+  ErrorFinding overflow{.event = {.kind = ErrorKind::HeapOverflow,
+                                  .dealloc_kind = DeallocKind::None,
+                                  .block_address = 0x40,
+                                  .block_size = 8,
+                                  .overflow_side = OverflowSide::After,
+                                  .bytes_changed = 1,
+                                  .first_changed_offset = 8},
                         .alloc_stack = make_buffer_stack()};
   add_error(report, overflow);
   overflow.event.kind = ErrorKind::WriteAfterFree;
@@ -148,8 +154,9 @@ TEST(FormatTextTest, EveryErrorKindAndItsStacks) {
   EXPECT_NE(text.find("==9== nantrack: invalid free of 0x10 in thread 0\n    (no stack recorded)\n\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("heap overflow: the 8-byte block at 0x40 was written outside its bounds in thread 0\n"
-                      "    (no stack recorded)\n"
+  // Found at exit: no call went wrong, so there is no first stack to show.
+  EXPECT_NE(text.find("heap overflow: 1 byte after the 8-byte block at 0x40 was changed (first at offset 8) in "
+                      "thread 0\n"
                       "  allocated here:\n"
                       "    #0 0x55811a11 in make_buffer(unsigned long)"),
             std::string::npos)

@@ -102,6 +102,7 @@ inline Bytes error_payload(const ErrorEvent& error) {
   payload.put(error.invalid_pointer).put(error.thread);
   payload.put(error.address).put(error.block_address).put(error.block_size);
   payload.put(error.stack).put(error.alloc_stack).put(error.free_stack);
+  payload.put(error.overflow_side).put(error.bytes_changed).put(error.first_changed_offset);
   return payload;
 }
 

@@ -262,13 +262,15 @@ TEST(trace_reader, RejectsBadErrorRecords) {
             "record 5 (Error) has deallocation kind 0, expected 1-6");
   EXPECT_EQ(failure_with([](ErrorEvent& e) { e.invalid_pointer = InvalidPointer{5}; }),
             "record 5 (Error) has invalid-pointer reason 5, expected 0-4");
+  EXPECT_EQ(failure_with([](ErrorEvent& e) { e.overflow_side = OverflowSide{3}; }),
+            "record 5 (Error) has overflow side 3, expected 0-2");
   EXPECT_EQ(failure_with([](ErrorEvent& e) { e.free_stack = 9; }),
             "error 1 (double_free at 0x50000) refers to stack 9, which the trace does not contain");
 
   Bytes too_long = testing::error_payload(sample_trace().errors[1]);
   too_long.put(uint8_t{0});
   EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::Error, too_long)).bytes()),
-            "record 2 (Error) has 45 bytes, expected 44");
+            "record 2 (Error) has 58 bytes, expected 57");
 }
 
 TEST(trace_reader, RejectsBadProcessRecords) {
@@ -471,6 +473,27 @@ TEST(trace_reader, LoadsAMillionBlocksQuickly) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(trace.live_blocks.size(), 1'000'000u);
   EXPECT_LT(elapsed, std::chrono::seconds(1));
+}
+
+TEST(trace_reader, ReadsDamageFoundWithoutADeallocationCall) {
+  Trace trace = sample_trace();
+  trace.errors = {{.kind = ErrorKind::HeapOverflow,
+                   .alloc_kind = AllocKind::Malloc,
+                   .dealloc_kind = DeallocKind::None,
+                   .address = 0x50000,
+                   .block_address = 0x50000,
+                   .block_size = 24,
+                   .stack = 0,
+                   .alloc_stack = 1,
+                   .overflow_side = OverflowSide::Before,
+                   .bytes_changed = 3,
+                   .first_changed_offset = 1}};
+  const Trace read = parse(TraceBuilder().snapshot(trace).bytes());
+  ASSERT_EQ(read.errors.size(), 1u);
+  EXPECT_EQ(read.errors[0].dealloc_kind, DeallocKind::None);
+  EXPECT_EQ(read.errors[0].overflow_side, OverflowSide::Before);
+  EXPECT_EQ(read.errors[0].bytes_changed, 3u);
+  EXPECT_EQ(read.errors[0].first_changed_offset, 1u);
 }
 
 }  // namespace

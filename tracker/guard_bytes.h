@@ -1,0 +1,52 @@
+// Guard bytes (redzones) around heap blocks and the fill patterns of fresh
+// and freed blocks: where they are, how they are written, and how damage to
+// them is measured. A block handed to the program sits inside a larger raw
+// block from libc:
+//
+//   raw                 raw + front                 + size        + back
+//   | front redzone 0xfa | the program's bytes      | back redzone 0xfa |
+//
+// The front redzone is the redzone option rounded up to the block's
+// alignment, so the program's pointer keeps every alignment guarantee.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nantrack {
+
+// The redzone pattern: not a small integer, not a plausible pointer byte.
+inline constexpr uint8_t kRedzonePattern = 0xfa;
+
+// What changed in a range that should hold one pattern byte.
+struct Damage {
+  uint32_t bytes_changed = 0;  // 0: intact
+  uint64_t first_offset = 0;   // of the first changed byte from the range start
+  uint64_t last_offset = 0;    // of the last changed byte
+};
+
+Damage find_damage(const void* begin, size_t size, uint8_t pattern);
+
+class RedzoneLayout {
+ public:
+  constexpr RedzoneLayout() = default;
+  explicit constexpr RedzoneLayout(size_t redzone) : redzone_(redzone) {}
+
+  // log2 of a power-of-two alignment (16 at least, the malloc guarantee).
+  static constexpr uint8_t alignment_log2(size_t alignment) {
+    uint8_t log2 = 4;
+    while ((size_t{1} << log2) < alignment) ++log2;
+    return log2;
+  }
+  size_t front(uint8_t alignment_log2) const {
+    size_t alignment = size_t{1} << alignment_log2;
+    return (redzone_ + alignment - 1) & ~(alignment - 1);
+  }
+  size_t back() const { return redzone_; }
+  bool enabled() const { return redzone_ != 0; }
+
+ private:
+  size_t redzone_ = 0;
+};
+
+}  // namespace nantrack
