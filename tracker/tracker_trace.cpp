@@ -1,0 +1,257 @@
+// The snapshot: writing nantrack.<pid>.trace (layout: trace_format.h) with
+// every shard locked, and the late records appended after it. Split from
+// tracker.cpp, which keeps the allocation paths.
+#include <cerrno>
+#include <cstring>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracker/clock.h"
+#include "tracker/internal_memory.h"
+#include "tracker/text_buffer.h"
+#include "tracker/tracker.h"
+
+namespace nantrack {
+
+bool Tracker::open_trace() {
+  InlineText<PATH_MAX + 64> path;
+  path << trace_dir_ << "/nantrack." << pid_ << ".trace";
+  if (path.truncated()) return false;
+  if (writer_.open(path.c_str())) {
+    std::memcpy(trace_path_, path.c_str(), path.size() + 1);
+    return true;
+  }
+  InlineText<PATH_MAX + 160> message;
+  message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
+  write_all(2, message.view());
+  return false;
+}
+
+void Tracker::write_process(const ExitInfo& exit) {
+  writer_.begin(trace_format::RecordType::Process);
+  writer_.put_u32(pid_);
+  writer_.put_u32(static_cast<uint32_t>(getppid()));
+  writer_.put_i64(start_ns_);
+  writer_.put_i64(now_ns());
+  writer_.put_i32(exit.exit_status);
+  writer_.put_i32(exit.signal);
+  writer_.put_u32(exit.flags | (forked_child_ ? uint32_t{trace_format::kForkedChild} : 0u));
+  writer_.put_string(exe_path_);
+  writer_.put_u32(argc_);
+  for (size_t offset = 0; offset < argv_bytes_;) {
+    size_t length = std::strlen(argv_ + offset);
+    writer_.put_string({argv_ + offset, length});
+    offset += length + 1;
+  }
+  writer_.end();
+}
+
+void Tracker::write_stack_once(StackId id) {
+  if (id == kNoStack || id >= depot_.id_limit()) return;
+  if (written_stacks_) {
+    uint64_t& word = written_stacks_[id / 64];
+    uint64_t bit = uint64_t{1} << (id % 64);
+    if (word & bit) return;
+    word |= bit;
+  }
+  StackView stack = depot_.get(id);
+  writer_.begin(trace_format::RecordType::Stack);
+  writer_.put_u32(id);
+  writer_.put_u32(stack.depth);
+  writer_.put_bytes(stack.pcs, stack.depth * sizeof(uintptr_t));
+  writer_.end();
+}
+
+namespace {
+void put_block_entry(TraceWriter& writer, const BlockRecord& record, LeakClass leak_class) {
+  writer.put_u64(record.address);
+  writer.put_u64(record.size);
+  writer.put_u32(record.alloc_stack);
+  writer.put_u32(record.thread());
+  writer.put_u8(static_cast<uint8_t>(record.kind));
+  writer.put_u8(static_cast<uint8_t>(leak_class));
+}
+}  // namespace
+
+void Tracker::note_program_stack(uintptr_t stack_pointer) {
+  // The first call wins: exit() called from main comes before main_wrapper.
+  if (program_stack_) return;
+  program_stack_thread_ = static_cast<uint32_t>(gettid());
+  program_stack_ = stack_pointer;
+}
+
+// With every shard locked: which live blocks the program can still reach.
+void Tracker::classify_live_blocks(ReachabilityScan& scan) {
+  size_t capacity = 0;
+  for (const Shard& shard : shards_) capacity += shard.blocks.size();
+  if (!scan.reserve(capacity)) return;
+  for (const Shard& shard : shards_) {
+    shard.blocks.for_each([&](const BlockRecord& record) {
+      if (!record.freed) scan.add_block(record.address, record.size);
+    });
+  }
+  scan.seal();
+  const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
+  leak_roots_.scan(scan, noted ? program_stack_ : 0);
+  scan.classify_leaks();
+}
+
+void Tracker::write_live_blocks(Shard& shard, const ReachabilityScan& scan) {
+  // Stacks go first, then the blocks in chunks that fit one record.
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    if (!record.freed) write_stack_once(record.alloc_stack);
+  });
+  uint32_t in_chunk = 0;
+  auto close_chunk = [&] {
+    if (!in_chunk) return;
+    writer_.set_leading_u32(in_chunk);
+    writer_.end();
+    in_chunk = 0;
+  };
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    if (record.freed) return;
+    unfreed_bytes_ += record.size;
+    ++unfreed_blocks_;
+    if (in_chunk == trace_format::kMaxBlocksPerRecord) close_chunk();
+    if (in_chunk == 0) {
+      writer_.begin(trace_format::RecordType::LiveBlocks);
+      writer_.put_u32(0);  // the count, set when the chunk closes
+    }
+    put_block_entry(writer_, record, scan.class_of(record.address));
+    ++in_chunk;
+  });
+  close_chunk();
+}
+
+void Tracker::check_live_and_quarantined(Shard& shard) {
+  shard.blocks.for_each([&](const BlockRecord& record) {
+    ErrorRecord errors[kMaxDamageErrors];
+    size_t found = inspect(record, errors);
+    for (size_t i = 0; i < found; ++i) report(errors[i], false);
+  });
+}
+
+void Tracker::write_error(const ErrorRecord& error) {
+  write_stack_once(error.stack);
+  write_stack_once(error.alloc_stack);
+  write_stack_once(error.free_stack);
+  writer_.begin(trace_format::RecordType::Error);
+  writer_.put_u8(static_cast<uint8_t>(error.kind));
+  writer_.put_u8(error.alloc_kind);
+  writer_.put_u8(static_cast<uint8_t>(error.dealloc_kind));
+  writer_.put_u8(static_cast<uint8_t>(error.invalid_pointer));
+  writer_.put_u32(error.thread);
+  writer_.put_u64(error.address);
+  writer_.put_u64(error.block_address);
+  writer_.put_u64(error.block_size);
+  writer_.put_u32(error.stack);
+  writer_.put_u32(error.alloc_stack);
+  writer_.put_u32(error.free_stack);
+  writer_.put_u8(static_cast<uint8_t>(error.overflow_side));
+  writer_.put_u32(error.bytes_changed);
+  writer_.put_u64(error.first_changed_offset);
+  writer_.end();
+}
+
+void Tracker::write_counters() {
+  uint64_t allocations = 0, frees = 0, bytes = 0;
+  for (const Shard& shard : shards_) {
+    allocations += shard.allocations;
+    frees += shard.frees;
+    bytes += shard.bytes_allocated;
+  }
+  writer_.begin(trace_format::RecordType::Counters);
+  writer_.put_u64(allocations);
+  writer_.put_u64(frees);
+  writer_.put_u64(bytes);
+  writer_.put_u64(static_cast<uint64_t>(peak_live_bytes_.load(std::memory_order_relaxed)));
+  writer_.end();
+}
+
+bool Tracker::lock_all_shards(bool from_signal) {
+  for (Shard& shard : shards_) {
+    if (!from_signal) {
+      shard.mutex.lock();
+      continue;
+    }
+    // In a signal handler the lock may belong to the very code we
+    // interrupted: try for a while, then write what we can without it.
+    bool locked = false;
+    for (int attempt = 0; attempt < 1000 && !(locked = shard.mutex.try_lock()); ++attempt) {
+      timespec pause{0, 100'000};
+      nanosleep(&pause, nullptr);
+    }
+    if (!locked) return false;
+  }
+  return true;
+}
+
+void Tracker::unlock_all_shards() {
+  for (Shard& shard : shards_) shard.mutex.unlock();
+}
+
+bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
+  if (!initialized() || !owns_process() || !write_traces_) return false;
+  if (trace_claimed_.exchange(true)) return false;
+  int saved_errno = errno;
+  if (!open_trace()) {
+    errno = saved_errno;
+    return false;
+  }
+  size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
+  written_stacks_ = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
+
+  write_process(exit);
+  modules_.write(writer_);  // before the shard locks: it takes the loader's lock
+  // The scan is skipped in a fatal signal handler: stopping threads and
+  // reading /proc there is more than a crashing process can be trusted
+  // with. Its blocks then go out as NotScanned.
+  const bool scan_leaks = !from_signal;
+  if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
+  // Holding every shard lock freezes the heap picture: threads still
+  // running block in malloc until the snapshot is done, then go on as late.
+  bool all_locked = lock_all_shards(from_signal);
+  if (all_locked) {
+    // Damage is reported (and recorded) before the errors are written. Not
+    // from a signal handler: report() takes locks the crash may hold.
+    if (!from_signal)
+      for (Shard& shard : shards_) check_live_and_quarantined(shard);
+    ReachabilityScan scan;
+    if (scan_leaks) classify_live_blocks(scan);
+    for (Shard& shard : shards_) write_live_blocks(shard, scan);
+  }
+  {
+    if (!from_signal) errors_.mutex().lock();
+    for (size_t i = 0; i < errors_.count(); ++i) write_error(errors_[i]);
+    if (!from_signal) errors_.mutex().unlock();
+  }
+  write_counters();
+  writer_.begin(trace_format::RecordType::End);
+  writer_.end();
+  writer_.flush();
+  late_.store(true, std::memory_order_release);
+  if (all_locked) unlock_all_shards();
+  errno = saved_errno;
+  return true;
+}
+
+void Tracker::write_late_allocation(const BlockRecord& record) {
+  LockGuard guard(late_mutex_);
+  if (!writer_.is_open()) return;
+  write_stack_once(record.alloc_stack);
+  writer_.begin(trace_format::RecordType::LateAllocation);
+  put_block_entry(writer_, record, LeakClass::NotScanned);
+  writer_.end();
+  writer_.flush();
+}
+
+void Tracker::write_late_free(uintptr_t address) {
+  LockGuard guard(late_mutex_);
+  if (!writer_.is_open()) return;
+  writer_.begin(trace_format::RecordType::LateFree);
+  writer_.put_u64(address);
+  writer_.end();
+  writer_.flush();
+}
+
+}  // namespace nantrack
