@@ -106,8 +106,8 @@ std::vector<LeakGroup> group_live_blocks(const Trace& trace) {
   return groups;
 }
 
-// leaked_* counts what the program lost (every kind but reachable);
-// reachable blocks are counted apart and listed only when asked for.
+// leaked_* counts every unsuppressed block (DESIGN.md's JSON contract);
+// reachable blocks are also counted apart and listed only when asked for.
 void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize, const Suppressions& suppressions,
                SuppressionTally& tally, bool show_reachable) {
   Summary& summary = process.summary;
@@ -119,11 +119,11 @@ void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symb
       continue;
     }
     bytes_of_kind(summary, group.kind) += group.bytes;
-    if (group.kind != LeakKind::Reachable) {
-      summary.leaked_bytes += group.bytes;
-      summary.leaked_blocks += group.blocks;
-    } else if (!show_reachable) {
-      continue;
+    summary.leaked_bytes += group.bytes;
+    summary.leaked_blocks += group.blocks;
+    if (group.kind == LeakKind::Reachable) {
+      summary.reachable_blocks += group.blocks;
+      if (!show_reachable) continue;
     }
     process.leaks.push_back(std::move(group));
   }

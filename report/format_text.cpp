@@ -30,12 +30,12 @@ std::pair<std::string_view, std::string_view> error_words(ErrorKind kind) {
 
 // "3,072 bytes leaked in 3 blocks; 1 error (1 double free)", "no leaks, no errors".
 std::string summary_text(const Summary& summary) {
-  const std::string leaks = summary.leaked_blocks == 0
+  const std::string leaks = summary.lost_blocks() == 0
                                 ? "no leaks"
-                                : fmt::format("{} leaked in {}", counted(summary.leaked_bytes, "byte", "bytes"),
-                                              counted(summary.leaked_blocks, "block", "blocks"));
+                                : fmt::format("{} leaked in {}", counted(summary.lost_bytes(), "byte", "bytes"),
+                                              counted(summary.lost_blocks(), "block", "blocks"));
   const uint64_t errors = std::accumulate(summary.errors.begin(), summary.errors.end(), uint64_t{0});
-  if (errors == 0) return leaks + (summary.leaked_blocks == 0 ? ", no errors" : "; no errors");
+  if (errors == 0) return leaks + (summary.lost_blocks() == 0 ? ", no errors" : "; no errors");
   std::vector<std::string> by_kind;
   for (uint8_t value = 1; value <= kMaxErrorKind; ++value) {
     const auto kind = static_cast<ErrorKind>(value);
@@ -171,7 +171,7 @@ class TextWriter {
   // valgrind's LEAK SUMMARY, by bytes; only when something was live at exit.
   void write_leak_summary(const ProcessReport& process) {
     const Summary& summary = process.summary;
-    if (summary.leaked_bytes + summary.reachable_bytes + summary.suppressed_bytes == 0) return;
+    if (summary.leaked_bytes + summary.suppressed_bytes == 0) return;
     out_ << "LEAK SUMMARY";
     if (several_) out_ << fmt::format(" (pid {})", process.process.pid);
     out_ << ":\n";

@@ -69,18 +69,25 @@ inline uint64_t count_of(const ErrorCounts& counts, ErrorKind kind) {
 
 // The JSON report's "summary" object, field for field (DESIGN.md).
 struct Summary {
-  uint64_t leaked_bytes = 0;  // every unsuppressed block live at exit but the reachable ones
+  // DESIGN.md: every block still live at exit that is not suppressed,
+  // still-reachable ones included; lost_*() leave those out.
+  uint64_t leaked_bytes = 0;
   uint64_t leaked_blocks = 0;
   uint64_t definite_bytes = 0;
   uint64_t indirect_bytes = 0;
   uint64_t possible_bytes = 0;
   uint64_t reachable_bytes = 0;
+  uint64_t reachable_blocks = 0;  // not in the JSON; for lost_blocks()
   uint64_t suppressed_bytes = 0;
   ErrorCounts errors{};  // unsuppressed
   uint64_t total_allocations = 0;
   uint64_t total_frees = 0;
   uint64_t total_bytes = 0;
   uint64_t peak_bytes = 0;
+
+  // What the program lost (definite, indirect, possible): the text SUMMARY.
+  uint64_t lost_bytes() const { return leaked_bytes - reachable_bytes; }
+  uint64_t lost_blocks() const { return leaked_blocks - reachable_blocks; }
 };
 
 struct ProcessReport {
