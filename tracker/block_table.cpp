@@ -46,9 +46,10 @@ BlockRecord* BlockTable::find(uintptr_t address) {
   }
 }
 
-bool BlockTable::erase(uintptr_t address) {
+bool BlockTable::erase(uintptr_t address, BlockRecord* removed) {
   BlockRecord* found = find(address);
   if (!found) return false;
+  if (removed) *removed = *found;
   // Backward-shift deletion: pull later members of the cluster into the
   // hole when their home slot allows it, so no tombstone is needed.
   size_t hole = static_cast<size_t>(found - slots_);

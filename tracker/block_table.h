@@ -68,8 +68,9 @@ class BlockTable {
   // table could not grow (mmap failed): the block then goes untracked.
   bool insert(const BlockRecord& record);
   BlockRecord* find(uintptr_t address);
-  // Removes the record; returns false if there was none.
-  bool erase(uintptr_t address);
+  // Removes the record, copying it to `removed` when given; returns false
+  // if there was none.
+  bool erase(uintptr_t address, BlockRecord* removed = nullptr);
 
   size_t size() const { return count_; }
   size_t capacity() const { return mask_ ? mask_ + 1 : 0; }

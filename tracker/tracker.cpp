@@ -222,8 +222,7 @@ size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
 void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
   while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
-    if (BlockRecord* record = shard.blocks.find(oldest.address)) evicted[count++] = *record;
-    shard.blocks.erase(oldest.address);
+    if (shard.blocks.erase(oldest.address, &evicted[count])) ++count;
   }
 }
 

@@ -200,6 +200,18 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   EXPECT_NE(bad_supp.err.find("line 1"), std::string::npos) << bad_supp.err;
 }
 
+TEST(CliRun, HelpDescribesEveryFlag) {
+  RunResult help = nantrack({"run", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--output-dir", "--keep-traces", "--html", "--json", "--sarif", "--suppressions",
+                           "--error-exitcode", "--fail-on", "--max-leaked-bytes", "--no-follow-children", "--residue",
+                           "--gen-suppressions", "--show-reachable", "--stack-depth"})
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  RunResult top = nantrack({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* command : {"run", "report", "dump"}) EXPECT_NE(top.out.find(command), std::string::npos) << command;
+}
+
 TEST(CliRun, StaticProgramsAreNamedUntraceable) {
   RunResult result = nantrack({"run", "--", program("static_hello")});
   EXPECT_EQ(result.exit_code, 0);

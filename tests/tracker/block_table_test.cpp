@@ -34,6 +34,18 @@ TEST(BlockTableTest, InsertFindErase) {
   table.release();
 }
 
+TEST(BlockTableTest, EraseHandsBackTheRemovedRecord) {
+  BlockTable table;
+  table.insert(record(0x3000, 77, AllocKind::New));
+  BlockRecord removed;
+  ASSERT_TRUE(table.erase(0x3000, &removed));
+  EXPECT_EQ(removed.address, 0x3000u);
+  EXPECT_EQ(removed.size, 77u);
+  EXPECT_EQ(removed.alloc_kind(), AllocKind::New);
+  EXPECT_FALSE(table.erase(0x3000, &removed));
+  table.release();
+}
+
 TEST(BlockTableTest, InsertingAnExistingAddressReplacesIt) {
   BlockTable table;
   table.insert(record(0x2000, 10));
