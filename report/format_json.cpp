@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "report/error_description.h"
 #include "report/json_string.h"
 #include "version.h"
 
@@ -62,6 +63,9 @@ class JsonReportWriter {
       write_stack("alloc_stack", error.alloc_stack);
       text_ += ",\n";
       write_stack("free_stack", error.free_stack);
+      text_ += ",\n         \"message\": ";
+      append_json_string(text_, describe_error(error.event));
+      write_damage(error.event);
       text_ += "}";
     }
     text_ += report.errors.empty() ? "]\n    }" : "\n      ]\n    }";
@@ -85,6 +89,17 @@ class JsonReportWriter {
         "        \"total_allocations\": {}, \"total_frees\": {}, \"total_bytes\": {}, \"peak_bytes\": {}\n"
         "      }},\n",
         summary.total_allocations, summary.total_frees, summary.total_bytes, summary.peak_bytes);
+  }
+
+  // What guard bytes or free fill showed: which side of the block (heap
+  // overflows only), how many bytes changed and where the first one is
+  // (error_description.h says how the offset reads for each side).
+  void write_damage(const ErrorEvent& event) {
+    if (event.kind != ErrorKind::HeapOverflow && event.kind != ErrorKind::WriteAfterFree) return;
+    if (event.kind == ErrorKind::HeapOverflow)
+      text_ += fmt::format(", \"side\": \"{}\"", event.overflow_side == OverflowSide::Before ? "before" : "after");
+    text_ += fmt::format(", \"bytes_changed\": {}, \"first_changed_offset\": {}", event.bytes_changed,
+                         event.first_changed_offset);
   }
 
   // `"name": [frames]` inside a leak or error object, frames one per line.

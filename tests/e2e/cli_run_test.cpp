@@ -104,6 +104,24 @@ TEST(CliRun, WritesJsonHtmlAndSarif) {
   EXPECT_TRUE(located_double_free);
 }
 
+// A real overflow, found by the guard bytes, read back from the JSON report
+// with the side and the bytes that changed.
+TEST(CliRun, JsonSaysWhichSideOfTheBlockAnOverflowChanged) {
+  TempDir dir;
+  RunResult result = nantrack({"run", "--json", dir / "r.json", "--", program("heap_corruption"), "new_array_before"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;  // the program's own status: no gate asked for
+  nlohmann::json json = nlohmann::json::parse(read_file(dir / "r.json"));
+  const auto& errors = json["processes"][0]["errors"];
+  ASSERT_EQ(errors.size(), 1u) << errors;
+  EXPECT_EQ(errors[0]["kind"], "heap_overflow");
+  EXPECT_EQ(errors[0]["side"], "before");
+  EXPECT_EQ(errors[0]["bytes_changed"], 2);
+  EXPECT_EQ(errors[0]["first_changed_offset"], 1);
+  EXPECT_EQ(errors[0]["size"], 40);
+  EXPECT_TRUE(errors[0]["message"].get<std::string>().starts_with("heap overflow: 2 bytes before the 40-byte block"))
+      << errors[0]["message"];
+}
+
 TEST(CliRun, NamesFunctionsInDlclosedLibrariesAndThreads) {
   RunResult plugin = nantrack({"run", "--", program("dlopen_leak"), program("libleaky_plugin.so")});
   EXPECT_EQ(plugin.exit_code, 0) << plugin.err;

@@ -1,5 +1,6 @@
 #include "report/format_json.h"
 
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -155,7 +156,8 @@ TEST(FormatJsonTest, ErrorsWithTheirThreeStacks) {
   const json errors = sample_json()["processes"][0]["errors"];
   ASSERT_EQ(errors.size(), 2u);
   for (const json& error : errors) {
-    EXPECT_EQ(keys_of(error), (std::set<std::string>{"kind", "address", "size", "stack", "alloc_stack", "free_stack"}));
+    EXPECT_EQ(keys_of(error),
+              (std::set<std::string>{"kind", "address", "size", "stack", "alloc_stack", "free_stack", "message"}));
   }
   EXPECT_EQ(errors[0]["kind"], "double_free");
   EXPECT_EQ(errors[0]["address"], "0x50000");
@@ -172,6 +174,54 @@ TEST(FormatJsonTest, ErrorsWithTheirThreeStacks) {
   EXPECT_EQ(errors[1]["stack"], json({frame("0x1234", "")})) << "a pc outside every module";
   EXPECT_EQ(errors[1]["alloc_stack"], json::array());
   EXPECT_EQ(errors[1]["free_stack"], json::array());
+  EXPECT_EQ(errors[0]["message"], "double free of 0x50000 (24 bytes) in thread 1");
+}
+
+// Guard-byte and free-fill damage: which side, how many bytes, where.
+TEST(FormatJsonTest, HeapOverflowAndWriteAfterFreeSayWhatChanged) {
+  Trace trace = testing::sample_trace();
+  trace.errors = {{.kind = ErrorKind::HeapOverflow,
+                   .dealloc_kind = DeallocKind::Free,
+                   .address = 0x60000,
+                   .block_address = 0x60000,
+                   .block_size = 24,
+                   .overflow_side = OverflowSide::Before,
+                   .bytes_changed = 2,
+                   .first_changed_offset = 1},
+                  {.kind = ErrorKind::HeapOverflow,
+                   .address = 0x61000,
+                   .block_address = 0x61000,
+                   .block_size = 8,
+                   .overflow_side = OverflowSide::After,
+                   .bytes_changed = 1,
+                   .first_changed_offset = 8},
+                  {.kind = ErrorKind::WriteAfterFree,
+                   .address = 0x62000,
+                   .block_address = 0x62000,
+                   .block_size = 32,
+                   .bytes_changed = 8,
+                   .first_changed_offset = 16}};
+  const json errors = sample_json(trace)["processes"][0]["errors"];
+  ASSERT_EQ(errors.size(), 3u);
+  std::map<std::string, json> by_address;
+  for (const json& error : errors) by_address[error["address"]] = error;
+  const json& before = by_address["0x60000"];
+  EXPECT_EQ(before["kind"], "heap_overflow");
+  EXPECT_EQ(before["side"], "before");
+  EXPECT_EQ(before["bytes_changed"], 2);
+  EXPECT_EQ(before["first_changed_offset"], 1);
+  EXPECT_EQ(before["message"],
+            "heap overflow: 2 bytes before the 24-byte block at 0x60000 were changed (nearest the block: 1 before its "
+            "start) in thread 0");
+  const json& after = by_address["0x61000"];
+  EXPECT_EQ(after["side"], "after");
+  EXPECT_EQ(after["bytes_changed"], 1);
+  EXPECT_EQ(after["first_changed_offset"], 8);
+  const json& freed = by_address["0x62000"];
+  EXPECT_EQ(freed["kind"], "write_after_free");
+  EXPECT_FALSE(freed.contains("side"));
+  EXPECT_EQ(freed["bytes_changed"], 8);
+  EXPECT_EQ(freed["first_changed_offset"], 16);
 }
 
 TEST(FormatJsonTest, SymbolizedFramesKeepEveryField) {
