@@ -206,7 +206,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   // The scan is skipped in a fatal signal handler: stopping threads and
   // reading /proc there is more than a crashing process can be trusted
   // with. Its blocks then go out as NotScanned.
-  const bool scan_leaks = !from_signal;
+  const bool scan_leaks = !from_signal && options_.leak_scan;
   if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.

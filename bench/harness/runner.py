@@ -2,6 +2,7 @@
 heaptrack, valgrind, native, ...) so that a change in machine load during the
 benchmark hits every column alike."""
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -62,7 +63,9 @@ def missing_program(workload: Workload) -> str | None:
 def measure_once(series: Series, workload: Workload, context: Context) -> None:
     if workload.reset:
         workload.reset(context.work_dir)
-    with tempfile.TemporaryDirectory(prefix=f"{series.tool.name}-", dir=context.work_dir) as out:
+    # The directory goes into NANTRACK_OPTIONS, where ':' separates options.
+    prefix = re.sub(r"[^A-Za-z0-9_.-]", "_", series.tool.name)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-", dir=context.work_dir) as out:
         out_dir = Path(out)  # the tool's output (traces, logs), deleted after the run
         steps, tool_env = [], {}
         for argv in workload.steps(context, series.size):

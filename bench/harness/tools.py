@@ -32,10 +32,13 @@ class Native(Tool):
 
 
 class Nantrack(Tool):
-    name = "nantrack"
-
-    def __init__(self, library: Path):
+    def __init__(self, library: Path, options: str = "", label: str = ""):
+        """`options`: NANTRACK_OPTIONS of a variant column (e.g. redzone=0),
+        headed `nantrack LABEL` (the options themselves if no label); empty
+        for the default column."""
         self.library = library
+        self.options = options
+        self.name = f"nantrack {label or options}" if options else "nantrack"
 
     def unavailable(self):
         if not self.library.exists():
@@ -45,7 +48,7 @@ class Nantrack(Tool):
     def wrap(self, argv, out_dir):
         # The caller's NANTRACK_OPTIONS come after ours, so a cost can be
         # measured with a check switched off (e.g. redzone=0:free_fill=-1).
-        options = ":".join(filter(None, [f"output_dir={out_dir}", os.environ.get("NANTRACK_OPTIONS")]))
+        options = ":".join(filter(None, [f"output_dir={out_dir}", self.options, os.environ.get("NANTRACK_OPTIONS")]))
         return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options}
 
     def report_note(self) -> str:
@@ -98,10 +101,22 @@ class Valgrind(Tool):
 
 TRACKER_NAMES = ("nantrack", "heaptrack", "valgrind")
 
+# `--checks`: one nantrack column per check switched off, and all of them
+# off, so the table shows what each costs (README.md, "Options").
+CHECK_VARIANTS = {"-redzone": "redzone=0", "-fill": "free_fill=-1", "-quarantine": "quarantine_bytes=0",
+                  "-scan": "leak_scan=0", "-all": "redzone=0:free_fill=-1:quarantine_bytes=0:leak_scan=0"}
 
-def make_tools(library: Path, names) -> list[Tool]:
+
+def make_tools(library: Path, names, variants: dict[str, str] | None = None) -> list[Tool]:
     """Native (the baseline every ratio needs) and the named trackers, in the
-    table's column order."""
-    trackers = {"nantrack": Nantrack(library),
-                "heaptrack": Heaptrack(), "valgrind": Valgrind()}
-    return [Native(), *(trackers[name] for name in TRACKER_NAMES if name in names)]
+    table's column order; nantrack's variants ({label: options}) follow it."""
+    tools = [Native()]
+    for name in TRACKER_NAMES:
+        if name not in names:
+            continue
+        if name == "nantrack":
+            tools += [Nantrack(library), *(Nantrack(library, options, label)
+                                           for label, options in (variants or {}).items())]
+        else:
+            tools.append(Heaptrack() if name == "heaptrack" else Valgrind())
+    return tools

@@ -13,7 +13,7 @@ MAGIC = b"NANTRACE"
 FORMAT_VERSION = 2
 RECORD_LIVE_BLOCKS = 4
 RECORD_END = 7
-LIVE_BLOCK_ENTRY = struct.Struct("<QQIIB")  # address, size, stack id, thread, kind
+LIVE_BLOCK_ENTRY = struct.Struct("<QQIIBB")  # address, size, stack id, thread, kind, leak kind
 
 
 def trace_path(out_dir: Path, pid: int) -> Path:

@@ -82,5 +82,15 @@ TEST(Reachability, FatalSignalLeavesBlocksUnscanned) {
   for (const LiveBlock& block : result.only_trace().live_blocks) EXPECT_EQ(block.leak_kind, 0);
 }
 
+// leak_scan=0: no scan, so the reachable global and the leaked cycle alike
+// go out unclassified (the report counts them definite).
+TEST(Reachability, LeakScanOffLeavesEveryBlockUnscanned) {
+  RunResult result = run({program("reachability")}, {.nantrack_options = "leak_scan=0"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const Trace& trace = result.only_trace();
+  ASSERT_FALSE(blocks_of_size(trace, 1004).empty());
+  for (const LiveBlock& block : trace.live_blocks) EXPECT_EQ(block.leak_kind, 0) << block.size;
+}
+
 }  // namespace
 }  // namespace nantrack::testing
