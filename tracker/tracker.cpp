@@ -317,12 +317,14 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
     for (size_t i = 0; i < error_count; ++i) report(errors[i]);
 }
 
-// realloc always moves the block: a new block with fresh redzones, the
-// contents copied, the old block freed like any other (so it goes through
-// quarantine and its redzones are checked).
+// realloc resizes in place when libc's block has room; otherwise it moves
+// the block: a new block with fresh redzones, the contents copied, the old
+// block freed like any other (so it goes through quarantine and its
+// redzones are checked).
 void* Tracker::on_reallocation(void* block, size_t size) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   StackId stack = capture_stack();
+  if (void* resized = resize_in_place(block, size, stack)) return resized;
   BlockRecord old;
   bool live = false, freed = false;
   {
@@ -373,6 +375,57 @@ void* Tracker::on_reallocation(void* block, size_t size) {
   }
   errno = saved_errno;
   return result;
+}
+
+// A block whose raw block from libc has room for the new size (always when
+// it shrinks; when it grows into libc's rounding slack) keeps its address,
+// as glibc's own realloc would do: no copy, and no stale pointer that
+// quarantine would have to catch. Damage to its redzones is reported first,
+// since the back redzone moves. nullptr when it must move.
+void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  ErrorRecord errors[kMaxDamageErrors];
+  size_t error_count = 0;
+  BlockRecord resized;
+  uint64_t old_size = 0;
+  {
+    Shard& shard = shard_for(address);
+    LockGuard guard(shard.mutex);
+    BlockRecord* record = shard.blocks.find(address);
+    if (!record || record->freed || !deallocation_matches(record->alloc_kind(), DeallocKind::Realloc)) return nullptr;
+    size_t front = redzones_.front(static_cast<uint8_t>(record->alignment_log2));
+    size_t needed = 0;
+    if (__builtin_add_overflow(front + redzones_.back(), size, &needed) ||
+        needed > real_.malloc_usable_size(raw_block(*record)))
+      return nullptr;
+    error_count = inspect(*record, errors);
+    old_size = record->size;
+    auto* bytes = static_cast<uint8_t*>(block);
+    if (size > old_size && options_.malloc_fill >= 0)
+      std::memset(bytes + old_size, int(options_.malloc_fill), size - old_size);
+    if (redzones_.enabled()) std::memset(bytes + size, kRedzonePattern, redzones_.back());
+    // Counted like a move (DESIGN.md: one allocation and one free), and
+    // attributed to the realloc call, as valgrind does.
+    record->size = size;
+    record->kind = static_cast<uint8_t>(AllocKind::Realloc);
+    record->alloc_stack = stack;
+    record->thread_or_free_stack = thread_id();
+    ++shard.allocations;
+    ++shard.frees;
+    shard.bytes_allocated += size;
+    resized = *record;
+  }
+  for (size_t i = 0; i < error_count; ++i) {
+    errors[i].dealloc_kind = DeallocKind::Realloc;
+    errors[i].stack = stack;
+    report(errors[i]);
+  }
+  add_live_bytes(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
+  if (late_.load(std::memory_order_relaxed)) [[unlikely]] {
+    write_late_free(address);
+    write_late_allocation(resized);
+  }
+  return block;
 }
 
 void Tracker::retag(void* block, AllocKind kind) {

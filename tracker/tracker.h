@@ -134,6 +134,7 @@ class Tracker {
   BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
   void deallocate(void* block, DeallocKind kind, StackId free_stack);
+  void* resize_in_place(void* block, size_t size, StackId stack);
   void* raw_block(const BlockRecord& record) const;
   // Checks a block's redzones (and, for a freed one, its free fill), puts
   // the patterns back so that the damage is reported once, and returns the

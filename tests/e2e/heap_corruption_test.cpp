@@ -102,6 +102,37 @@ TEST(HeapOverflow, WritingUpToUsableSizeIsFine) {
   EXPECT_TRUE(result.only_trace().errors.empty()) << result.err;
 }
 
+// realloc keeps the block where libc's raw block has room, and its guard
+// bytes follow the new size.
+TEST(Realloc, ShrinkingInPlaceMovesTheBackRedzone) {
+  RunResult result = run({program("heap_corruption"), "realloc_shrink_after"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "in place\nsurvived\n");
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u) << result.err;
+  const ErrorEvent& error = trace.errors[0];
+  EXPECT_EQ(error.kind, ErrorKind::HeapOverflow);
+  EXPECT_EQ(error.overflow_side, OverflowSide::After);
+  EXPECT_EQ(error.block_size, 8u);
+  EXPECT_EQ(error.first_changed_offset, 8u);
+  EXPECT_EQ(error.alloc_kind, AllocKind::Realloc);
+  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "main"));
+}
+
+TEST(Realloc, GrowingInPlaceChecksTheRedzonesFirst) {
+  RunResult result = run({program("heap_corruption"), "realloc_grow_before"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "in place\nsurvived\n");
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u) << result.err;
+  const ErrorEvent& error = trace.errors[0];
+  EXPECT_EQ(error.kind, ErrorKind::HeapOverflow);
+  EXPECT_EQ(error.overflow_side, OverflowSide::Before);
+  EXPECT_EQ(error.dealloc_kind, DeallocKind::Realloc);
+  EXPECT_EQ(error.block_size, 20u);
+  EXPECT_EQ(trace.counters.allocations, trace.counters.frees + trace.live_blocks.size()) << "realloc: one of each";
+}
+
 TEST(WriteAfterFree, CaughtWhenTheBlockLeavesQuarantine) {
   // One block per shard in quarantine: the churn evicts the damaged block.
   RunResult result = run({program("heap_corruption"), "write_after_free_evicted"},

@@ -77,6 +77,26 @@ int main(int argc, char** argv) {
     char* block = allocate_here(32);
     release_here(block);
     poke(block, 0, 8);
+  } else if (mode == "realloc_shrink_after") {
+    // Shrunk in place: the back redzone moves to the new end.
+    char* block = allocate_here(40);
+    std::memset(block, 7, 40);
+    char* shrunk = static_cast<char*>(std::realloc(block, 8));
+    sink = shrunk;
+    std::puts(shrunk == block ? "in place" : "moved");
+    if (shrunk[7] != 7) std::puts("contents lost");
+    poke(shrunk, 8, 1);
+    release_here(shrunk);
+  } else if (mode == "realloc_grow_before") {
+    // Grown in place within libc's slack; the damage is found by realloc.
+    char* block = allocate_here(20);
+    std::memset(block, 7, 20);
+    poke(block, -1, 1);
+    char* grown = static_cast<char*>(std::realloc(block, 24));
+    sink = grown;
+    std::puts(grown == block ? "in place" : "moved");
+    if (grown[19] != 7) std::puts("contents lost");
+    release_here(grown);
   } else if (mode == "usable_size") {
     // Writing up to malloc_usable_size is allowed and must not trip a guard.
     char* block = allocate_here(13);
