@@ -85,6 +85,11 @@ class BlockTable {
   // start itself for empty blocks). Linear: for error reports only.
   const BlockRecord* find_containing(uintptr_t address) const;
 
+  // Starts loading the slot where `address` would be found into the cache.
+  void prefetch(uintptr_t address) const {
+    if (slots_) __builtin_prefetch(&slots_[home(address)], 1);
+  }
+
   void release();
 
  private:

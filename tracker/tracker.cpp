@@ -224,6 +224,22 @@ void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
     if (shard.blocks.erase(oldest.address, &evicted[count])) ++count;
   }
+  // The next block to leave was freed long ago: its bytes, its guard bytes
+  // and its record are cold. Start loading them now, so that by the time
+  // this shard evicts again (after other frees and the program's own work)
+  // the free-fill check and libc's free find them in cache instead of
+  // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
+  if (const Quarantine::Entry next = shard.quarantine.peek_oldest(); next.address) {
+    shard.blocks.prefetch(next.address);
+    // From the line before the block (front guard bytes, libc's chunk
+    // header) to its back guard bytes, up to 512 bytes: the hardware
+    // prefetcher takes over on longer blocks.
+    constexpr int64_t kLine = 64, kMaxBytes = 512;
+    const int64_t end = static_cast<int64_t>(next.size + redzones_.back());
+    const auto* bytes = reinterpret_cast<const char*>(next.address);
+    for (int64_t offset = -kLine; offset < end && offset < kMaxBytes; offset += kLine)
+      __builtin_prefetch(bytes + offset);
+  }
 }
 
 // The evicted blocks are out of the table: no other thread can reach them,
