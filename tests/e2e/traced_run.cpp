@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -114,6 +116,26 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
             [](const Trace& a, const Trace& b) { return a.process.pid < b.process.pid; });
   fs::remove_all(result.trace_dir);
   return result;
+}
+
+RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment) {
+  arguments.insert(arguments.begin(), nantrack_cli());
+  return run(arguments, {.traced = false, .environment = std::move(environment)});
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "nantrack-cli-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() { fs::remove_all(path_); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
 }
 
 const Trace& RunResult::trace_of(uint32_t pid) const {

@@ -32,6 +32,26 @@ struct RunResult {
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// The nantrack CLI with these arguments, itself untraced; `environment`
+// as in RunOptions.
+RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment = {});
+
+// A fresh directory under $TMPDIR, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+
 std::string program(const std::string& name);  // build/tests/programs/<name>
 std::string library_path();                    // build/lib/libnantrack.so
 std::string nantrack_cli();                    // build/bin/nantrack

@@ -24,7 +24,7 @@ TEST(DefaultSuppressionsTest, ParseAndAreAddedOnce) {
   Suppressions suppressions;
   suppressions.add_defaults();
   const size_t count = suppressions.rules().size();
-  EXPECT_GT(count, 5u);
+  EXPECT_GE(count, 1u);
   suppressions.add_defaults();
   EXPECT_EQ(suppressions.rules().size(), count);
   for (const Suppression& rule : suppressions.rules()) {
@@ -42,23 +42,45 @@ const Suppression* default_match(const SourceStack& stack) {
   return defaults.match_leak(LeakKind::Definite, stack);
 }
 
-TEST(DefaultSuppressionsTest, HideWhatTheRuntimesKeepUntilExit) {
-  // Stacks as nantrack showed them for /bin/true, sort, date and C++ programs,
-  // with and without libc's debug information.
-  EXPECT_NE(default_match({frame("_IO_file_doallocate", "./libio/filedoalloc.c", 101, kLibc),
+TEST(DefaultSuppressionsTest, HideTheLoadersOwnBlocks) {
+  // Stacks as nantrack showed them for tests/programs/runtime_buffers, with
+  // libc's debug information: what the scan does not find reachable.
+  EXPECT_NE(default_match({frame("calloc", "../include/rtld-malloc.h", 44, kLoader),
+                           frame("allocate_dtv", "", 0, kLoader), frame("_dl_allocate_tls", "", 0, kLoader),
+                           frame("allocate_stack", "", 0, kLibc), frame("__pthread_create_2_1", "", 0, kLibc),
+                           frame("main")}),
+            nullptr);
+  EXPECT_NE(default_match({frame("malloc", "../include/rtld-malloc.h", 56, kLoader),
+                           frame("allocate_dtv_entry", "", 0, kLoader), frame("allocate_and_init", "", 0, kLoader),
+                           frame("__tls_get_addr", "", 0, kLoader), frame("plugin_touch", "", 0, "/opt/plugin.so"),
+                           frame("main")}),
+            nullptr);
+  EXPECT_NE(default_match({frame("malloc", "../include/rtld-malloc.h", 56, kLoader),
+                           frame("_dlfo_mappings_segment_allocate", "", 0, kLoader),
+                           frame("_dl_find_object_update", "", 0, kLoader), frame("dl_open_worker_begin", "", 0, kLoader),
+                           frame("_dl_catch_exception", "", 0, kLibc), frame("main")}),
+            nullptr);
+  // Without libc6-dbg the loader's frames have no names.
+  EXPECT_NE(default_match({frame("", "", 0, kLoader), frame("", "", 0, kLoader), frame("", "", 0, kLibc),
+                           frame("main")}),
+            nullptr);
+}
+
+// The scan finds these reachable (tests/e2e/default_suppressions_test.cpp):
+// a program that loses the pointer to one of them has leaked it.
+TEST(DefaultSuppressionsTest, LeaveWhatTheScanFindsReachable) {
+  EXPECT_EQ(default_match({frame("_IO_file_doallocate", "./libio/filedoalloc.c", 101, kLibc),
                            frame("_IO_doallocbuf", "", 0, kLibc), frame("main")}),
             nullptr);
-  EXPECT_NE(default_match(
+  EXPECT_EQ(default_match(
                 {frame("", "", 0, kLibc), frame("", "", 0, kLibc), frame("setlocale", "", 0, kLibc), frame("main")}),
             nullptr);
-  EXPECT_NE(default_match({frame("calloc", "../include/rtld-malloc.h", 44, kLoader),
-                           frame("allocate_dtv", "", 0, kLoader), frame("__pthread_create_2_1", "", 0, kLibc)}),
-            nullptr);
-  EXPECT_NE(default_match({frame("", "", 0, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"),
-                           frame("call_init", "./elf/dl-init.c", 74, kLoader), frame("_dl_init", "", 0, kLoader)}),
-            nullptr);
-  EXPECT_NE(default_match({frame("__vasprintf_internal", "", 0, kLibc), frame("___asprintf", "", 0, kLibc),
+  EXPECT_EQ(default_match({frame("__vasprintf_internal", "", 0, kLibc), frame("___asprintf", "", 0, kLibc),
                            frame("__dlerror", "", 0, kLibc), frame("main")}),
+            nullptr);
+  EXPECT_EQ(default_match({frame("getpwnam", "", 0, kLibc), frame("main")}), nullptr);
+  EXPECT_EQ(default_match({frame("", "", 0, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"),
+                           frame("call_init", "./elf/dl-init.c", 74, kLoader), frame("_dl_init", "", 0, kLoader)}),
             nullptr);
 }
 
