@@ -16,6 +16,7 @@ namespace nantrack {
 namespace {
 
 char g_cli_path[PATH_MAX];
+void (*g_libstdcxx_freeres)() = nullptr;
 
 void print_residue_banner() {
   InlineText<512> banner;
@@ -64,19 +65,19 @@ void run_report(const char* trace_path) {
 // libstdc++ keeps a 72,704-byte emergency pool for exceptions thrown when
 // memory runs out, allocated before our constructor and never freed.
 // valgrind calls __gnu_cxx::__freeres() at the end for it; so do we, after
-// every destructor has run (it frees only that pool).
-void free_libstdcxx_pool() {
-  void (*freeres)() = nullptr;
-  {
-    shim::InsideNantrack inside;  // dlsym's own dlerror buffer is not the program's
-    freeres = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv"));
-  }
-  if (freeres) freeres();
+// every destructor has run (it frees only that pool). The function is
+// looked up at start: a dlsym at exit would clear the program's pending
+// dlerror() message. A libstdc++ first dlopen'd later keeps its pool,
+// which the leak scan finds reachable anyway.
+void find_libstdcxx_freeres() {
+  shim::InsideNantrack inside;  // dlsym's own dlerror buffer is not the program's
+  g_libstdcxx_freeres = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv"));
 }
 
 }  // namespace
 
 void prepare_finish() {
+  find_libstdcxx_freeres();
   if (const char* configured = getenv("NANTRACK_CLI")) {
     if (strlen(configured) < sizeof(g_cli_path)) strcpy(g_cli_path, configured);
     return;
@@ -96,7 +97,7 @@ void prepare_finish() {
 void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!shim::g_ready.load()) return;
   // Process the pool's free as the program's own (tracked) free.
-  if (!from_signal && exit.flags == 0) free_libstdcxx_pool();
+  if (!from_signal && exit.flags == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
   if (tracker().options().residue) print_residue_banner();
