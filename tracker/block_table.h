@@ -71,6 +71,10 @@ class BlockTable {
   // Removes the record, copying it to `removed` when given; returns false
   // if there was none.
   bool erase(uintptr_t address, BlockRecord* removed = nullptr);
+  // Starts loading the cache line where `address`'s record would be.
+  void prefetch(uintptr_t address) const {
+    if (slots_) __builtin_prefetch(&slots_[home(address)]);
+  }
 
   size_t size() const { return count_; }
   size_t capacity() const { return mask_ ? mask_ + 1 : 0; }

@@ -222,6 +222,15 @@ void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
     if (shard.blocks.erase(oldest.address, &evicted[count])) ++count;
   }
+  // The next block to leave this shard's quarantine was freed long ago: its
+  // record and its bytes (checked for damage) are cold. Loading them now
+  // overlaps those misses with the program's work until that eviction.
+  if (count && shard.quarantine.count()) {
+    const Quarantine::Entry& next = shard.quarantine.oldest();
+    shard.blocks.prefetch(next.address);
+    __builtin_prefetch(reinterpret_cast<const void*>(next.address - redzones_.back()));
+    __builtin_prefetch(reinterpret_cast<const void*>(next.address + next.size));
+  }
 }
 
 // The evicted blocks are out of the table: no other thread can reach them,
