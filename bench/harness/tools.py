@@ -34,8 +34,10 @@ class Native(Tool):
 class Nantrack(Tool):
     name = "nantrack"
 
-    def __init__(self, library: Path):
+    def __init__(self, library: Path, options: str = "", name: str = "nantrack"):
         self.library = library
+        self.options = options  # NANTRACK_OPTIONS of this variant, before the caller's
+        self.name = name
 
     def unavailable(self):
         if not self.library.exists():
@@ -45,7 +47,7 @@ class Nantrack(Tool):
     def wrap(self, argv, out_dir):
         # The caller's NANTRACK_OPTIONS come after ours, so a cost can be
         # measured with a check switched off (e.g. redzone=0:free_fill=-1).
-        options = ":".join(filter(None, [f"output_dir={out_dir}", os.environ.get("NANTRACK_OPTIONS")]))
+        options = ":".join(filter(None, [f"output_dir={out_dir}", self.options, os.environ.get("NANTRACK_OPTIONS")]))
         return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options}
 
     def report_note(self) -> str:
