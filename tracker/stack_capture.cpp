@@ -46,18 +46,19 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
   uintptr_t pcs[Unwinder::kMaxDepth];
   uint32_t depth = unwinder_.capture(pcs, max_depth_);
   StackId id = depot.intern(pcs, depth);
-  if (id == kNoStack || !state.cache.seen_before(caller, id)) return id;
+  if (id == kNoStack || state.cache.note_sighting(caller, id) != UnwindCache::Sighting::Again) return id;
   // Seen twice: worth a recorded unwind. It is cached only if it gives
   // exactly the frames libunwind's own unwind just gave.
-  uintptr_t replayed[Unwinder::kMaxDepth];
   uint32_t replayed_depth = 0;
-  bool replayable = recorder_.unwind(caller, state.stack, unwinder_, replayed, max_depth_, replayed_depth, state.recording);
-  bool same = replayed_depth == depth && std::memcmp(replayed, pcs, depth * sizeof(uintptr_t)) == 0;
+  bool replayable = recorder_.unwind(caller, state.stack, unwinder_, state.replayed_pcs, max_depth_, replayed_depth,
+                                     state.recording);
+  bool same = replayed_depth == depth && std::memcmp(state.replayed_pcs, pcs, depth * sizeof(uintptr_t)) == 0;
   if (replayable && same) {
     state.cache.insert(caller, state.recording, id);
     if (check_) recorded_.fetch_add(1, std::memory_order_relaxed);
-  } else if (check_) {
-    not_cacheable_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    state.cache.refuse(caller, id);
+    if (check_) not_cacheable_.fetch_add(1, std::memory_order_relaxed);
   }
   return id;
 }

@@ -18,7 +18,9 @@ struct ThreadUnwindState {
   UnwindCache cache;
   StackBounds stack;
   uint64_t generation = 0;  // of g_unwind_generation when last emptied
+  // Scratch for recorded unwinds, off the stack (threads may have small ones).
   UnwindRecording recording;
+  uintptr_t replayed_pcs[Unwinder::kMaxDepth];
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };

@@ -81,13 +81,26 @@ void UnwindCache::clear() {
   arena_used_ = 8;
 }
 
-bool UnwindCache::seen_before(const CallerFrame& caller, StackId stack) {
-  if (!arena_) return false;
-  uint64_t fingerprint = mix(caller.pc ^ std::rotl(caller.sp, 29) ^ (uint64_t{stack} << 40 | stack)) | 1;
-  uint64_t& slot = seen_[fingerprint & (kSeenSlots - 1)];
-  if (slot == fingerprint) return true;
+uint64_t& UnwindCache::sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const {
+  fingerprint = mix(caller.pc ^ std::rotl(caller.sp, 29) ^ (uint64_t{stack} << 40 | stack)) | 1;
+  return seen_[fingerprint & (kSeenSlots - 1)];
+}
+
+UnwindCache::Sighting UnwindCache::note_sighting(const CallerFrame& caller, StackId stack) {
+  if (!arena_) return Sighting::Refused;
+  uint64_t fingerprint;
+  uint64_t& slot = sighting_slot(caller, stack, fingerprint);
+  if (slot == fingerprint) return Sighting::Again;
+  if (slot == (fingerprint & ~uint64_t{1})) return Sighting::Refused;
   slot = fingerprint;
-  return false;
+  return Sighting::First;
+}
+
+void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
+  if (!arena_) return;
+  uint64_t fingerprint;
+  uint64_t& slot = sighting_slot(caller, stack, fingerprint);
+  slot = fingerprint & ~uint64_t{1};
 }
 
 uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) {

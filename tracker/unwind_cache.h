@@ -59,10 +59,13 @@ class UnwindCache {
   StackId find(const CallerFrame& caller) const;
   // Remembers that an unwind from `caller` read `recording` and gave `stack`.
   void insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack);
-  // Whether this stack was unwound from this caller before (since the last
-  // clear), remembering it. A recorded unwind costs ~100 plain ones: only a
-  // stack that comes back is worth recording.
-  bool seen_before(const CallerFrame& caller, StackId stack);
+  // How often this stack was unwound from this caller (since the last
+  // clear), counting this time. A recorded unwind costs ~100 plain ones:
+  // only a stack that comes back is worth recording, and one whose
+  // recording was refused (refuse()) is not tried again.
+  enum class Sighting { First, Again, Refused };
+  Sighting note_sighting(const CallerFrame& caller, StackId stack);
+  void refuse(const CallerFrame& caller, StackId stack);
 
   static constexpr size_t kArenaBytes = size_t{2} << 20;
   static constexpr size_t kLayoutSets = 1024;
@@ -84,6 +87,7 @@ class UnwindCache {
   };
 
   static uint64_t layout_set_index(const CallerFrame& caller);
+  uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
   T* at(Ref ref) const {
     return reinterpret_cast<T*>(arena_ + size_t{ref} * 8);
@@ -95,7 +99,9 @@ class UnwindCache {
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
   Ref* layout_sets_ = nullptr;  // kLayoutSets x kWays, most recent first
   ChainBucket* chains_ = nullptr;  // kChainBuckets, by hash of layout and values
-  uint64_t* seen_ = nullptr;    // kSeenSlots fingerprints of (caller, stack)
+  // kSeenSlots fingerprints of (caller, stack): odd when seen, even
+  // when its recording was refused.
+  uint64_t* seen_ = nullptr;
 };
 
 }  // namespace nantrack

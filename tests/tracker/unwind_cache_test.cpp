@@ -103,13 +103,22 @@ TEST_F(UnwindCacheTest, LayoutsOfOneCallerCoexist) {
   EXPECT_EQ(cache.find(caller), 42u);
 }
 
+TEST_F(UnwindCacheTest, SightingsAreCountedUntilRefused) {
+  using Sighting = UnwindCache::Sighting;
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::First);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Again);
+  EXPECT_EQ(cache.note_sighting(caller, 43), Sighting::First) << "another stack from the same caller";
+  cache.refuse(caller, 42);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Refused);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Refused);
+}
+
 TEST_F(UnwindCacheTest, ClearForgetsEverything) {
   cache.insert(caller, recording_of({1}), 42);
-  EXPECT_TRUE(cache.seen_before(caller, 42) == false);
-  EXPECT_TRUE(cache.seen_before(caller, 42));
+  cache.note_sighting(caller, 42);
   cache.clear();
   EXPECT_EQ(cache.find(caller), kNoStack);
-  EXPECT_FALSE(cache.seen_before(caller, 42));
+  EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
 }
 
 TEST_F(UnwindCacheTest, FullArenaStartsOver) {
