@@ -100,6 +100,7 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!from_signal && exit.flags == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
+  tracker().print_unwind_check();
   if (tracker().options().residue) print_residue_banner();
   if (tracker().options().report) run_report(tracker().trace_path());
 }

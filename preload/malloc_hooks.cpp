@@ -1,5 +1,6 @@
 // The C allocation functions. Each is the same few lines: enter, call the
-// real function, hand the block to the tracker (preload/shim.h).
+// real function, hand the block to the tracker (preload/shim.h) with the
+// caller's frame (this file is built with frame pointers for it).
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -12,15 +13,15 @@ using nantrack::shim::allocate_tracked;
 using nantrack::shim::release_tracked;
 
 NANTRACK_EXPORT void* malloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Malloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.malloc(n); });
+  return allocate_tracked(size, AllocKind::Malloc, 16, NANTRACK_CALLER_FRAME(), [](size_t n) { return g_real.malloc(n); });
 }
 
-NANTRACK_EXPORT void free(void* block) { release_tracked(block, DeallocKind::Free); }
+NANTRACK_EXPORT void free(void* block) { release_tracked(block, DeallocKind::Free, NANTRACK_CALLER_FRAME()); }
 
 // C23; glibc 2.36 has neither, but programs built against a newer libc may
 // call them. Both are a plain free here: the size is only a hint.
-NANTRACK_EXPORT void free_sized(void* block, size_t) { release_tracked(block, DeallocKind::Free); }
-NANTRACK_EXPORT void free_aligned_sized(void* block, size_t, size_t) { release_tracked(block, DeallocKind::Free); }
+NANTRACK_EXPORT void free_sized(void* block, size_t) { release_tracked(block, DeallocKind::Free, NANTRACK_CALLER_FRAME()); }
+NANTRACK_EXPORT void free_aligned_sized(void* block, size_t, size_t) { release_tracked(block, DeallocKind::Free, NANTRACK_CALLER_FRAME()); }
 
 NANTRACK_EXPORT void* calloc(size_t count, size_t size) {
   size_t total = 0;
@@ -30,7 +31,7 @@ NANTRACK_EXPORT void* calloc(size_t count, size_t size) {
   }
   // The bootstrap arena is static memory that is never reused: already zero.
   // libc zeroes the redzones too; the tracker patterns them afterwards.
-  return allocate_tracked(total, AllocKind::Calloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.calloc(1, n); });
+  return allocate_tracked(total, AllocKind::Calloc, 16, NANTRACK_CALLER_FRAME(), [](size_t n) { return g_real.calloc(1, n); });
 }
 
 namespace {
@@ -70,16 +71,16 @@ void* realloc_untracked(void* block, size_t size) {
 }  // namespace
 
 NANTRACK_EXPORT void* realloc(void* block, size_t size) {
-  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, __builtin_return_address(0), [](size_t n) { return g_real.malloc(n); });
+  if (!block) return allocate_tracked(size, AllocKind::Realloc, 16, NANTRACK_CALLER_FRAME(), [](size_t n) { return g_real.malloc(n); });
   if (bootstrap_owns(block)) return move_out_of_bootstrap(block, size);
   if (size == 0) {
     // glibc: realloc(p, 0) frees p and returns NULL.
-    release_tracked(block, DeallocKind::Realloc);
+    release_tracked(block, DeallocKind::Realloc, NANTRACK_CALLER_FRAME());
     return nullptr;
   }
   if (!shim::enter()) [[unlikely]]
     return realloc_untracked(block, size);
-  void* result = tracker().on_reallocation(block, size);
+  void* result = tracker().on_reallocation(block, size, NANTRACK_CALLER_FRAME());
   shim::leave();
   return result;
 }
@@ -95,7 +96,7 @@ NANTRACK_EXPORT void* reallocarray(void* block, size_t count, size_t size) {
 
 NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
   int result = 0;
-  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, __builtin_return_address(0), [&](size_t n) -> void* {
+  void* block = allocate_tracked(size, AllocKind::PosixMemalign, alignment, NANTRACK_CALLER_FRAME(), [&](size_t n) -> void* {
     void* p = nullptr;
     result = g_real.posix_memalign(&p, alignment, n);
     return result == 0 ? p : nullptr;
@@ -107,16 +108,16 @@ NANTRACK_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) {
 }
 
 NANTRACK_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
-  return allocate_tracked(size, AllocKind::AlignedAlloc, alignment, __builtin_return_address(0),
+  return allocate_tracked(size, AllocKind::AlignedAlloc, alignment, NANTRACK_CALLER_FRAME(),
                           [&](size_t n) { return g_real.aligned_alloc(alignment, n); });
 }
 
 NANTRACK_EXPORT void* memalign(size_t alignment, size_t size) {
-  return allocate_tracked(size, AllocKind::Memalign, alignment, __builtin_return_address(0), [&](size_t n) { return g_real.memalign(alignment, n); });
+  return allocate_tracked(size, AllocKind::Memalign, alignment, NANTRACK_CALLER_FRAME(), [&](size_t n) { return g_real.memalign(alignment, n); });
 }
 
 NANTRACK_EXPORT void* valloc(size_t size) {
-  return allocate_tracked(size, AllocKind::Valloc, 4096, __builtin_return_address(0), [](size_t n) { return g_real.valloc(n); });
+  return allocate_tracked(size, AllocKind::Valloc, 4096, NANTRACK_CALLER_FRAME(), [](size_t n) { return g_real.valloc(n); });
 }
 
 NANTRACK_EXPORT void* pvalloc(size_t size) {
@@ -128,7 +129,7 @@ NANTRACK_EXPORT void* pvalloc(size_t size) {
     return nullptr;
   }
   size = size < kPage ? kPage : size & ~(kPage - 1);
-  return allocate_tracked(size, AllocKind::Pvalloc, kPage, __builtin_return_address(0), [](size_t n) { return g_real.pvalloc(n); });
+  return allocate_tracked(size, AllocKind::Pvalloc, kPage, NANTRACK_CALLER_FRAME(), [](size_t n) { return g_real.pvalloc(n); });
 }
 
 NANTRACK_EXPORT size_t malloc_usable_size(void* block) {

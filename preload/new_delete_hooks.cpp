@@ -1,5 +1,6 @@
 // The 16 global operator new/delete functions (plain, array, nothrow,
-// sized, align_val_t and their combinations).
+// sized, align_val_t and their combinations). Built with frame pointers:
+// each passes its caller's frame (NANTRACK_CALLER_FRAME()) to the tracker.
 //
 // A new is served by the real malloc or memalign, as libstdc++ does. Only
 // when that fails do we call libstdc++'s own operator new: it runs the
@@ -24,7 +25,7 @@ Pointer next_definition(const char* mangled_name) {
   return reinterpret_cast<Pointer>(dlsym(RTLD_NEXT, mangled_name));
 }
 
-void* allocate_new(size_t size, AllocKind kind, size_t alignment, void* caller) {
+void* allocate_new(size_t size, AllocKind kind, size_t alignment, const CallerFrame& caller) {
   if (size == 0) size = 1;  // as libstdc++: every new returns a distinct block
   if (alignment)
     return shim::allocate_tracked(size, kind, alignment, caller, [&](size_t n) { return g_real.memalign(alignment, n); });
@@ -61,14 +62,14 @@ NANTRACK_NOINLINE void* fall_back(Fallback& fallback, AllocKind kind, Args... ar
   return retag_fallback(next(args...), kind);
 }
 
-void* new_throwing(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, void* caller) {
+void* new_throwing(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, const CallerFrame& caller) {
   if (void* block = allocate_new(size, kind, alignment, caller)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment));
   return fall_back(fallback, kind, size);
 }
 
-void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, void* caller) {
+void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallback, const CallerFrame& caller) {
   if (void* block = allocate_new(size, kind, alignment, caller)) [[likely]]
     return block;
   if (alignment) return fall_back(fallback, kind, size, std::align_val_t(alignment), &kNothrow);
@@ -78,25 +79,25 @@ void* new_nothrow(size_t size, AllocKind kind, size_t alignment, Fallback& fallb
 }  // namespace
 
 // clang-format off
-__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, g_new, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, g_new_array, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), g_new_aligned, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, g_new_nothrow, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, g_new_array_nothrow, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), g_new_aligned_nothrow, __builtin_return_address(0)); }
-__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned_nothrow, __builtin_return_address(0)); }
+__attribute__((visibility("default"))) void* operator new(size_t n) { return new_throwing(n, AllocKind::New, 0, g_new, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new[](size_t n) { return new_throwing(n, AllocKind::NewArray, 0, g_new_array, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewAligned, size_t(a), g_new_aligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a) { return new_throwing(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new(size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::New, 0, g_new_nothrow, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArray, 0, g_new_array_nothrow, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new(size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewAligned, size_t(a), g_new_aligned_nothrow, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_nothrow(n, AllocKind::NewArrayAligned, size_t(a), g_new_array_aligned_nothrow, NANTRACK_CALLER_FRAME()); }
 
-__attribute__((visibility("default"))) void operator delete(void* p) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
-__attribute__((visibility("default"))) void operator delete[](void* p) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
-__attribute__((visibility("default"))) void operator delete(void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
-__attribute__((visibility("default"))) void operator delete[](void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
-__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
-__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
-__attribute__((visibility("default"))) void operator delete(void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
-__attribute__((visibility("default"))) void operator delete[](void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
-__attribute__((visibility("default"))) void operator delete(void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::Delete); }
-__attribute__((visibility("default"))) void operator delete[](void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray); }
-__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned); }
-__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned); }
+__attribute__((visibility("default"))) void operator delete(void* p) noexcept { shim::release_tracked(p, DeallocKind::Delete, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete(void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::Delete, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p, size_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete(void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p, size_t, std::align_val_t) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete(void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::Delete, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArray, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteAligned, NANTRACK_CALLER_FRAME()); }
+__attribute__((visibility("default"))) void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { shim::release_tracked(p, DeallocKind::DeleteArrayAligned, NANTRACK_CALLER_FRAME()); }
 // clang-format on

@@ -36,7 +36,7 @@ bool initialize() {
   return true;
 }
 
-void release_tracked(void* block, DeallocKind kind) {
+void release_tracked(void* block, DeallocKind kind, const CallerFrame& caller) {
   if (!block || bootstrap_owns(block)) return;
   if (!enter()) [[unlikely]] {
     // Re-entered: our own helpers' blocks go straight back to libc; a
@@ -49,7 +49,7 @@ void release_tracked(void* block, DeallocKind kind) {
     return;
   }
   int saved_errno = errno;
-  tracker().on_deallocation(block, kind);
+  tracker().on_deallocation(block, kind, &caller);
   errno = saved_errno;
   leave();
 }

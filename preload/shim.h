@@ -8,6 +8,7 @@
 #include <cstddef>
 
 #include "preload/real_allocator.h"
+#include "tracker/caller_frame.h"
 #include "tracker/kinds.h"
 #include "tracker/platform.h"
 #include "tracker/tracker.h"
@@ -58,11 +59,11 @@ inline void* remember_untracked(void* block) {
 // real function for n bytes: the program's size plus the redzones when the
 // block is tracked, the size alone when it is not (untracked blocks have no
 // redzones). Before the real functions are resolved the bootstrap arena
-// stands in. `caller` is the exported function's return address: the whole
-// stack when stacks cannot be unwound yet (before our constructor).
+// stands in. `caller` is the program's frame at its call into the exported
+// function (NANTRACK_CALLER_FRAME()), where the stack is unwound from.
 template <typename Allocate>
-NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment, void* caller,
-                                              Allocate&& allocate) {
+NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_t alignment,
+                                              const CallerFrame& caller, Allocate&& allocate) {
   if (!enter()) [[unlikely]] {
     if (!g_real.malloc) return bootstrap_allocate(size, alignment);
     return remember_untracked(allocate(size));
@@ -75,7 +76,7 @@ NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_
     errno = ENOMEM;
   if (block) [[likely]] {
     int saved_errno = errno;
-    block = tracker().on_allocation(block, size, kind, alignment, reinterpret_cast<uintptr_t>(caller));
+    block = tracker().on_allocation(block, size, kind, alignment, caller);
     errno = saved_errno;
   }
   leave();
@@ -83,6 +84,6 @@ NANTRACK_ALWAYS_INLINE void* allocate_tracked(size_t size, AllocKind kind, size_
 }
 
 // The common shape of every deallocation function.
-void release_tracked(void* block, DeallocKind kind);
+void release_tracked(void* block, DeallocKind kind, const CallerFrame& caller);
 
 }  // namespace nantrack::shim

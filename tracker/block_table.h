@@ -71,6 +71,10 @@ class BlockTable {
   // Removes the record, copying it to `removed` when given; returns false
   // if there was none.
   bool erase(uintptr_t address, BlockRecord* removed = nullptr);
+  // Starts loading the cache line where `address`'s record would be.
+  void prefetch(uintptr_t address) const {
+    if (slots_) __builtin_prefetch(&slots_[home(address)]);
+  }
 
   size_t size() const { return count_; }
   size_t capacity() const { return mask_ ? mask_ + 1 : 0; }
@@ -84,11 +88,6 @@ class BlockTable {
   // A record containing `address` (start <= address < start + size, or the
   // start itself for empty blocks). Linear: for error reports only.
   const BlockRecord* find_containing(uintptr_t address) const;
-
-  // Starts loading the slot where `address` would be found into the cache.
-  void prefetch(uintptr_t address) const {
-    if (slots_) __builtin_prefetch(&slots_[home(address)], 1);
-  }
 
   void release();
 

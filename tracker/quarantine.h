@@ -32,8 +32,8 @@ class Quarantine {
   // True while the limits are exceeded: the caller should evict oldest().
   bool over_limit() const { return bytes_ > max_bytes_ || count_ > max_blocks_; }
   Entry pop_oldest();
-  // The entry pop_oldest() will return next, if any (its address is 0 otherwise).
-  Entry peek_oldest() const { return count_ ? ring_[head_] : Entry{0, 0}; }
+  // The entry pop_oldest() would return; count() must not be 0.
+  const Entry& oldest() const { return ring_[head_]; }
 
   uint32_t count() const { return count_; }
   uint64_t bytes() const { return bytes_; }

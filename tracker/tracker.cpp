@@ -64,6 +64,7 @@ void Tracker::init(const RealFunctions& real) {
   uint64_t per_shard_bytes = options_.quarantine_bytes / kShardCount;
   uint64_t per_shard_blocks = static_cast<uint64_t>(options_.quarantine_blocks) / kShardCount;
   for (Shard& shard : shards_) shard.quarantine.configure(per_shard_bytes, static_cast<uint32_t>(per_shard_blocks));
+  stacks_.configure(options_);
   depot_.init();
   untracked_.init();
   errors_.init();
@@ -90,8 +91,7 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
   leak_roots_.init();
   install_thread_stop_handler();
 
-  unwinder_.skip_frames_in(own_code_begin, own_code_end);
-  if (!unwinder_.load())
+  if (!stacks_.start(own_code_begin, own_code_end))
     write_all(2, "nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
   started_.store(true, std::memory_order_release);
 }
@@ -104,17 +104,15 @@ uint32_t Tracker::thread_id() {
   return t_thread_id;
 }
 
-StackId Tracker::capture_stack(uintptr_t caller) {
+StackId Tracker::capture_stack(const CallerFrame* caller) {
   if (!started_.load(std::memory_order_acquire)) [[unlikely]] {
     // No unwinding before start(): libunwind is not loaded yet, and the
     // loader may be mid-relocation. The direct caller costs nothing.
     if (!caller) return kNoStack;
-    uintptr_t pc = caller - 1;
+    uintptr_t pc = caller->pc - 1;
     return depot_.intern(&pc, 1);
   }
-  uintptr_t pcs[Unwinder::kMaxDepth];
-  uint32_t depth = unwinder_.capture(pcs, static_cast<uint32_t>(options_.stack_depth));
-  return depot_.intern(pcs, depth);
+  return stacks_.capture(caller, depot_);
 }
 
 void Tracker::add_live_bytes(int64_t delta) {
@@ -145,8 +143,8 @@ void* Tracker::raw_block(const BlockRecord& record) const {
   return reinterpret_cast<void*>(record.address - redzones_.front(static_cast<uint8_t>(record.alignment_log2)));
 }
 
-void* Tracker::on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, uintptr_t caller) {
-  return track(raw, size, kind, RedzoneLayout::alignment_log2(alignment), capture_stack(caller));
+void* Tracker::on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, const CallerFrame& caller) {
+  return track(raw, size, kind, RedzoneLayout::alignment_log2(alignment), capture_stack(&caller));
 }
 
 void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack) {
@@ -229,7 +227,8 @@ void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
   // this shard evicts again (after other frees and the program's own work)
   // the free-fill check and libc's free find them in cache instead of
   // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
-  if (const Quarantine::Entry next = shard.quarantine.peek_oldest(); next.address) {
+  if (count && shard.quarantine.count()) {
+    const Quarantine::Entry& next = shard.quarantine.oldest();
     shard.blocks.prefetch(next.address);
     // From the line before the block (front guard bytes, libc's chunk
     // header) to its back guard bytes, up to 512 bytes: the hardware
@@ -253,7 +252,9 @@ void Tracker::release_evicted(const BlockRecord* evicted, size_t count) {
   }
 }
 
-void Tracker::on_deallocation(void* block, DeallocKind kind) { deallocate(block, kind, capture_stack()); }
+void Tracker::on_deallocation(void* block, DeallocKind kind, const CallerFrame* caller) {
+  deallocate(block, kind, capture_stack(caller));
+}
 
 void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
@@ -337,9 +338,9 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
 // the block: a new block with fresh redzones, the contents copied, the old
 // block freed like any other (so it goes through quarantine and its
 // redzones are checked).
-void* Tracker::on_reallocation(void* block, size_t size) {
+void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& caller) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
-  StackId stack = capture_stack();
+  StackId stack = capture_stack(&caller);
   if (void* resized = resize_in_place(block, size, stack)) return resized;
   BlockRecord old;
   bool live = false, freed = false;
@@ -550,6 +551,7 @@ void Tracker::after_fork_in_child() {
   pid_ = static_cast<uint32_t>(getpid());
   start_ns_ = now_ns();
   forked_child_ = true;
+  stacks_.after_fork_in_child();
   write_traces_ = options_.follow_children;
   // A copy of the parent's open trace (fork during exit) is not ours to
   // append to; this child writes its own trace, or none.

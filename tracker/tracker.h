@@ -22,11 +22,11 @@
 #include "tracker/options.h"
 #include "tracker/quarantine.h"
 #include "tracker/reachability.h"
+#include "tracker/stack_capture.h"
 #include "tracker/stack_depot.h"
 #include "tracker/sync.h"
 #include "tracker/trace_format.h"
 #include "tracker/trace_writer.h"
-#include "tracker/unwinder.h"
 #include "tracker/untracked_set.h"
 
 namespace nantrack {
@@ -64,15 +64,16 @@ class Tracker {
   bool raw_size(size_t size, size_t alignment, size_t& raw_bytes) const;
   // Takes the raw block libc returned for raw_size(size, alignment), writes
   // its redzones and returns the pointer the program gets. `caller`: the
-  // allocation function's return address, recorded as a one-frame stack
-  // while stacks cannot be unwound yet (before start()).
-  void* on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, uintptr_t caller = 0);
+  // program's frame at its call into the allocator, where the stack is
+  // unwound from (before start(), its pc alone is the stack).
+  void* on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, const CallerFrame& caller);
   // Takes the block from the program: quarantines it or gives it to libc;
   // a pointer that is not a live block is reported and never reaches libc.
-  void on_deallocation(void* block, DeallocKind kind);
+  // Without `caller` the stack is unwound from here.
+  void on_deallocation(void* block, DeallocKind kind, const CallerFrame* caller = nullptr);
   // realloc(block, size) for a non-null block and a non-zero size, with
   // glibc's semantics; a bad block is reported and nullptr returned (ENOMEM).
-  void* on_reallocation(void* block, size_t size);
+  void* on_reallocation(void* block, size_t size, const CallerFrame& caller);
   // Corrects the kind of a block that reached us through another function
   // (operator new falling back to libstdc++'s, which calls malloc).
   void retag(void* block, AllocKind kind);
@@ -81,7 +82,10 @@ class Tracker {
   // the lock already (re-entered from a signal handler); nullopt then if busy.
   std::optional<size_t> live_size(void* block, bool wait = true);
   // Records the modules loaded now (before a dlclose).
-  void refresh_modules() { modules_.refresh(); }
+  void refresh_modules() {
+    modules_.refresh();
+    stacks_.forget_cached_stacks();
+  }
 
   // A free that arrived while this thread was inside the tracker (a signal
   // handler interrupting us): it is applied on the next tracked call.
@@ -114,6 +118,7 @@ class Tracker {
   bool owns_process() const;
 
   const Options& options() const { return options_; }
+  void print_unwind_check() const { stacks_.print_check_summary(); }
   uint32_t pid() const { return pid_; }
 
  private:
@@ -129,7 +134,7 @@ class Tracker {
   static constexpr size_t kDeferredCapacity = 256;
 
   Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
-  StackId capture_stack(uintptr_t caller = 0);
+  StackId capture_stack(const CallerFrame* caller);
   uint32_t thread_id();
   BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
@@ -188,7 +193,7 @@ class Tracker {
 
   Shard shards_[kShardCount];
   StackDepot depot_;
-  Unwinder unwinder_;
+  StackCapture stacks_;
   UntrackedSet untracked_;
   ErrorLog errors_;
   ModuleMap modules_;

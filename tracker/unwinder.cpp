@@ -28,7 +28,7 @@ void Unwinder::skip_frames_in(uintptr_t begin, uintptr_t end) {
   if (skip_count_ < kMaxSkipRanges) skip_[skip_count_++] = {begin, end};
 }
 
-bool Unwinder::skipped(uintptr_t pc) const {
+bool Unwinder::skips(uintptr_t pc) const {
   for (int i = 0; i < skip_count_; ++i)
     if (pc >= skip_[i].begin && pc < skip_[i].end) return true;
   return false;
@@ -42,7 +42,7 @@ uint32_t Unwinder::capture(uintptr_t* pcs, uint32_t max_depth) const {
   uint32_t depth = 0;
   for (int i = 0; i < total && depth < max_depth; ++i) {
     uintptr_t pc = reinterpret_cast<uintptr_t>(raw[i]);
-    if (skipped(pc)) continue;
+    if (skips(pc)) continue;
     // Return addresses point after the call; minus one lands in the call
     // instruction, so symbolization names the calling line.
     pcs[depth++] = pc - 1;

@@ -28,13 +28,14 @@ class Unwinder {
   // Writes up to max_depth pcs (return address - 1, innermost first) of the
   // caller's stack, without our own frames. Returns the depth.
   uint32_t capture(uintptr_t* pcs, uint32_t max_depth) const;
+  // Whether a frame at this pc is one of ours (dropped from stacks).
+  bool skips(uintptr_t pc) const;
 
   static constexpr uint32_t kMaxDepth = 256;
 
  private:
   static constexpr int kMaxSkipRanges = 4;
   static constexpr uint32_t kMaxSkippedFrames = 16;
-  bool skipped(uintptr_t pc) const;
 
   using BacktraceFn = int (*)(void**, int);
   BacktraceFn backtrace_ = nullptr;

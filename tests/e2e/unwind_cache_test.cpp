@@ -1,0 +1,82 @@
+// The unwind cache gives exactly libunwind's frames: unwind_shapes
+// allocates from every stack shape that could fool it, with unwind_check=1
+// (every cache hit is unwound again with libunwind and compared), and the
+// leak stacks in the trace do not depend on the cache.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+struct CheckLine {
+  uint64_t hits_verified = 0;
+  uint64_t mismatches = 0;
+};
+
+// One "nantrack: unwind check: N hits verified, M mismatches" line per
+// traced process.
+std::vector<CheckLine> check_lines(const std::string& err) {
+  static const std::regex line(R"(nantrack: unwind check: (\d+) hits verified, (\d+) mismatches)");
+  std::vector<CheckLine> lines;
+  for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it)
+    lines.push_back({std::stoull((*it)[1]), std::stoull((*it)[2])});
+  return lines;
+}
+
+TEST(UnwindCache, EveryHitMatchesLibunwindOnEveryStackShape) {
+  RunResult result = run({program("unwind_shapes"), "fork"}, {.nantrack_options = "unwind_check=1"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "unwind_shapes done\n");
+  std::vector<CheckLine> lines = check_lines(result.err);
+  ASSERT_EQ(lines.size(), 2u) << "one line from the program, one from its fork child:\n" << result.err;
+  for (const CheckLine& line : lines) {
+    EXPECT_EQ(line.mismatches, 0u) << result.err;
+    // ~150,000 allocations and frees per process: nearly all must be hits,
+    // or the cache is not doing its job.
+    EXPECT_GT(line.hits_verified, 100000u) << result.err;
+  }
+}
+
+TEST(UnwindCache, CheckIsSilentWithoutTheOption) {
+  RunResult result = run({program("unwind_shapes")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(check_lines(result.err).empty()) << result.err;
+}
+
+// The leaked blocks (sizes 3000..3999, one per stack shape) by size, each
+// with its stack's function names.
+std::vector<std::pair<uint64_t, std::vector<std::string>>> leak_stacks(const Trace& trace) {
+  std::vector<std::pair<uint64_t, std::vector<std::string>>> stacks;
+  for (const LiveBlock& block : trace.live_blocks)
+    if (block.size >= 3000 && block.size < 4000) stacks.emplace_back(block.size, function_names(trace, block.stack));
+  std::sort(stacks.begin(), stacks.end());
+  return stacks;
+}
+
+TEST(UnwindCache, LeakStacksAreTheSameWithAndWithoutTheCache) {
+  RunResult cached = run({program("unwind_shapes")}, {.nantrack_options = "unwind_cache=1"});
+  RunResult uncached = run({program("unwind_shapes")}, {.nantrack_options = "unwind_cache=0"});
+  ASSERT_EQ(cached.exit_code, 0) << cached.err;
+  ASSERT_EQ(uncached.exit_code, 0) << uncached.err;
+  auto with_cache = leak_stacks(cached.only_trace());
+  auto without_cache = leak_stacks(uncached.only_trace());
+  // One per scenario's leaking shape: deep paths, inlined, alloca/VLA/
+  // realigned, both signal stacks, destructor and catch, longjmp.
+  EXPECT_GE(with_cache.size(), 10u);
+  ASSERT_EQ(with_cache.size(), without_cache.size());
+  for (size_t i = 0; i < with_cache.size(); ++i) {
+    EXPECT_EQ(with_cache[i].first, without_cache[i].first);
+    EXPECT_EQ(with_cache[i].second, without_cache[i].second) << "block of " << with_cache[i].first << " bytes";
+    EXPECT_GE(with_cache[i].second.size(), 3u) << "block of " << with_cache[i].first << " bytes";
+  }
+}
+
+}  // namespace
+}  // namespace nantrack::testing

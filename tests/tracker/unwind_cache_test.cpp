@@ -1,0 +1,137 @@
+#include "tracker/unwind_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+namespace nantrack {
+namespace {
+
+// A fake stack: the cache reads words at caller.sp + offset, so an array
+// stands in for the thread's stack.
+class UnwindCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(cache.init());
+    for (uint64_t i = 0; i < kWords; ++i) stack[i] = 0x5000 + i;
+    caller = {0x401234, reinterpret_cast<uintptr_t>(stack), 0x7777};
+  }
+  void TearDown() override { cache.release(); }
+
+  // A recording that read these word indexes of the fake stack.
+  UnwindRecording& recording_of(std::initializer_list<uint32_t> words, bool read_fp = false) {
+    recording->read_count = 0;
+    recording->read_fp = read_fp;
+    for (uint32_t word : words) {
+      recording->offsets[recording->read_count] = word * 8;
+      recording->values[recording->read_count++] = stack[word];
+    }
+    return *recording;
+  }
+
+  static constexpr uint64_t kWords = 64;
+  alignas(16) uint64_t stack[kWords];
+  CallerFrame caller;
+  UnwindCache cache;
+  std::unique_ptr<UnwindRecording> recording = std::make_unique<UnwindRecording>();
+};
+
+TEST_F(UnwindCacheTest, HitWhileEveryWordReadIsUnchanged) {
+  EXPECT_EQ(cache.find(caller), kNoStack);
+  cache.insert(caller, recording_of({1, 3, 5}), 42);
+  EXPECT_EQ(cache.find(caller), 42u);
+  stack[2] = 99;  // not read by the unwind: irrelevant
+  EXPECT_EQ(cache.find(caller), 42u);
+}
+
+TEST_F(UnwindCacheTest, AnyChangedWordIsAMiss) {
+  cache.insert(caller, recording_of({1, 3, 5}), 42);
+  for (uint32_t word : {1, 3, 5}) {
+    uint64_t saved = stack[word];
+    stack[word] ^= 0x10;
+    EXPECT_EQ(cache.find(caller), kNoStack) << "word " << word;
+    stack[word] = saved;
+  }
+  EXPECT_EQ(cache.find(caller), 42u);
+}
+
+TEST_F(UnwindCacheTest, KeyIsCallerPcAndSp) {
+  cache.insert(caller, recording_of({1, 3}), 42);
+  CallerFrame other_pc = caller;
+  other_pc.pc += 4;
+  EXPECT_EQ(cache.find(other_pc), kNoStack);
+  CallerFrame other_sp = caller;
+  other_sp.sp += 8;
+  EXPECT_EQ(cache.find(other_sp), kNoStack);
+  CallerFrame other_fp = caller;
+  other_fp.fp += 16;
+  EXPECT_EQ(cache.find(other_fp), 42u) << "this unwind did not read rbp";
+}
+
+TEST_F(UnwindCacheTest, FramePointerIsComparedWhenTheUnwindReadIt) {
+  cache.insert(caller, recording_of({1, 3}, true), 42);
+  EXPECT_EQ(cache.find(caller), 42u);
+  CallerFrame other_fp = caller;
+  other_fp.fp += 16;
+  EXPECT_EQ(cache.find(other_fp), kNoStack);
+}
+
+TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
+  // Many paths to one caller at one depth: same addresses, other values.
+  for (uint64_t path = 0; path < 500; ++path) {
+    stack[3] = 0x9000 + path;
+    stack[7] = 0xa000 + path * 3;
+    cache.insert(caller, recording_of({1, 3, 7}), static_cast<StackId>(100 + path));
+  }
+  for (uint64_t path = 0; path < 500; ++path) {
+    stack[3] = 0x9000 + path;
+    stack[7] = 0xa000 + path * 3;
+    EXPECT_EQ(cache.find(caller), 100 + path) << "path " << path;
+  }
+  stack[7] = 0xa000 + 1;  // a mix of two cached paths is neither
+  stack[3] = 0x9000 + 2;
+  EXPECT_EQ(cache.find(caller), kNoStack);
+}
+
+TEST_F(UnwindCacheTest, LayoutsOfOneCallerCoexist) {
+  cache.insert(caller, recording_of({1, 3}), 42);
+  cache.insert(caller, recording_of({2, 6, 9}), 43);
+  // Both layouts' words hold their recorded values: the newest answers.
+  EXPECT_EQ(cache.find(caller), 43u);
+  stack[9] ^= 1;
+  EXPECT_EQ(cache.find(caller), 42u);
+}
+
+TEST_F(UnwindCacheTest, SightingsAreCountedUntilRefused) {
+  using Sighting = UnwindCache::Sighting;
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::First);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Again);
+  EXPECT_EQ(cache.note_sighting(caller, 43), Sighting::First) << "another stack from the same caller";
+  cache.refuse(caller, 42);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Refused);
+  EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::Refused);
+}
+
+TEST_F(UnwindCacheTest, ClearForgetsEverything) {
+  cache.insert(caller, recording_of({1}), 42);
+  cache.note_sighting(caller, 42);
+  cache.clear();
+  EXPECT_EQ(cache.find(caller), kNoStack);
+  EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
+}
+
+TEST_F(UnwindCacheTest, FullArenaStartsOver) {
+  // Far more chains than the arena holds: it is cleared and refilled, and
+  // the latest insertions are found.
+  constexpr uint32_t kChains = 40000;
+  for (uint32_t i = 0; i < kChains; ++i) {
+    stack[0] = i;
+    cache.insert(caller, recording_of({0, 10, 20, 30, 40, 50}), i + 1);
+  }
+  stack[0] = kChains - 1;
+  EXPECT_EQ(cache.find(caller), kChains);
+}
+
+}  // namespace
+}  // namespace nantrack

@@ -1,0 +1,121 @@
+#include "tracker/stack_capture.h"
+
+#include <cstring>
+
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+
+void StackCapture::configure(const Options& options) {
+  max_depth_ = static_cast<uint32_t>(options.stack_depth);
+  use_cache_ = options.unwind_cache;
+  check_ = options.unwind_check;
+}
+
+bool StackCapture::start(uintptr_t own_code_begin, uintptr_t own_code_end) {
+  unwinder_.skip_frames_in(own_code_begin, own_code_end);
+  if (!unwinder_.load()) {
+    use_cache_ = false;
+    return false;
+  }
+  // Without the remote interface the cache would never fill: plain unwinds.
+  if (use_cache_ && recorder_.load())
+    start_thread_unwind_states();
+  else
+    use_cache_ = false;
+  return true;
+}
+
+void StackCapture::forget_cached_stacks() {
+  g_unwind_generation.fetch_add(1, std::memory_order_relaxed);
+  recorder_.flush();
+}
+
+void StackCapture::after_fork_in_child() {
+  reclaim_thread_unwind_states_in_child();
+  // The child reports its own unwind check.
+  hits_verified_ = mismatches_ = recorded_ = not_cacheable_ = 0;
+}
+
+StackId StackCapture::capture_uncached(StackDepot& depot) {
+  uintptr_t pcs[Unwinder::kMaxDepth];
+  return depot.intern(pcs, unwinder_.capture(pcs, max_depth_));
+}
+
+StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {
+  uintptr_t pcs[Unwinder::kMaxDepth];
+  uint32_t depth = unwinder_.capture(pcs, max_depth_);
+  StackId id = depot.intern(pcs, depth);
+  if (id == kNoStack || state.cache.note_sighting(caller, id) != UnwindCache::Sighting::Again) return id;
+  // Seen twice: worth a recorded unwind. It is cached only if it gives
+  // exactly the frames libunwind's own unwind just gave.
+  uint32_t replayed_depth = 0;
+  bool replayable = recorder_.unwind(caller, state.stack, unwinder_, state.replayed_pcs, max_depth_, replayed_depth,
+                                     state.recording);
+  bool same = replayed_depth == depth && std::memcmp(state.replayed_pcs, pcs, depth * sizeof(uintptr_t)) == 0;
+  if (replayable && same) {
+    state.cache.insert(caller, state.recording, id);
+    if (check_) recorded_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    state.cache.refuse(caller, id);
+    if (check_) not_cacheable_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return id;
+}
+
+void StackCapture::verify_hit(const CallerFrame& caller, StackId cached, StackDepot& depot) {
+  uintptr_t pcs[Unwinder::kMaxDepth];
+  uint32_t depth = unwinder_.capture(pcs, max_depth_);
+  StackView expected = depot.get(cached);
+  if (expected.depth == depth && std::memcmp(expected.pcs, pcs, depth * sizeof(uintptr_t)) == 0) {
+    hits_verified_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  note_mismatch("cache hit", caller.pc, expected, pcs, depth);
+}
+
+void StackCapture::note_mismatch(const char* what, uintptr_t caller_pc, StackView expected, const uintptr_t* pcs,
+                                 uint32_t depth) {
+  uint64_t index = mismatches_.fetch_add(1, std::memory_order_relaxed);
+  if (index >= kMismatchDetails) return;
+  Mismatch& detail = mismatch_details_[index];
+  detail.what = what;
+  detail.caller_pc = caller_pc;
+  detail.expected_depth = expected.depth;
+  detail.actual_depth = depth;
+  for (uint32_t i = 0; i < kDetailFrames; ++i) {
+    detail.expected[i] = i < expected.depth ? expected.pcs[i] : 0;
+    detail.actual[i] = i < depth ? pcs[i] : 0;
+  }
+}
+
+namespace {
+void print_frames(TextBuffer& line, const uintptr_t* pcs, uint32_t depth, uint32_t shown) {
+  line << depth << " frames:";
+  for (uint32_t i = 0; i < depth && i < shown; ++i) (line << ' ').hex(pcs[i]);
+  if (depth > shown) line << " ...";
+}
+}  // namespace
+
+void StackCapture::print_check_summary() const {
+  if (!check_) return;
+  InlineText<256> summary;
+  summary << "nantrack: unwind check: " << hits_verified_.load() << " hits verified, " << mismatches_.load()
+          << " mismatches (" << recorded_.load() << " stacks recorded, " << not_cacheable_.load()
+          << " not cacheable)\n";
+  write_all(2, summary.view());
+  uint64_t details = mismatches_.load();
+  for (uint64_t i = 0; i < details && i < kMismatchDetails; ++i) {
+    const Mismatch& detail = mismatch_details_[i];
+    InlineText<1024> line;
+    line << "nantrack: unwind check: " << detail.what << " from caller ";
+    line.hex(detail.caller_pc) << ": cached ";
+    print_frames(line, detail.expected, detail.expected_depth, kDetailFrames);
+    line << "; libunwind ";
+    print_frames(line, detail.actual, detail.actual_depth, kDetailFrames);
+    line << '\n';
+    write_all(2, line.view());
+  }
+}
+
+}  // namespace nantrack

@@ -1,0 +1,107 @@
+#include "tracker/thread_unwind_state.h"
+
+#include <new>
+#include <pthread.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/sync.h"
+
+namespace nantrack {
+
+NANTRACK_TLS ThreadUnwindState* t_unwind_state = nullptr;
+constinit std::atomic<uint64_t> g_unwind_generation{1};
+
+namespace {
+
+// Set once the thread has handed its state back: calls made later in its
+// exit (other keys' destructors) go uncached rather than take a new one.
+NANTRACK_TLS bool t_unwind_state_returned = false;
+
+constinit Mutex g_pool_mutex;
+constinit ThreadUnwindState* g_pool = nullptr;  // free states, under g_pool_mutex
+constinit std::atomic<ThreadUnwindState*> g_created{nullptr};  // every state, push-only
+constinit pthread_key_t g_exit_key;
+constinit bool g_exit_key_ready = false;
+
+void return_to_pool(void* opaque) {
+  auto* state = static_cast<ThreadUnwindState*>(opaque);
+  t_unwind_state = nullptr;
+  t_unwind_state_returned = true;
+  LockGuard guard(g_pool_mutex);
+  state->next_in_pool = g_pool;
+  g_pool = state;
+}
+
+ThreadUnwindState* take_from_pool() {
+  LockGuard guard(g_pool_mutex);
+  ThreadUnwindState* state = g_pool;
+  if (state) g_pool = state->next_in_pool;
+  return state;
+}
+
+ThreadUnwindState* create() {
+  void* memory = map_memory(sizeof(ThreadUnwindState));
+  if (!memory) return nullptr;
+  auto* state = new (memory) ThreadUnwindState;
+  if (!state->cache.init()) {
+    unmap_memory(memory, sizeof(ThreadUnwindState));
+    return nullptr;
+  }
+  state->next_created = g_created.load(std::memory_order_relaxed);
+  while (!g_created.compare_exchange_weak(state->next_created, state, std::memory_order_release)) {
+  }
+  return state;
+}
+
+// pthread_getattr_np reads /proc/self/maps for the main thread: that thread
+// gets its state at start(), not on the malloc path.
+bool this_thread_stack(StackBounds& bounds) {
+  pthread_attr_t attributes;
+  if (pthread_getattr_np(pthread_self(), &attributes) != 0) return false;
+  void* low = nullptr;
+  size_t size = 0;
+  bool ok = pthread_attr_getstack(&attributes, &low, &size) == 0;
+  pthread_attr_destroy(&attributes);
+  bounds = {reinterpret_cast<uintptr_t>(low), reinterpret_cast<uintptr_t>(low) + size};
+  return ok && size;
+}
+
+}  // namespace
+
+NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
+  if (ThreadUnwindState* state = t_unwind_state) {
+    state->cache.clear();
+    state->generation = g_unwind_generation.load(std::memory_order_relaxed);
+    return state;
+  }
+  if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
+  ThreadUnwindState* state = take_from_pool();
+  if (!state) state = create();
+  if (!state) return nullptr;
+  // A state from the pool holds another thread's stacks (another stack).
+  state->cache.clear();
+  state->generation = g_unwind_generation.load(std::memory_order_relaxed);
+  if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {
+    return_to_pool(state);
+    return nullptr;
+  }
+  t_unwind_state = state;
+  return state;
+}
+
+void start_thread_unwind_states() {
+  g_exit_key_ready = pthread_key_create(&g_exit_key, return_to_pool) == 0;
+  this_thread_unwind_state();
+}
+
+void reclaim_thread_unwind_states_in_child() {
+  g_pool_mutex.reset_in_child();
+  g_pool = nullptr;
+  for (ThreadUnwindState* state = g_created.load(std::memory_order_acquire); state; state = state->next_created) {
+    if (state == t_unwind_state) continue;
+    state->next_in_pool = g_pool;
+    g_pool = state;
+  }
+}
+
+}  // namespace nantrack

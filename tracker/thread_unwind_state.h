@@ -1,0 +1,49 @@
+// Each thread's unwind cache and what goes with it: the bounds of its stack
+// (a cache may only be used for calls made on that stack) and scratch space
+// for recordings. A thread gets one on its first tracked call; when it
+// exits, its state goes back to a pool for the next thread (threads come
+// and go by the thousand), emptied. Nothing here is freed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "tracker/platform.h"
+#include "tracker/recording_unwinder.h"
+#include "tracker/unwind_cache.h"
+
+namespace nantrack {
+
+struct ThreadUnwindState {
+  UnwindCache cache;
+  StackBounds stack;
+  uint64_t generation = 0;  // of g_unwind_generation when last emptied
+  // Scratch for recorded unwinds, off the stack (threads may have small ones).
+  UnwindRecording recording;
+  uintptr_t replayed_pcs[Unwinder::kMaxDepth];
+  ThreadUnwindState* next_in_pool = nullptr;
+  ThreadUnwindState* next_created = nullptr;
+};
+
+extern NANTRACK_TLS ThreadUnwindState* t_unwind_state;
+// Bumped when a module is unloaded: code and unwind tables at a cached pc
+// may then change, so every thread empties its cache on its next call.
+extern constinit std::atomic<uint64_t> g_unwind_generation;
+
+ThreadUnwindState* refresh_this_thread_unwind_state();
+
+// This thread's state, nullptr when it has none (exiting, out of memory).
+// Must run inside nantrack (a first call may allocate, untracked).
+NANTRACK_ALWAYS_INLINE ThreadUnwindState* this_thread_unwind_state() {
+  ThreadUnwindState* state = t_unwind_state;
+  if (!state || state->generation != g_unwind_generation.load(std::memory_order_relaxed)) [[unlikely]]
+    return refresh_this_thread_unwind_state();
+  return state;
+}
+
+// From start(): the key that hands an exiting thread's state back.
+void start_thread_unwind_states();
+// Every thread but this one is gone in a fork child: their states return.
+void reclaim_thread_unwind_states_in_child();
+
+}  // namespace nantrack

@@ -1,0 +1,107 @@
+// One thread's validated unwind cache: remembers, for stacks unwound
+// before, every stack word the unwinder read, and answers the next capture
+// from the same caller without unwinding or interning again.
+//
+// Why a hit is exact: the unwinder is a deterministic function of the
+// registers it reads at the start (pc, sp, and rbp when it reads it) and of
+// the memory words it reads (stack words, plus unwind tables and code,
+// which do not change while their module is loaded). A recording holds the
+// address and value of every stack word read, in order. If now the key
+// registers are equal and every recorded word holds the recorded value, an
+// unwind from here would read the same first address (a function of the
+// registers alone), find the same value, hence read the same second
+// address, and so on: it would produce the same frames, so the same stack.
+//
+// Several chains usually share one caller pc and sp (a malloc wrapper
+// called from many paths at the same depth). They share a *layout* (the
+// list of addresses read) when their frames have the same sizes, so a
+// lookup reads the layout's words, hashes them and finds the chain with
+// exactly those values in one probe of a 4-way bucket. Layouts are keyed by (pc, sp); a few
+// per key are kept.
+//
+// Safety of the reads: a layout's addresses were read on this thread's
+// stack between the recorded sp and the stack's top; with the same sp on
+// the same stack (the caller checks that sp is inside this thread's stack
+// bounds), that range is mapped.
+//
+// Single-threaded: one per thread. Memory is mmap'd; when the arena is
+// full the whole cache is cleared and refilled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tracker/caller_frame.h"
+#include "tracker/stack_depot.h"
+
+namespace nantrack {
+
+// What one unwind from a caller frame read.
+struct UnwindRecording {
+  static constexpr uint32_t kMaxReads = 1024;
+  uint32_t read_count = 0;
+  bool read_fp = false;             // it read the caller's rbp register
+  uint32_t offsets[kMaxReads];      // address read - caller sp
+  uint64_t values[kMaxReads];       // the word found there
+};
+
+class UnwindCache {
+ public:
+  constexpr UnwindCache() = default;
+  UnwindCache(const UnwindCache&) = delete;
+  UnwindCache& operator=(const UnwindCache&) = delete;
+
+  bool init();
+  void release();
+  void clear();
+
+  // The stack an unwind from `caller` would give, or kNoStack if unknown.
+  StackId find(const CallerFrame& caller) const;
+  // Remembers that an unwind from `caller` read `recording` and gave `stack`.
+  void insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack);
+  // How often this stack was unwound from this caller (since the last
+  // clear), counting this time. A recorded unwind costs ~100 plain ones:
+  // only a stack that comes back is worth recording, and one whose
+  // recording was refused (refuse()) is not tried again.
+  enum class Sighting { First, Again, Refused };
+  Sighting note_sighting(const CallerFrame& caller, StackId stack);
+  void refuse(const CallerFrame& caller, StackId stack);
+
+  static constexpr size_t kArenaBytes = size_t{2} << 20;
+  static constexpr size_t kLayoutSets = 1024;
+  static constexpr size_t kWays = 4;
+  static constexpr size_t kChainBuckets = 4096;
+  static constexpr size_t kSeenSlots = 4096;
+
+ private:
+  struct Layout;
+  struct Chain;
+  // Arena references are offsets in 8-byte units; 0 is "none".
+  using Ref = uint32_t;
+
+  // Chains by hash: a tag (the hash's top half) beside each reference
+  // spares a visit to the arena for every non-matching way.
+  struct ChainBucket {
+    uint32_t tags[kWays];
+    Ref refs[kWays];
+  };
+
+  static uint64_t layout_set_index(const CallerFrame& caller);
+  uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
+  template <typename T>
+  T* at(Ref ref) const {
+    return reinterpret_cast<T*>(arena_ + size_t{ref} * 8);
+  }
+  Ref allocate(size_t bytes);
+  Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
+
+  char* arena_ = nullptr;
+  size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
+  Ref* layout_sets_ = nullptr;  // kLayoutSets x kWays, most recent first
+  ChainBucket* chains_ = nullptr;  // kChainBuckets, by hash of layout and values
+  // kSeenSlots fingerprints of (caller, stack): odd when seen, even
+  // when its recording was refused.
+  uint64_t* seen_ = nullptr;
+};
+
+}  // namespace nantrack
