@@ -18,10 +18,6 @@ namespace {
 constinit Tracker g_tracker;
 NANTRACK_TLS uint32_t t_thread_id = 0;
 
-// Blocks evicted from quarantine in one call at most; the rest wait for the
-// next free, so one call's work stays bounded.
-constexpr size_t kMaxEvictedPerCall = 32;
-
 // Alignments above this cannot be served (and would not fit the record's
 // alignment_log2 bits).
 constexpr size_t kMaxAlignment = size_t{1} << 40;
@@ -153,8 +149,8 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
   size_t front = redzones_.front(alignment_log2);
   uint8_t* block = static_cast<uint8_t*>(raw) + front;
   if (redzones_.enabled()) {
-    std::memset(raw, kRedzonePattern, front);
-    std::memset(block + size, kRedzonePattern, redzones_.back());
+    fill_pattern(raw, front, kRedzonePattern);
+    fill_pattern(block + size, redzones_.back(), kRedzonePattern);
   }
   if (options_.malloc_fill >= 0 && kind != AllocKind::Calloc) std::memset(block, int(options_.malloc_fill), size);
   BlockRecord record = live_record(block, size, kind, stack);
@@ -172,7 +168,25 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
   return block;
 }
 
+bool Tracker::intact(const BlockRecord& record) const {
+  const auto* block = reinterpret_cast<const uint8_t*>(record.address);
+  if (redzones_.enabled()) {
+    size_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
+    if (!holds_pattern(block - front, front, kRedzonePattern) ||
+        !holds_pattern(block + record.size, redzones_.back(), kRedzonePattern))
+      return false;
+  }
+  return !record.freed || options_.free_fill < 0 ||
+         holds_pattern(block, record.size, static_cast<uint8_t>(options_.free_fill));
+}
+
 size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
+  if (intact(record)) [[likely]]
+    return 0;
+  return describe_damage(record, errors);
+}
+
+size_t Tracker::describe_damage(const BlockRecord& record, ErrorRecord* errors) {
   ErrorRecord base;
   base.alloc_kind = static_cast<uint8_t>(record.kind);
   base.dealloc_kind = DeallocKind::None;
@@ -217,10 +231,11 @@ size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
   return count;
 }
 
-void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
+void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
+  size_t& count = evicted.count;
   while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
-    if (shard.blocks.erase(oldest.address, &evicted[count])) ++count;
+    if (shard.blocks.erase(oldest.address, &evicted.records[count])) ++count;
   }
   // The next block to leave was freed long ago: its bytes, its guard bytes
   // and its record are cold. Start loading them now, so that by the time
@@ -243,12 +258,15 @@ void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
 
 // The evicted blocks are out of the table: no other thread can reach them,
 // so they are checked without the shard lock.
-void Tracker::release_evicted(const BlockRecord* evicted, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    ErrorRecord errors[kMaxDamageErrors];
-    size_t found = inspect(evicted[i], errors);
-    for (size_t e = 0; e < found; ++e) report(errors[e]);
-    real_.free(raw_block(evicted[i]));
+void Tracker::release_evicted(const EvictedBlocks& evicted) {
+  for (size_t i = 0; i < evicted.count; ++i) {
+    const BlockRecord& record = evicted.records[i];
+    if (!intact(record)) [[unlikely]] {
+      ErrorRecord errors[kMaxDamageErrors];
+      size_t found = describe_damage(record, errors);
+      for (size_t e = 0; e < found; ++e) report(errors[e]);
+    }
+    real_.free(raw_block(record));
   }
 }
 
@@ -256,9 +274,62 @@ void Tracker::on_deallocation(void* block, DeallocKind kind, const CallerFrame* 
   deallocate(block, kind, capture_stack(caller));
 }
 
+// The common case, a live block freed by its family's function with its
+// guard bytes intact, takes no error bookkeeping; anything else is redone
+// by deallocate_checked(), which decides under the lock again.
 void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  EvictedBlocks evicted;
+  void* release_now = nullptr;
+  uint64_t size = 0;
+  bool clean = false;
+  Shard& shard = shard_for(address);
+  {
+    LockGuard guard(shard.mutex);
+    BlockRecord* record = shard.blocks.find(address);
+    clean = record && !record->freed && deallocation_matches(record->alloc_kind(), kind) && intact(*record);
+    if (clean) [[likely]] {
+      size = record->size;
+      release_now = retire(shard, *record, free_stack, evicted);
+    }
+  }
+  if (!clean) [[unlikely]]
+    return deallocate_checked(block, kind, free_stack);
+  finish_deallocation(address, size, release_now, evicted);
+}
+
+// A live block leaves the program: into quarantine (then the oldest blocks
+// may leave it, into `evicted`), or, when quarantine will not take it,
+// out of the table; then the raw block to give libc is returned.
+void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
+  ++shard.frees;
+  uintptr_t address = record.address;
+  uint64_t size = record.size;
+  if (shard.quarantine.accepts(size)) {
+    record.freed = 1;
+    record.thread_or_free_stack = free_stack;
+    if (options_.free_fill >= 0) std::memset(reinterpret_cast<void*>(address), int(options_.free_fill), size);
+    shard.quarantine.push(address, size);
+    evict(shard, evicted);
+    return nullptr;
+  }
+  void* raw = raw_block(record);
+  shard.blocks.erase(address);
+  return raw;
+}
+
+// After the shard lock: what retire() took out goes back to libc.
+void Tracker::finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted) {
+  release_evicted(evicted);
+  if (release_now) real_.free(release_now);
+  add_live_bytes(-static_cast<int64_t>(size));
+  if (late_.load(std::memory_order_relaxed)) [[unlikely]]
+    write_late_free(address);
+}
+
+void Tracker::deallocate_checked(void* block, DeallocKind kind, StackId free_stack) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   // The errors of this call: a bad free, or the damage found on the block.
   ErrorRecord errors[kMaxDamageErrors];
@@ -270,8 +341,7 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   bool found = false, freed_now = false;
   void* release_now = nullptr;
   uint64_t size = 0;
-  BlockRecord evicted[kMaxEvictedPerCall];
-  size_t evicted_count = 0;
+  EvictedBlocks evicted;
 
   Shard& shard = shard_for(address);
   {
@@ -300,27 +370,11 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
           errors[i].stack = free_stack;
         }
         error_count += damaged;
-        ++shard.frees;
-        if (shard.quarantine.accepts(size)) {
-          record->freed = 1;
-          record->thread_or_free_stack = free_stack;
-          if (options_.free_fill >= 0) std::memset(block, int(options_.free_fill), size);
-          shard.quarantine.push(address, size);
-          evict(shard, evicted, evicted_count);
-        } else {
-          release_now = raw_block(*record);
-          shard.blocks.erase(address);
-        }
+        release_now = retire(shard, *record, free_stack, evicted);
       }
     }
   }
-  release_evicted(evicted, evicted_count);
-  if (release_now) real_.free(release_now);
-  if (freed_now) {
-    add_live_bytes(-static_cast<int64_t>(size));
-    if (late_.load(std::memory_order_relaxed)) [[unlikely]]
-      write_late_free(address);
-  }
+  if (freed_now) finish_deallocation(address, size, release_now, evicted);
   if (!found) {
     if (untracked_.remove(address)) {
       real_.free(block);
@@ -420,7 +474,7 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
     auto* bytes = static_cast<uint8_t*>(block);
     if (size > old_size && options_.malloc_fill >= 0)
       std::memset(bytes + old_size, int(options_.malloc_fill), size - old_size);
-    if (redzones_.enabled()) std::memset(bytes + size, kRedzonePattern, redzones_.back());
+    if (redzones_.enabled()) fill_pattern(bytes + size, redzones_.back(), kRedzonePattern);
     // Counted like a move (DESIGN.md: one allocation and one free), and
     // attributed to the realloc call, as valgrind does.
     record->size = size;
