@@ -86,6 +86,7 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
 
   leak_roots_.init();
   install_thread_stop_handler();
+  live_bytes_.start();
 
   if (!stacks_.start(own_code_begin, own_code_end))
     write_all(2, "nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
@@ -109,13 +110,6 @@ StackId Tracker::capture_stack(const CallerFrame* caller) {
     return depot_.intern(&pc, 1);
   }
   return stacks_.capture(caller, depot_);
-}
-
-void Tracker::add_live_bytes(int64_t delta) {
-  int64_t now = live_bytes_.fetch_add(delta, std::memory_order_relaxed) + delta;
-  int64_t peak = peak_live_bytes_.load(std::memory_order_relaxed);
-  while (now > peak && !peak_live_bytes_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
 }
 
 BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, StackId stack) {
@@ -162,7 +156,7 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
     ++shard.allocations;
     shard.bytes_allocated += size;
   }
-  add_live_bytes(static_cast<int64_t>(size));
+  live_bytes_.add(static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
     write_late_allocation(record);
   return block;
@@ -324,7 +318,7 @@ void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, Evi
 void Tracker::finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted) {
   release_evicted(evicted);
   if (release_now) real_.free(release_now);
-  add_live_bytes(-static_cast<int64_t>(size));
+  live_bytes_.add(-static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
     write_late_free(address);
 }
@@ -491,7 +485,7 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
     errors[i].stack = stack;
     report(errors[i]);
   }
-  add_live_bytes(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
+  live_bytes_.add(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]] {
     write_late_free(address);
     write_late_allocation(resized);

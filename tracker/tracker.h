@@ -18,6 +18,7 @@
 #include "tracker/guard_bytes.h"
 #include "tracker/kinds.h"
 #include "tracker/leak_roots.h"
+#include "tracker/live_bytes.h"
 #include "tracker/module_map.h"
 #include "tracker/options.h"
 #include "tracker/quarantine.h"
@@ -165,7 +166,6 @@ class Tracker {
   // Whether inspect() would find nothing: the fast check of every free.
   bool intact(const BlockRecord& record) const;
   NANTRACK_NOINLINE size_t describe_damage(const BlockRecord& record, ErrorRecord* errors);
-  void add_live_bytes(int64_t delta);
   // `may_abort`: false at exit, where abort_on_error would cut the trace short.
   void report(const ErrorRecord& error, bool may_abort = true);
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
@@ -219,8 +219,7 @@ class Tracker {
   LeakRoots leak_roots_;
   uintptr_t program_stack_ = 0;  // note_program_stack(), for program_stack_thread_
   uint32_t program_stack_thread_ = 0;
-  std::atomic<int64_t> live_bytes_{0};
-  std::atomic<int64_t> peak_live_bytes_{0};
+  LiveBytes live_bytes_;
   std::atomic<uint32_t> next_thread_id_{1};
   std::atomic<uintptr_t> deferred_[kDeferredCapacity] = {};
 
