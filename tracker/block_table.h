@@ -71,9 +71,14 @@ class BlockTable {
   // Removes the record, copying it to `removed` when given; returns false
   // if there was none.
   bool erase(uintptr_t address, BlockRecord* removed = nullptr);
-  // Starts loading the cache line where `address`'s record would be.
+  // Starts loading the cache line where `address`'s record would be. May
+  // run without the table's lock: it reads the layout with relaxed atomic
+  // loads, and a prefetch of memory a concurrent grow() just unmapped is
+  // harmless (prefetches never fault).
   void prefetch(uintptr_t address) const {
-    if (slots_) __builtin_prefetch(&slots_[home(address)]);
+    BlockRecord* slots = __atomic_load_n(&slots_, __ATOMIC_RELAXED);
+    size_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
+    if (slots) __builtin_prefetch(&slots[BlockPlace::slot(address, kShardBits) & mask]);
   }
 
   size_t size() const { return count_; }
