@@ -13,8 +13,9 @@ bool BlockTable::grow() {
   auto* fresh = static_cast<BlockRecord*>(map_memory(new_capacity * sizeof(BlockRecord)));
   if (!fresh) return false;
   BlockRecord* old = slots_;
-  slots_ = fresh;
-  mask_ = new_capacity - 1;
+  // Atomic stores: prefetch() reads these two without the lock.
+  __atomic_store_n(&slots_, fresh, __ATOMIC_RELAXED);
+  __atomic_store_n(&mask_, new_capacity - 1, __ATOMIC_RELAXED);
   count_ = 0;
   for (size_t i = 0; i < old_capacity; ++i)
     if (old[i].address) insert(old[i]);
@@ -79,8 +80,8 @@ const BlockRecord* BlockTable::find_containing(uintptr_t address) const {
 
 void BlockTable::release() {
   unmap_memory(slots_, capacity() * sizeof(BlockRecord));
-  slots_ = nullptr;
-  mask_ = 0;
+  __atomic_store_n(&slots_, nullptr, __ATOMIC_RELAXED);
+  __atomic_store_n(&mask_, size_t{0}, __ATOMIC_RELAXED);
   count_ = 0;
 }
 

@@ -71,9 +71,19 @@ class BlockTable {
   // Removes the record, copying it to `removed` when given; returns false
   // if there was none.
   bool erase(uintptr_t address, BlockRecord* removed = nullptr);
-  // Starts loading the cache line where `address`'s record would be.
+  // Starts loading the cache lines where `address`'s record would be: its
+  // home slot's and the next (a 24-byte record may straddle two lines, and
+  // erase() walks the rest of the cluster). May run without the table's
+  // lock: it reads the layout with relaxed atomic loads, and a prefetch of
+  // memory a concurrent grow() just unmapped is harmless (prefetches never
+  // fault).
   void prefetch(uintptr_t address) const {
-    if (slots_) __builtin_prefetch(&slots_[home(address)]);
+    BlockRecord* slots = __atomic_load_n(&slots_, __ATOMIC_RELAXED);
+    size_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
+    if (!slots) return;
+    const char* home = reinterpret_cast<const char*>(&slots[BlockPlace::slot(address, kShardBits) & mask]);
+    __builtin_prefetch(home);
+    __builtin_prefetch(home + 64);
   }
 
   size_t size() const { return count_; }

@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tracker/platform.h"
+
 namespace nantrack {
 
 // The redzone pattern: not a small integer, not a plausible pointer byte.
@@ -26,6 +28,24 @@ struct Damage {
 };
 
 Damage find_damage(const void* begin, size_t size, uint8_t pattern);
+
+// Whether every byte of the range holds `pattern`: the common case, checked
+// 16 bytes at a time without branching per word (the range is usually
+// cold, so this mostly waits on memory); find_damage() then says what
+// changed.
+bool holds_pattern(const void* begin, size_t size, uint8_t pattern);
+
+// Writes the pattern over the range; the usual 16-byte redzone is a single
+// store instead of a call into libc's memset.
+NANTRACK_ALWAYS_INLINE void fill_pattern(void* begin, size_t size, uint8_t pattern) {
+  if (size == 16) {
+    uint64_t word = 0x0101010101010101ull * pattern;
+    uint64_t words[2] = {word, word};
+    __builtin_memcpy(begin, words, 16);
+  } else {
+    __builtin_memset(begin, pattern, size);
+  }
+}
 
 class RedzoneLayout {
  public:

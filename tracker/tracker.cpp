@@ -18,10 +18,6 @@ namespace {
 constinit Tracker g_tracker;
 NANTRACK_TLS uint32_t t_thread_id = 0;
 
-// Blocks evicted from quarantine in one call at most; the rest wait for the
-// next free, so one call's work stays bounded.
-constexpr size_t kMaxEvictedPerCall = 32;
-
 // Alignments above this cannot be served (and would not fit the record's
 // alignment_log2 bits).
 constexpr size_t kMaxAlignment = size_t{1} << 40;
@@ -90,6 +86,7 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
 
   leak_roots_.init();
   install_thread_stop_handler();
+  live_bytes_.start();
 
   if (!stacks_.start(own_code_begin, own_code_end))
     write_all(2, "nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
@@ -115,13 +112,6 @@ StackId Tracker::capture_stack(const CallerFrame* caller) {
   return stacks_.capture(caller, depot_);
 }
 
-void Tracker::add_live_bytes(int64_t delta) {
-  int64_t now = live_bytes_.fetch_add(delta, std::memory_order_relaxed) + delta;
-  int64_t peak = peak_live_bytes_.load(std::memory_order_relaxed);
-  while (now > peak && !peak_live_bytes_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
-}
-
 BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, StackId stack) {
   BlockRecord record;
   record.address = reinterpret_cast<uintptr_t>(block);
@@ -143,8 +133,15 @@ void* Tracker::raw_block(const BlockRecord& record) const {
   return reinterpret_cast<void*>(record.address - redzones_.front(static_cast<uint8_t>(record.alignment_log2)));
 }
 
+// Both entry points start loading the block's record (and on free its
+// front guard bytes) before capturing the stack: the record was last
+// touched long ago and is usually out of the nearer caches, and the unwind
+// cache lookup (tens of ns) hides most of that wait.
 void* Tracker::on_allocation(void* raw, size_t size, AllocKind kind, size_t alignment, const CallerFrame& caller) {
-  return track(raw, size, kind, RedzoneLayout::alignment_log2(alignment), capture_stack(&caller));
+  uint8_t alignment_log2 = RedzoneLayout::alignment_log2(alignment);
+  uintptr_t address = reinterpret_cast<uintptr_t>(raw) + redzones_.front(alignment_log2);
+  shard_for(address).blocks.prefetch(address);
+  return track(raw, size, kind, alignment_log2, capture_stack(&caller));
 }
 
 void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack) {
@@ -153,8 +150,8 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
   size_t front = redzones_.front(alignment_log2);
   uint8_t* block = static_cast<uint8_t*>(raw) + front;
   if (redzones_.enabled()) {
-    std::memset(raw, kRedzonePattern, front);
-    std::memset(block + size, kRedzonePattern, redzones_.back());
+    fill_pattern(raw, front, kRedzonePattern);
+    fill_pattern(block + size, redzones_.back(), kRedzonePattern);
   }
   if (options_.malloc_fill >= 0 && kind != AllocKind::Calloc) std::memset(block, int(options_.malloc_fill), size);
   BlockRecord record = live_record(block, size, kind, stack);
@@ -166,13 +163,31 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
     ++shard.allocations;
     shard.bytes_allocated += size;
   }
-  add_live_bytes(static_cast<int64_t>(size));
+  live_bytes_.add(static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
     write_late_allocation(record);
   return block;
 }
 
+bool Tracker::intact(const BlockRecord& record) const {
+  const auto* block = reinterpret_cast<const uint8_t*>(record.address);
+  if (redzones_.enabled()) {
+    size_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
+    if (!holds_pattern(block - front, front, kRedzonePattern) ||
+        !holds_pattern(block + record.size, redzones_.back(), kRedzonePattern))
+      return false;
+  }
+  return !record.freed || options_.free_fill < 0 ||
+         holds_pattern(block, record.size, static_cast<uint8_t>(options_.free_fill));
+}
+
 size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
+  if (intact(record)) [[likely]]
+    return 0;
+  return describe_damage(record, errors);
+}
+
+size_t Tracker::describe_damage(const BlockRecord& record, ErrorRecord* errors) {
   ErrorRecord base;
   base.alloc_kind = static_cast<uint8_t>(record.kind);
   base.dealloc_kind = DeallocKind::None;
@@ -217,10 +232,11 @@ size_t Tracker::inspect(const BlockRecord& record, ErrorRecord* errors) {
   return count;
 }
 
-void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
+void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
+  size_t& count = evicted.count;
   while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
-    if (shard.blocks.erase(oldest.address, &evicted[count])) ++count;
+    if (shard.blocks.erase(oldest.address, &evicted.records[count])) ++count;
   }
   // The next block to leave was freed long ago: its bytes, its guard bytes
   // and its record are cold. Start loading them now, so that by the time
@@ -228,37 +244,99 @@ void Tracker::evict(Shard& shard, BlockRecord* evicted, size_t& count) {
   // the free-fill check and libc's free find them in cache instead of
   // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
   if (count && shard.quarantine.count()) {
+    shard.quarantine.prefetch_ahead();
     const Quarantine::Entry& next = shard.quarantine.oldest();
     shard.blocks.prefetch(next.address);
-    // From the line before the block (front guard bytes, libc's chunk
-    // header) to its back guard bytes, up to 512 bytes: the hardware
+    // Every line from libc's chunk header (8 bytes before the front guard
+    // bytes) to the back guard bytes, up to 512 bytes: the hardware
     // prefetcher takes over on longer blocks.
-    constexpr int64_t kLine = 64, kMaxBytes = 512;
-    const int64_t end = static_cast<int64_t>(next.size + redzones_.back());
-    const auto* bytes = reinterpret_cast<const char*>(next.address);
-    for (int64_t offset = -kLine; offset < end && offset < kMaxBytes; offset += kLine)
-      __builtin_prefetch(bytes + offset);
+    constexpr uintptr_t kLine = 64, kMaxBytes = 512, kChunkHeader = 8;
+    const uintptr_t front = redzones_.front(RedzoneLayout::alignment_log2(16));
+    const uintptr_t first = (next.address - front - kChunkHeader) & ~(kLine - 1);
+    uintptr_t end = next.address + next.size + redzones_.back();
+    if (end - first > kMaxBytes) end = first + kMaxBytes;
+    for (uintptr_t line = first; line < end; line += kLine) __builtin_prefetch(reinterpret_cast<const void*>(line));
   }
 }
 
 // The evicted blocks are out of the table: no other thread can reach them,
 // so they are checked without the shard lock.
-void Tracker::release_evicted(const BlockRecord* evicted, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    ErrorRecord errors[kMaxDamageErrors];
-    size_t found = inspect(evicted[i], errors);
-    for (size_t e = 0; e < found; ++e) report(errors[e]);
-    real_.free(raw_block(evicted[i]));
+void Tracker::release_evicted(const EvictedBlocks& evicted) {
+  for (size_t i = 0; i < evicted.count; ++i) {
+    const BlockRecord& record = evicted.records[i];
+    if (!intact(record)) [[unlikely]] {
+      ErrorRecord errors[kMaxDamageErrors];
+      size_t found = describe_damage(record, errors);
+      for (size_t e = 0; e < found; ++e) report(errors[e]);
+    }
+    real_.free(raw_block(record));
   }
 }
 
 void Tracker::on_deallocation(void* block, DeallocKind kind, const CallerFrame* caller) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  shard_for(address).blocks.prefetch(address);
+  __builtin_prefetch(block);
+  __builtin_prefetch(static_cast<char*>(block) - 16);
   deallocate(block, kind, capture_stack(caller));
 }
 
+// The common case, a live block freed by its family's function with its
+// guard bytes intact, takes no error bookkeeping; anything else is redone
+// by deallocate_checked(), which decides under the lock again.
 void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
+  uintptr_t address = reinterpret_cast<uintptr_t>(block);
+  EvictedBlocks evicted;
+  void* release_now = nullptr;
+  uint64_t size = 0;
+  bool clean = false;
+  Shard& shard = shard_for(address);
+  {
+    LockGuard guard(shard.mutex);
+    BlockRecord* record = shard.blocks.find(address);
+    clean = record && !record->freed && deallocation_matches(record->alloc_kind(), kind) && intact(*record);
+    if (clean) [[likely]] {
+      size = record->size;
+      release_now = retire(shard, *record, free_stack, evicted);
+    }
+  }
+  if (!clean) [[unlikely]]
+    return deallocate_checked(block, kind, free_stack);
+  finish_deallocation(address, size, release_now, evicted);
+}
+
+// A live block leaves the program: into quarantine (then the oldest blocks
+// may leave it, into `evicted`), or, when quarantine will not take it,
+// out of the table; then the raw block to give libc is returned.
+void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
+  ++shard.frees;
+  uintptr_t address = record.address;
+  uint64_t size = record.size;
+  if (shard.quarantine.accepts(size)) {
+    record.freed = 1;
+    record.thread_or_free_stack = free_stack;
+    if (options_.free_fill >= 0) std::memset(reinterpret_cast<void*>(address), int(options_.free_fill), size);
+    shard.quarantine.push(address, size);
+    evict(shard, evicted);
+    return nullptr;
+  }
+  void* raw = raw_block(record);
+  shard.blocks.erase(address);
+  return raw;
+}
+
+// After the shard lock: what retire() took out goes back to libc.
+void Tracker::finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted) {
+  release_evicted(evicted);
+  if (release_now) real_.free(release_now);
+  live_bytes_.add(-static_cast<int64_t>(size));
+  if (late_.load(std::memory_order_relaxed)) [[unlikely]]
+    write_late_free(address);
+}
+
+void Tracker::deallocate_checked(void* block, DeallocKind kind, StackId free_stack) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   // The errors of this call: a bad free, or the damage found on the block.
   ErrorRecord errors[kMaxDamageErrors];
@@ -270,8 +348,7 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   bool found = false, freed_now = false;
   void* release_now = nullptr;
   uint64_t size = 0;
-  BlockRecord evicted[kMaxEvictedPerCall];
-  size_t evicted_count = 0;
+  EvictedBlocks evicted;
 
   Shard& shard = shard_for(address);
   {
@@ -300,27 +377,11 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
           errors[i].stack = free_stack;
         }
         error_count += damaged;
-        ++shard.frees;
-        if (shard.quarantine.accepts(size)) {
-          record->freed = 1;
-          record->thread_or_free_stack = free_stack;
-          if (options_.free_fill >= 0) std::memset(block, int(options_.free_fill), size);
-          shard.quarantine.push(address, size);
-          evict(shard, evicted, evicted_count);
-        } else {
-          release_now = raw_block(*record);
-          shard.blocks.erase(address);
-        }
+        release_now = retire(shard, *record, free_stack, evicted);
       }
     }
   }
-  release_evicted(evicted, evicted_count);
-  if (release_now) real_.free(release_now);
-  if (freed_now) {
-    add_live_bytes(-static_cast<int64_t>(size));
-    if (late_.load(std::memory_order_relaxed)) [[unlikely]]
-      write_late_free(address);
-  }
+  if (freed_now) finish_deallocation(address, size, release_now, evicted);
   if (!found) {
     if (untracked_.remove(address)) {
       real_.free(block);
@@ -420,7 +481,7 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
     auto* bytes = static_cast<uint8_t*>(block);
     if (size > old_size && options_.malloc_fill >= 0)
       std::memset(bytes + old_size, int(options_.malloc_fill), size - old_size);
-    if (redzones_.enabled()) std::memset(bytes + size, kRedzonePattern, redzones_.back());
+    if (redzones_.enabled()) fill_pattern(bytes + size, redzones_.back(), kRedzonePattern);
     // Counted like a move (DESIGN.md: one allocation and one free), and
     // attributed to the realloc call, as valgrind does.
     record->size = size;
@@ -437,7 +498,7 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
     errors[i].stack = stack;
     report(errors[i]);
   }
-  add_live_bytes(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
+  live_bytes_.add(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]] {
     write_late_free(address);
     write_late_allocation(resized);

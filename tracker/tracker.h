@@ -18,6 +18,7 @@
 #include "tracker/guard_bytes.h"
 #include "tracker/kinds.h"
 #include "tracker/leak_roots.h"
+#include "tracker/live_bytes.h"
 #include "tracker/module_map.h"
 #include "tracker/options.h"
 #include "tracker/quarantine.h"
@@ -131,6 +132,19 @@ class Tracker {
     uint64_t bytes_allocated = 0;
   };
   static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
+  // Blocks evicted from quarantine in one call at most; the rest wait for
+  // the next free, so one call's work stays bounded.
+  static constexpr size_t kMaxEvictedPerCall = 32;
+  // The records of the blocks one call took out of quarantine, released
+  // after the shard lock. Left uninitialised: a free evicts about one, and
+  // zeroing 32 records cost more than the rest of the free.
+  struct EvictedBlocks {
+    EvictedBlocks() {}
+    union {
+      BlockRecord records[kMaxEvictedPerCall];
+    };
+    size_t count = 0;
+  };
   static constexpr size_t kDeferredCapacity = 256;
 
   Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
@@ -139,6 +153,9 @@ class Tracker {
   BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
   void deallocate(void* block, DeallocKind kind, StackId free_stack);
+  NANTRACK_NOINLINE void deallocate_checked(void* block, DeallocKind kind, StackId free_stack);
+  void* retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted);
+  void finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted);
   void* resize_in_place(void* block, size_t size, StackId stack);
   void* raw_block(const BlockRecord& record) const;
   // Checks a block's redzones (and, for a freed one, its free fill), puts
@@ -146,13 +163,15 @@ class Tracker {
   // errors found (at most kMaxDamageErrors) in `errors`.
   static constexpr size_t kMaxDamageErrors = 3;
   size_t inspect(const BlockRecord& record, ErrorRecord* errors);
-  void add_live_bytes(int64_t delta);
+  // Whether inspect() would find nothing: the fast check of every free.
+  bool intact(const BlockRecord& record) const;
+  NANTRACK_NOINLINE size_t describe_damage(const BlockRecord& record, ErrorRecord* errors);
   // `may_abort`: false at exit, where abort_on_error would cut the trace short.
   void report(const ErrorRecord& error, bool may_abort = true);
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
   void drain_deferred();
-  void evict(Shard& shard, BlockRecord* evicted, size_t& count);
-  void release_evicted(const BlockRecord* evicted, size_t count);
+  void evict(Shard& shard, EvictedBlocks& evicted);
+  void release_evicted(const EvictedBlocks& evicted);
   void check_live_and_quarantined(Shard& shard);
 
   // Trace writing.
@@ -200,8 +219,7 @@ class Tracker {
   LeakRoots leak_roots_;
   uintptr_t program_stack_ = 0;  // note_program_stack(), for program_stack_thread_
   uint32_t program_stack_thread_ = 0;
-  std::atomic<int64_t> live_bytes_{0};
-  std::atomic<int64_t> peak_live_bytes_{0};
+  LiveBytes live_bytes_;
   std::atomic<uint32_t> next_thread_id_{1};
   std::atomic<uintptr_t> deferred_[kDeferredCapacity] = {};
 

@@ -164,7 +164,7 @@ void Tracker::write_counters() {
   writer_.put_u64(allocations);
   writer_.put_u64(frees);
   writer_.put_u64(bytes);
-  writer_.put_u64(static_cast<uint64_t>(peak_live_bytes_.load(std::memory_order_relaxed)));
+  writer_.put_u64(static_cast<uint64_t>(live_bytes_.publish_and_peak()));
   writer_.end();
 }
 

@@ -49,5 +49,37 @@ TEST(GuardBytesTest, FindDamageCountsChangedBytes) {
   EXPECT_EQ(find_damage(bytes, 0, kRedzonePattern).bytes_changed, 0u);
 }
 
+TEST(GuardBytesTest, HoldsPatternSeesEveryChangedByteAtEverySize) {
+  // Sizes around the 16- and 64-byte steps and the overlapping tail load,
+  // at every offset a change can have, from an unaligned start.
+  alignas(16) unsigned char storage[8192 + 1];
+  for (size_t size : {0, 1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 100, 127, 129, 255, 4095, 4096, 4097, 8192}) {
+    unsigned char* bytes = storage + 1;
+    std::memset(bytes, 0xdd, size);
+    ASSERT_TRUE(holds_pattern(bytes, size, 0xdd)) << size;
+    EXPECT_EQ(holds_pattern(bytes, size, 0xfa), size == 0) << size;
+    for (size_t at = 0; at < size; ++at) {
+      bytes[at] = 0xdc;
+      ASSERT_FALSE(holds_pattern(bytes, size, 0xdd)) << size << " at " << at;
+      bytes[at] = 0xdd;
+    }
+  }
+  // Bytes just outside the range are not its business.
+  std::memset(storage, 0, sizeof(storage));
+  std::memset(storage + 1, 0xdd, 100);
+  EXPECT_TRUE(holds_pattern(storage + 1, 100, 0xdd));
+}
+
+TEST(GuardBytesTest, FillPatternWritesExactlyTheRange) {
+  for (size_t size : {0, 1, 15, 16, 17, 48}) {
+    unsigned char bytes[64];
+    std::memset(bytes, 0, sizeof(bytes));
+    fill_pattern(bytes + 3, size, kRedzonePattern);
+    EXPECT_EQ(bytes[2], 0);
+    EXPECT_EQ(bytes[3 + size], 0);
+    EXPECT_TRUE(holds_pattern(bytes + 3, size, kRedzonePattern));
+  }
+}
+
 }  // namespace
 }  // namespace nantrack
