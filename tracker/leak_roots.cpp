@@ -20,6 +20,12 @@ namespace {
 constexpr size_t kTcbBytes = 2368;
 // The x86-64 ABI lets a leaf function keep data below its stack pointer.
 constexpr size_t kRedZoneBytes = 128;
+// tcbhead_t::dtv, the thread's TLS vector, in glibc on x86-64.
+constexpr size_t kDtvOffset = 8;
+// A dtv_t entry: {void* val; void* to_free;}.
+constexpr size_t kDtvEntryBytes = 16;
+// More modules with TLS than this means we are not reading a TLS vector.
+constexpr uintptr_t kMaxDtvLength = uintptr_t{1} << 16;
 
 // The end of the mapping that contains `address`, from /proc/self/maps
 // read through a fixed buffer (no stdio: it would call malloc); 0 if none.
@@ -49,6 +55,22 @@ uintptr_t mapping_end(uintptr_t address) {
   }
   close(fd);
   return found;
+}
+
+// The TLS blocks of dlopen'd modules: glibc mallocs one per thread and
+// module on first access and points to it only from the thread's DTV. A
+// thread's DTV is a calloc'd block that its TCB points into (one entry past
+// its start); the main thread's comes from the loader's own allocator,
+// which no root covers. Either way the DTV itself is scanned as a root, and
+// its start is marked, so neither it nor what it holds looks lost.
+void scan_dynamic_tls(ReachabilityScan& scan, uintptr_t thread_pointer) {
+  uintptr_t dtv = 0, length = 0;
+  if (!read_word_safely(thread_pointer + kDtvOffset, dtv) || dtv < kDtvEntryBytes) return;
+  // dtv[-1] holds the number of module slots after the generation, dtv[0].
+  const uintptr_t start = dtv - kDtvEntryBytes;
+  if (!read_word_safely(start, length) || length > kMaxDtvLength) return;
+  scan.scan_root(start, dtv + (length + 1) * kDtvEntryBytes);
+  scan.scan_root(reinterpret_cast<uintptr_t>(&start), reinterpret_cast<uintptr_t>(&start + 1));
 }
 
 }  // namespace
@@ -94,6 +116,7 @@ void LeakRoots::scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uin
   scan.scan_root(registers_begin, registers_begin + register_bytes);
   // Static TLS lies just below the thread pointer (TLS variant II).
   scan.scan_root(thread_pointer - static_tls_bytes_, thread_pointer + kTcbBytes);
+  scan_dynamic_tls(scan, thread_pointer);
   if (uintptr_t end = mapping_end(stack_pointer)) scan.scan_root(stack_pointer, end);
 }
 

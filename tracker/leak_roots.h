@@ -1,6 +1,7 @@
 // Where the leak scan starts: the program's globals, and every thread's
-// stack, registers and static TLS. Collected at the snapshot; the scan
-// itself is tracker/reachability.
+// stack, registers, static TLS and TLS vector (which holds the TLS of
+// dlopen'd modules). Collected at the snapshot; the scan itself is
+// tracker/reachability.
 #pragma once
 
 #include <cstddef>

@@ -21,6 +21,12 @@ constexpr uintptr_t align_down(uintptr_t value, size_t to) { return value & ~(ui
 
 }  // namespace
 
+bool read_word_safely(uintptr_t address, uintptr_t& value) {
+  iovec local{&value, kWord};
+  iovec remote{reinterpret_cast<void*>(address), kWord};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(kWord);
+}
+
 bool ReachabilityScan::reserve(size_t capacity) {
   release();
   blocks_ = static_cast<Block*>(map_memory(capacity * sizeof(Block) + 1));

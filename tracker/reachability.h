@@ -23,6 +23,10 @@ enum class LeakClass : uint8_t {
   Reachable = 4,   // a pointer to its start, from a root or a reachable block
 };
 
+// Copies the word at `address` into `value` without faulting; false when
+// it cannot be read (unmapped, PROT_NONE).
+bool read_word_safely(uintptr_t address, uintptr_t& value);
+
 class ReachabilityScan {
  public:
   ReachabilityScan() = default;
