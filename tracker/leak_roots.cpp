@@ -8,6 +8,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "tracker/module_map.h"
 #include "tracker/platform.h"
 #include "tracker/thread_stop.h"
 
@@ -80,7 +81,9 @@ void LeakRoots::init() {
   using GetTlsStaticInfo = void (*)(size_t*, size_t*);
   auto get = reinterpret_cast<GetTlsStaticInfo>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
   size_t align = 0;
-  if (get) get(&static_tls_bytes_, &align);
+  if (!get) return;
+  get(&static_tls_bytes_, &align);
+  find_code_range(reinterpret_cast<const void*>(get), loader_code_begin_, loader_code_end_);
 }
 
 void LeakRoots::collect_globals(uintptr_t own_address) {
@@ -110,6 +113,21 @@ void LeakRoots::collect_globals(uintptr_t own_address) {
       &context);
 }
 
+bool LeakRoots::add_region(uintptr_t begin, size_t size) {
+  if (region_count_ == kMaxRegions) return false;
+  regions_[region_count_++] = {begin, begin + size};
+  return true;
+}
+
+bool LeakRoots::remove_region(uintptr_t begin, size_t size) {
+  for (size_t i = 0; i < region_count_; ++i) {
+    if (regions_[i].begin != begin || regions_[i].end != begin + size) continue;
+    regions_[i] = regions_[--region_count_];
+    return true;
+  }
+  return false;
+}
+
 void LeakRoots::scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t thread_pointer,
                             const void* registers, size_t register_bytes) const {
   const auto registers_begin = reinterpret_cast<uintptr_t>(registers);
@@ -130,6 +148,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_sta
       own_stack_begin ? own_stack_begin : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
+  for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
   const size_t stopped = stop_other_threads();
   for (size_t i = 0; i < stopped; ++i) {
     StoppedThread thread = stopped_thread(i);
@@ -138,6 +157,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_sta
   }
   scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), &context.uc_mcontext,
               sizeof(context.uc_mcontext.gregs));
+  scan.scan_root_blocks();
   resume_other_threads();
 }
 

@@ -15,22 +15,12 @@ namespace {
 // trace_format's leak_kind values.
 constexpr uint8_t kDefinite = 1, kIndirect = 2, kPossible = 3, kReachable = 4;
 
-// The leak kinds of the blocks of this size, as "1 2 2" (sorted).
-std::string kinds_of_size(const Trace& trace, uint64_t size) {
-  std::string kinds;
-  std::vector<int> values;
-  for (const LiveBlock* block : blocks_of_size(trace, size)) values.push_back(block->leak_kind);
-  std::sort(values.begin(), values.end());
-  for (int value : values) kinds += (kinds.empty() ? "" : " ") + std::to_string(value);
-  return kinds;
-}
-
 class ReachabilityProgram : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { result_ = new RunResult(run({program("reachability")})); }
   static void TearDownTestSuite() { delete result_; }
 
-  static std::string kinds_of_size(uint64_t size) { return testing::kinds_of_size(result_->only_trace(), size); }
+  static std::string kinds_of_size(uint64_t size) { return leak_kinds_of_size(result_->only_trace(), size); }
 
   static RunResult* result_;
 };
@@ -77,8 +67,8 @@ TEST_F(ReachabilityProgram, DeadStackFrameAndSelfPointerDoNotHideALeak) {
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {
   RunResult result = run({program("register_root")});
   ASSERT_EQ(result.out, "register_root ready\n") << result.err;
-  EXPECT_EQ(kinds_of_size(result.only_trace(), 3001), std::to_string(kReachable)) << "kept in r12";
-  EXPECT_EQ(kinds_of_size(result.only_trace(), 3002), std::to_string(kDefinite)) << "r12 cleared";
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 3001), std::to_string(kReachable)) << "kept in r12";
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 3002), std::to_string(kDefinite)) << "r12 cleared";
 }
 
 // A dlopen'd module's __thread variable lives in a block glibc mallocs
@@ -90,8 +80,8 @@ TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {
 TEST(Reachability, DlopenedModulesTlsIsARootOnEveryThread) {
   RunResult result = run({program("dlopen_tls")});
   ASSERT_EQ(result.out, "dlopen_tls ready\n") << result.err;
-  EXPECT_EQ(kinds_of_size(result.only_trace(), 2001), std::to_string(kReachable)) << "main thread";
-  EXPECT_EQ(kinds_of_size(result.only_trace(), 2002), std::to_string(kReachable)) << "second thread";
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 2001), std::to_string(kReachable)) << "main thread";
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 2002), std::to_string(kReachable)) << "second thread";
 }
 
 TEST(Reachability, CxxRuntimeLeavesNoDefiniteLeak) {
