@@ -96,7 +96,7 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   next_exit_function(g_next.underscore_exit, "_exit");
   next_exit_function(g_next.capital_exit, "_Exit");
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-  install_fatal_signal_handlers();
+  install_signal_handlers();
   prepare_finish();
   if (!tracker().options().follow_children) stop_following_children();
 }

@@ -9,6 +9,7 @@ namespace nantrack::shim {
 
 NANTRACK_TLS bool t_inside = false;
 constinit std::atomic<bool> g_ready{false};
+constinit std::atomic<bool> g_snapshot_requested{false};
 
 namespace {
 constinit std::atomic<int> g_init_state{0};  // 0: not started, 1: running, 2: done

@@ -19,6 +19,11 @@ namespace nantrack::shim {
 // helpers, the loader, a signal handler) must not be tracked again.
 extern NANTRACK_TLS bool t_inside;
 extern constinit std::atomic<bool> g_ready;
+// A snapshot signal arrived while its thread was inside nantrack (maybe
+// holding a lock the scan needs): the next leave(), on any thread, takes
+// the snapshot (preload/snapshot_signal.cpp).
+extern constinit std::atomic<bool> g_snapshot_requested;
+void take_requested_snapshot();
 
 // Resolves the real allocator and initialises the tracker; false while that
 // is under way on this thread.
@@ -33,7 +38,11 @@ NANTRACK_ALWAYS_INLINE bool enter() {
   t_inside = true;
   return true;
 }
-NANTRACK_ALWAYS_INLINE void leave() { t_inside = false; }
+NANTRACK_ALWAYS_INLINE void leave() {
+  t_inside = false;
+  if (g_snapshot_requested.load(std::memory_order_relaxed)) [[unlikely]]
+    take_requested_snapshot();
+}
 
 // Runs a block of nantrack code that may allocate for itself (dlsym,
 // dl_iterate_phdr, libunwind): whatever it allocates stays untracked.

@@ -7,6 +7,7 @@
 
 #include "preload/finish.h"
 #include "preload/shim.h"
+#include "preload/snapshot_signal.h"
 
 using namespace nantrack;
 
@@ -16,13 +17,23 @@ constexpr int kFatalSignals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE};
 
 using SigactionFunction = int (*)(int, const struct sigaction*, struct sigaction*);
 constinit SigactionFunction g_next_sigaction = nullptr;
-// What the program believes is installed for each fatal signal.
+// What the program believes is installed for each signal we handle.
 struct sigaction g_program_action[NSIG];
 
 bool is_fatal(int signal) {
   for (int fatal : kFatalSignals)
     if (fatal == signal) return true;
   return false;
+}
+
+void on_fatal_signal(int signal, siginfo_t*, void*);
+
+// Our handler for `signal`, or nullptr for a signal we leave alone.
+using Handler = void (*)(int, siginfo_t*, void*);
+Handler our_handler(int signal) {
+  if (is_fatal(signal)) return on_fatal_signal;
+  if (signal == snapshot_signal() && signal != 0) return on_snapshot_signal;
+  return nullptr;
 }
 
 SigactionFunction next_sigaction() {
@@ -46,8 +57,11 @@ void on_fatal_signal(int signal, siginfo_t*, void*) {
 
 int install_ours(int signal) {
   struct sigaction ours {};
-  ours.sa_sigaction = on_fatal_signal;
-  ours.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  ours.sa_sigaction = our_handler(signal);
+  // A fatal signal may come from a stack overflow; the snapshot's scan
+  // needs more than the alternate stack has, and interrupted system calls
+  // must go on.
+  ours.sa_flags = SA_SIGINFO | (is_fatal(signal) ? SA_ONSTACK : SA_RESTART);
   sigemptyset(&ours.sa_mask);
   return next_sigaction()(signal, &ours, nullptr);
 }
@@ -68,9 +82,11 @@ void ensure_alternate_stack() {
 
 }  // namespace
 
-void nantrack::install_fatal_signal_handlers() {
+void nantrack::install_signal_handlers() {
   ensure_alternate_stack();
-  for (int signal : kFatalSignals) {
+  choose_snapshot_signal();
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (!our_handler(signal)) continue;
     struct sigaction current {};
     if (next_sigaction()(signal, nullptr, &current) != 0) continue;
     g_program_action[signal] = current;
@@ -80,7 +96,7 @@ void nantrack::install_fatal_signal_handlers() {
 }
 
 NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct sigaction* old_action) {
-  if (signal <= 0 || signal >= NSIG || !is_fatal(signal) || !shim::g_ready.load())
+  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
     return next_sigaction()(signal, action, old_action);
   struct sigaction previous = g_program_action[signal];
   if (action) {

@@ -157,6 +157,18 @@ void add_process_notes(ProcessReport& report) {
     report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment count as leaked",
                                        process.signal, name ? fmt::format(" (SIG{})", name) : ""));
   }
+  if (process.snapshot && process.snapshot->trigger == SnapshotTrigger::LeakCheck)
+    report.notes.push_back(fmt::format("{}: the process's leak check, made by __lsan_do_leak_check() while it ran; "
+                                       "its leaks count for the CI gate",
+                                       snapshot_label(process)));
+  else if (process.snapshot)
+    report.notes.push_back(fmt::format("{}: a leak check made while the process ran; its leaks are reported but "
+                                       "do not count for the CI gate",
+                                       snapshot_label(process)));
+  else if (process.leak_check_done)
+    report.notes.push_back(
+        "__lsan_do_leak_check() made this process's leak check earlier (see its snapshot): "
+        "blocks live at exit are reported but do not count for the CI gate");
   if (process.exited_via_underscore_exit)
     report.notes.push_back(
         "the process ended with _exit(): static destructors and atexit handlers did not run, "
@@ -166,6 +178,8 @@ void add_process_notes(ProcessReport& report) {
 ProcessReport build_process_report(const Trace& trace, const Suppressions& suppressions, const ReportOptions& options,
                                    SuppressionTally& tally) {
   ProcessReport report{.process = trace.process, .trace_path = trace.path};
+  const std::optional<SnapshotInfo>& snapshot = trace.process.snapshot;
+  report.leaks_gate = snapshot ? snapshot->trigger == SnapshotTrigger::LeakCheck : !trace.process.leak_check_done;
   StackSymbolizer symbolize(trace, options);
   add_errors(report, trace, symbolize, suppressions, tally);
   add_leaks(report, trace, symbolize, suppressions, tally, options.show_reachable);
@@ -185,7 +199,11 @@ Report build_report(const std::vector<Trace>& traces, const Suppressions& suppre
   SuppressionTally tally;
   for (const Trace& trace : traces)
     report.processes.push_back(build_process_report(trace, suppressions, options, tally));
-  std::ranges::stable_sort(report.processes, {}, [](const ProcessReport& each) { return each.process.pid; });
+  // A process's snapshots in order, then its own trace.
+  std::ranges::stable_sort(report.processes, {}, [](const ProcessReport& each) {
+    const std::optional<SnapshotInfo>& snapshot = each.process.snapshot;
+    return std::pair{each.process.pid, snapshot ? snapshot->sequence : UINT32_MAX};
+  });
   report.suppressions = tally.uses();
   return report;
 }

@@ -42,6 +42,12 @@ class JsonReportWriter {
     text_ += fmt::format("],\n      \"exit_status\": {},\n      \"signal\": {},\n",
                          process.exit_status ? std::to_string(*process.exit_status) : "null",
                          process.signal != 0 ? std::to_string(process.signal) : "null");
+    // Additive to DESIGN.md's schema: which trace this is, and whether its
+    // leaks count for the CI gate.
+    text_ += process.snapshot ? fmt::format("      \"snapshot\": {{\"sequence\": {}, \"trigger\": \"{}\"}},\n",
+                                            process.snapshot->sequence, name_of(process.snapshot->trigger))
+                              : "      \"snapshot\": null,\n";
+    text_ += fmt::format("      \"leaks_gate\": {},\n", report.leaks_gate);
     write_summary(report.summary);
     text_ += "      \"leaks\": [";
     for (size_t i = 0; i < report.leaks.size(); ++i) {

@@ -88,7 +88,7 @@ GateDecision decide_gate(const Report& report, const FailOn& fail_on, std::optio
   GateDecision decision;
   for (const ProcessReport& process : report.processes) {
     for (const LeakGroup& leak : process.leaks)
-      if (fail_on.leak_kinds[index_of(leak.kind)]) {
+      if (process.leaks_gate && fail_on.leak_kinds[index_of(leak.kind)]) {
         decision.leaked_bytes += leak.bytes;
         decision.leaked_blocks += leak.blocks;
       }

@@ -129,6 +129,10 @@ json process_json(const ProcessReport& report, FrameTable& frames) {
               {"signal", info.signal},
               {"crashed", info.crashed},
               {"forked_child", info.forked_child},
+              {"snapshot", info.snapshot ? json{{"sequence", info.snapshot->sequence},
+                                                {"trigger", name_of(info.snapshot->trigger)}}
+                                         : json(nullptr)},
+              {"leaks_gate", report.leaks_gate},
               {"trace", report.trace_path},
               {"summary", summary_json(report.summary)},
               {"notes", report.notes},

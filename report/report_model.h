@@ -94,12 +94,25 @@ struct ProcessReport {
   ProcessInfo process;
   std::string trace_path;
   Summary summary;
+  // Whether its leaks count for the CI gate: those of the process's own
+  // trace, unless __lsan_do_leak_check() made the leak check earlier; then
+  // those of that check's snapshot instead. A snapshot (nantrack_check_leaks,
+  // __lsan_do_recoverable_leak_check, the snapshot signal) is reported but
+  // never gates: the process went on after it. Errors always count.
+  bool leaks_gate = true;
   std::vector<ErrorFinding> errors;  // unsuppressed, in the order they happened
   std::vector<LeakGroup> leaks;      // unsuppressed, biggest first (bytes, then blocks)
   std::vector<std::string> notes;    // symbolizer warnings and the like, one line each
 
   bool has_findings() const { return !errors.empty() || !leaks.empty(); }
 };
+
+// "snapshot 2 (signal)" for a snapshot trace, "" for a process's own trace.
+inline std::string snapshot_label(const ProcessInfo& process) {
+  if (!process.snapshot) return "";
+  return "snapshot " + std::to_string(process.snapshot->sequence) + " (" +
+         std::string(name_of(process.snapshot->trigger)) + ")";
+}
 
 struct Report {
   std::vector<ProcessReport> processes;       // by pid

@@ -34,6 +34,14 @@ struct Module {
   bool contains(uint64_t address) const;
 };
 
+// A snapshot trace, written while the process went on (tracker/trace_format.h).
+struct SnapshotInfo {
+  uint32_t sequence = 0;  // 1, 2, ... per process
+  SnapshotTrigger trigger = SnapshotTrigger::Check;
+
+  bool operator==(const SnapshotInfo&) const = default;
+};
+
 struct ProcessInfo {
   uint32_t pid = 0;
   uint32_t ppid = 0;
@@ -44,6 +52,10 @@ struct ProcessInfo {
   bool crashed = false;
   bool exited_via_underscore_exit = false;
   bool forked_child = false;
+  // __lsan_do_leak_check() made the leak check earlier, in a snapshot:
+  // blocks live in this (final) trace are not what the process leaked.
+  bool leak_check_done = false;
+  std::optional<SnapshotInfo> snapshot;  // from the Snapshot record; empty in a process's own trace
   std::string exe;
   std::vector<std::string> argv;
 };

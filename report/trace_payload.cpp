@@ -33,6 +33,7 @@ ProcessInfo read_process(PayloadReader& in) {
   process.crashed = flags & tf::kCrashed;
   process.exited_via_underscore_exit = flags & tf::kExitedViaUnderscoreExit;
   process.forked_child = flags & tf::kForkedChild;
+  process.leak_check_done = flags & tf::kLeakCheckDone;
   process.exe = in.read_string();
   const auto argc = in.read<uint32_t>();
   // Every argument takes at least its 4-byte length.
@@ -129,6 +130,15 @@ Counters read_counters(PayloadReader& in) {
   counters.bytes_allocated = in.read<uint64_t>();
   counters.peak_live_bytes = in.read<uint64_t>();
   return counters;
+}
+
+SnapshotInfo read_snapshot(PayloadReader& in) {
+  in.expect_size(tf::kSnapshotSize);
+  SnapshotInfo snapshot;
+  snapshot.sequence = in.read<uint32_t>();
+  if (snapshot.sequence == 0) malformed("has sequence number 0; snapshots count from 1");
+  snapshot.trigger = read_enum<SnapshotTrigger>(in, 1, kMaxSnapshotTrigger, "trigger");
+  return snapshot;
 }
 
 }  // namespace nantrack::trace_payload

@@ -93,6 +93,7 @@ Module read_module(PayloadReader& in);
 std::pair<StackId, Stack> read_stack(PayloadReader& in);
 ErrorEvent read_error(PayloadReader& in);
 Counters read_counters(PayloadReader& in);
+SnapshotInfo read_snapshot(PayloadReader& in);
 // Appends the blocks of one LiveBlocks record.
 void read_live_blocks(PayloadReader& in, std::vector<LiveBlock>& blocks);
 // One LiveBlockEntry: part of a LiveBlocks payload, or all of a LateAllocation one.

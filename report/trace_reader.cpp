@@ -98,6 +98,7 @@ std::string record_name(uint32_t type) {
     case tf::RecordType::End: return "End";
     case tf::RecordType::LateAllocation: return "LateAllocation";
     case tf::RecordType::LateFree: return "LateFree";
+    case tf::RecordType::Snapshot: return "Snapshot";
   }
   return fmt::format("type {}", type);
 }
@@ -241,6 +242,7 @@ class TraceParser {
         in.expect_size(sizeof(uint64_t));
         late_blocks_.free(in.read<uint64_t>());
         break;
+      case tf::RecordType::Snapshot: trace_.process.snapshot = payload::read_snapshot(in); break;
     }
     // Any other type is skipped: a newer writer may add record types.
   }
@@ -249,14 +251,17 @@ class TraceParser {
   // else means a corrupted type field or two traces run together.
   void check_order(tf::RecordType type) const {
     using enum tf::RecordType;
-    const bool snapshot_only =
-        type == Process || type == Module || type == LiveBlocks || type == Counters || type == End;
+    const bool snapshot_only = type == Process || type == Snapshot || type == Module || type == LiveBlocks ||
+                               type == Counters || type == End;
     const bool late_only = type == LateAllocation || type == LateFree;
     if (seen_end_ && snapshot_only) malformed("comes after the End record");
     if (!seen_end_ && late_only) malformed("comes before the End record");
-    if ((type == Process && seen_process_) || (type == Counters && seen_counters_)) {
+    if ((type == Process && seen_process_) || (type == Counters && seen_counters_) ||
+        (type == Snapshot && trace_.process.snapshot)) {
       malformed("appears a second time");
     }
+    // It completes the Process record.
+    if (type == Snapshot && !seen_process_) malformed("comes before the Process record");
   }
 
   // A writer may write the same stack twice; only a different stack under

@@ -14,10 +14,13 @@ namespace nantrack {
 
 struct BlockRecord {
   uintptr_t address = 0;  // 0 marks an empty slot
-  // 50 bits are a petabyte: more than the 47-bit user address space holds.
-  uint64_t size : 50 = 0;
+  // 49 bits are 512 TiB: more than the 47-bit user address space holds.
+  uint64_t size : 49 = 0;
   uint64_t kind : 7 = 0;  // AllocKind
   uint64_t freed : 1 = 0;  // in quarantine: freed by the program, not yet by us
+  // Never a leak, and a root of the leak scan (__lsan_ignore_object, or
+  // allocated while __lsan_disable was in force on its thread).
+  uint64_t ignored : 1 = 0;
   // log2 of the alignment asked for: it sizes the front redzone
   // (tracker/guard_bytes.h), so the raw block libc gave can be found again.
   uint64_t alignment_log2 : 6 = 4;

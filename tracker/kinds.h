@@ -60,11 +60,19 @@ enum class InvalidPointer : uint8_t {
   GlobalAddress = 4,    // inside a loaded module's data
 };
 
+// Why a snapshot trace was written while the process went on.
+enum class SnapshotTrigger : uint8_t {
+  Check = 1,      // nantrack_check_leaks() or __lsan_do_recoverable_leak_check()
+  LeakCheck = 2,  // __lsan_do_leak_check(): the process's leak check, made early
+  Signal = 3,     // the snapshot_signal option's signal
+};
+
 inline constexpr uint8_t kMaxAllocKind = 12;
 inline constexpr uint8_t kMaxDeallocKind = 6;
 inline constexpr uint8_t kMaxErrorKind = 5;
 inline constexpr uint8_t kMaxInvalidPointer = 4;
 inline constexpr uint8_t kMaxOverflowSide = 2;
+inline constexpr uint8_t kMaxSnapshotTrigger = 3;
 
 // Blocks of one family must be released by that family's deallocator:
 // malloc-family ↔ free/realloc, new ↔ delete, new[] ↔ delete[], and the
@@ -135,6 +143,16 @@ constexpr std::string_view name_of(ErrorKind kind) {
     case ErrorKind::MismatchedFree: return "mismatched_free";
     case ErrorKind::HeapOverflow: return "heap_overflow";
     case ErrorKind::WriteAfterFree: return "write_after_free";
+  }
+  return "?";
+}
+
+// The JSON report's names.
+constexpr std::string_view name_of(SnapshotTrigger trigger) {
+  switch (trigger) {
+    case SnapshotTrigger::Check: return "check";
+    case SnapshotTrigger::LeakCheck: return "leak_check";
+    case SnapshotTrigger::Signal: return "signal";
   }
   return "?";
 }

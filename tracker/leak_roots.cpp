@@ -8,6 +8,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "tracker/module_map.h"
 #include "tracker/platform.h"
 #include "tracker/thread_stop.h"
 
@@ -20,6 +21,12 @@ namespace {
 constexpr size_t kTcbBytes = 2368;
 // The x86-64 ABI lets a leaf function keep data below its stack pointer.
 constexpr size_t kRedZoneBytes = 128;
+// tcbhead_t::dtv, the thread's TLS vector, in glibc on x86-64.
+constexpr size_t kDtvOffset = 8;
+// A dtv_t entry: {void* val; void* to_free;}.
+constexpr size_t kDtvEntryBytes = 16;
+// More modules with TLS than this means we are not reading a TLS vector.
+constexpr uintptr_t kMaxDtvLength = uintptr_t{1} << 16;
 
 // The end of the mapping that contains `address`, from /proc/self/maps
 // read through a fixed buffer (no stdio: it would call malloc); 0 if none.
@@ -51,6 +58,22 @@ uintptr_t mapping_end(uintptr_t address) {
   return found;
 }
 
+// The TLS blocks of dlopen'd modules: glibc mallocs one per thread and
+// module on first access and points to it only from the thread's DTV. A
+// thread's DTV is a calloc'd block that its TCB points into (one entry past
+// its start); the main thread's comes from the loader's own allocator,
+// which no root covers. Either way the DTV itself is scanned as a root, and
+// its start is marked, so neither it nor what it holds looks lost.
+void scan_dynamic_tls(ReachabilityScan& scan, uintptr_t thread_pointer) {
+  uintptr_t dtv = 0, length = 0;
+  if (!read_word_safely(thread_pointer + kDtvOffset, dtv) || dtv < kDtvEntryBytes) return;
+  // dtv[-1] holds the number of module slots after the generation, dtv[0].
+  const uintptr_t start = dtv - kDtvEntryBytes;
+  if (!read_word_safely(start, length) || length > kMaxDtvLength) return;
+  scan.scan_root(start, dtv + (length + 1) * kDtvEntryBytes);
+  scan.scan_root(reinterpret_cast<uintptr_t>(&start), reinterpret_cast<uintptr_t>(&start + 1));
+}
+
 }  // namespace
 
 void LeakRoots::init() {
@@ -58,7 +81,9 @@ void LeakRoots::init() {
   using GetTlsStaticInfo = void (*)(size_t*, size_t*);
   auto get = reinterpret_cast<GetTlsStaticInfo>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
   size_t align = 0;
-  if (get) get(&static_tls_bytes_, &align);
+  if (!get) return;
+  get(&static_tls_bytes_, &align);
+  find_code_range(reinterpret_cast<const void*>(get), loader_code_begin_, loader_code_end_);
 }
 
 void LeakRoots::collect_globals(uintptr_t own_address) {
@@ -88,12 +113,28 @@ void LeakRoots::collect_globals(uintptr_t own_address) {
       &context);
 }
 
+bool LeakRoots::add_region(uintptr_t begin, size_t size) {
+  if (region_count_ == kMaxRegions) return false;
+  regions_[region_count_++] = {begin, begin + size};
+  return true;
+}
+
+bool LeakRoots::remove_region(uintptr_t begin, size_t size) {
+  for (size_t i = 0; i < region_count_; ++i) {
+    if (regions_[i].begin != begin || regions_[i].end != begin + size) continue;
+    regions_[i] = regions_[--region_count_];
+    return true;
+  }
+  return false;
+}
+
 void LeakRoots::scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t thread_pointer,
                             const void* registers, size_t register_bytes) const {
   const auto registers_begin = reinterpret_cast<uintptr_t>(registers);
   scan.scan_root(registers_begin, registers_begin + register_bytes);
   // Static TLS lies just below the thread pointer (TLS variant II).
   scan.scan_root(thread_pointer - static_tls_bytes_, thread_pointer + kTcbBytes);
+  scan_dynamic_tls(scan, thread_pointer);
   if (uintptr_t end = mapping_end(stack_pointer)) scan.scan_root(stack_pointer, end);
 }
 
@@ -107,6 +148,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_sta
       own_stack_begin ? own_stack_begin : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
+  for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
   const size_t stopped = stop_other_threads();
   for (size_t i = 0; i < stopped; ++i) {
     StoppedThread thread = stopped_thread(i);
@@ -115,6 +157,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_sta
   }
   scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), &context.uc_mcontext,
               sizeof(context.uc_mcontext.gregs));
+  scan.scan_root_blocks();
   resume_other_threads();
 }
 

@@ -1,6 +1,7 @@
 // Where the leak scan starts: the program's globals, and every thread's
-// stack, registers and static TLS. Collected at the snapshot; the scan
-// itself is tracker/reachability.
+// stack, registers, static TLS and TLS vector (which holds the TLS of
+// dlopen'd modules). Collected at the snapshot; the scan itself is
+// tracker/reachability.
 #pragma once
 
 #include <cstddef>
@@ -14,12 +15,25 @@ class LeakRoots {
  public:
   constexpr LeakRoots() = default;
 
-  // At start-up: the size of the static TLS area, from ld.so.
+  // At start-up: the size of the static TLS area and the loader's code, from ld.so.
   void init();
+  // Whether `pc` lies in the dynamic loader's code. What the loader
+  // allocates (TLS vectors, link maps) is its own to keep, and it keeps
+  // pointers to it where no root reaches: a finished thread's TLS vector
+  // sits in glibc's cache of thread stacks. Like LeakSanitizer, the scan
+  // takes those blocks as roots.
+  bool is_loader_code(uintptr_t pc) const { return pc - loader_code_begin_ < loader_code_end_ - loader_code_begin_; }
   // The writable segments of every loaded module but the one containing
   // `own_address` (libnantrack.so: its tables would reach every block).
   // Takes the loader's lock, so it runs before the heap is frozen.
   void collect_globals(uintptr_t own_address);
+  // __lsan_register_root_region: [begin, begin + size) is scanned like
+  // globals, and read safely (it may be unmapped by then). False when the
+  // table is full. The caller serialises these with the scan.
+  bool add_region(uintptr_t begin, size_t size);
+  // Removes one region registered with exactly this begin and size; false
+  // if there is none.
+  bool remove_region(uintptr_t begin, size_t size);
   // Scans every root, stopping the other threads meanwhile. Called with
   // the heap frozen, from the snapshot, not from a signal handler. This
   // thread's stack is read from `own_stack_begin` up (0: from the caller).
@@ -31,13 +45,20 @@ class LeakRoots {
     uintptr_t end;
   };
   static constexpr size_t kMaxGlobals = 1024;
+  // A fixed table: registering may not allocate. LeakSanitizer's users
+  // register a handful (one per custom arena).
+  static constexpr size_t kMaxRegions = 256;
 
   void scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t thread_pointer,
                    const void* registers, size_t register_bytes) const;
 
   Range globals_[kMaxGlobals] = {};
   size_t global_count_ = 0;
+  Range regions_[kMaxRegions] = {};
+  size_t region_count_ = 0;
   size_t static_tls_bytes_ = 0;
+  uintptr_t loader_code_begin_ = 0;
+  uintptr_t loader_code_end_ = 0;
 };
 
 }  // namespace nantrack

@@ -21,6 +21,12 @@ constexpr uintptr_t align_down(uintptr_t value, size_t to) { return value & ~(ui
 
 }  // namespace
 
+bool read_word_safely(uintptr_t address, uintptr_t& value) {
+  iovec local{&value, kWord};
+  iovec remote{reinterpret_cast<void*>(address), kWord};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(kWord);
+}
+
 bool ReachabilityScan::reserve(size_t capacity) {
   release();
   blocks_ = static_cast<Block*>(map_memory(capacity * sizeof(Block) + 1));
@@ -44,8 +50,9 @@ void ReachabilityScan::release() {
   capacity_ = count_ = stack_size_ = 0;
 }
 
-void ReachabilityScan::add_block(uintptr_t address, size_t size) {
-  if (count_ < capacity_) blocks_[count_++] = {.address = address, .size = size, .state = kUnreached, .queued = 0};
+void ReachabilityScan::add_block(uintptr_t address, size_t size, bool root) {
+  if (count_ < capacity_)
+    blocks_[count_++] = {.address = address, .size = size, .state = kUnreached, .queued = 0, .root = root};
 }
 
 void ReachabilityScan::seal() {
@@ -137,7 +144,31 @@ void ReachabilityScan::drain_marks() {
 
 void ReachabilityScan::scan_root(uintptr_t begin, uintptr_t end) {
   if (!buffer_ || begin >= end) return;
+  // The scan's own tables hold the address of every block: a root range
+  // over them (a registered root region the program unmapped, its
+  // addresses reused for these tables) would make every block reachable.
+  const auto own = [](const void* table, size_t bytes) {
+    const auto begin = reinterpret_cast<uintptr_t>(table);
+    return std::pair{begin, begin + bytes};
+  };
+  for (const auto& [own_begin, own_end] : {own(blocks_, capacity_ * sizeof(Block)),
+                                           own(stack_, capacity_ * sizeof(size_t)), own(buffer_, kBufferBytes)}) {
+    if (own_begin < end && begin < own_end) {
+      scan_root(begin, own_begin);
+      scan_root(own_end, end);
+      return;
+    }
+  }
   scan_range(begin, end, true, [&](uintptr_t word) { mark_from(word, true); });
+  drain_marks();
+}
+
+void ReachabilityScan::scan_root_blocks() {
+  for (size_t i = 0; i < count_; ++i) {
+    if (!blocks_[i].root || blocks_[i].state == kReachable) continue;
+    blocks_[i].state = kReachable;
+    push(i);
+  }
   drain_marks();
 }
 

@@ -23,6 +23,29 @@ enum class LeakClass : uint8_t {
   Reachable = 4,   // a pointer to its start, from a root or a reachable block
 };
 
+// Copies the word at `address` into `value` without faulting; false when
+// it cannot be read (unmapped, PROT_NONE).
+bool read_word_safely(uintptr_t address, uintptr_t& value);
+
+// How many live blocks, and bytes, a snapshot found of each class.
+struct LeakTally {
+  uint64_t blocks[5] = {};  // by LeakClass
+  uint64_t bytes[5] = {};
+
+  void add(LeakClass kind, uint64_t size) {
+    ++blocks[static_cast<uint8_t>(kind)];
+    bytes[static_cast<uint8_t>(kind)] += size;
+  }
+  uint64_t blocks_of(LeakClass kind) const { return blocks[static_cast<uint8_t>(kind)]; }
+  uint64_t bytes_of(LeakClass kind) const { return bytes[static_cast<uint8_t>(kind)]; }
+  uint64_t total_blocks() const { return lost_blocks() + blocks_of(LeakClass::Reachable); }
+  uint64_t total_bytes() const { return lost_bytes() + bytes_of(LeakClass::Reachable); }
+  // Leaked: everything but Reachable (an unscanned block counts as definite,
+  // as the report counts it).
+  uint64_t lost_blocks() const { return blocks[0] + blocks[1] + blocks[2] + blocks[3]; }
+  uint64_t lost_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
+};
+
 class ReachabilityScan {
  public:
   ReachabilityScan() = default;
@@ -32,14 +55,17 @@ class ReachabilityScan {
 
   // Room for `capacity` blocks; false when the memory cannot be mapped.
   bool reserve(size_t capacity);
-  // Blocks may come in any order and must not overlap.
-  void add_block(uintptr_t address, size_t size);
+  // Blocks may come in any order and must not overlap. A `root` block is
+  // reachable whatever points to it, and so is what it points to.
+  void add_block(uintptr_t address, size_t size, bool root = false);
   // Sorts the blocks; call after the last add_block, before any root.
   void seal();
 
   // Marks what [begin, end) points to, and everything reachable from there.
   // The range may be unmapped or unreadable, wholly or in part.
   void scan_root(uintptr_t begin, uintptr_t end);
+  // Marks the root blocks and everything reachable from them.
+  void scan_root_blocks();
   // After the last root: floods the leaked blocks, leaders of leaked
   // cycles and trees become Definite and what they reach Indirect.
   void classify_leaks();
@@ -53,9 +79,10 @@ class ReachabilityScan {
   enum State : uint8_t { kUnreached, kPossible, kReachable, kIndirect };
   struct Block {
     uintptr_t address;
-    uint64_t size : 56;
+    uint64_t size : 55;
     uint64_t state : 7;
     uint64_t queued : 1;
+    uint64_t root : 1;
   };
 
   // The block that `value` points into, or -1.

@@ -24,7 +24,7 @@ int stop_signal() { return SIGRTMIN + 3; }
 constexpr size_t kMaxThreads = 1024;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
 
-enum SlotState : uint32_t { kFree, kSignalled, kStopped, kResumed };
+enum SlotState : uint32_t { kFree, kSignalled, kStopped };
 
 struct Slot {
   pid_t tid;
@@ -39,7 +39,12 @@ constinit size_t g_slot_count = 0;
 constinit size_t g_stopped[kMaxThreads] = {};  // indices of the slots that stopped
 constinit size_t g_stopped_count = 0;
 constinit std::atomic<bool> g_stopping{false};
-constinit std::atomic<uint32_t> g_released{0};
+// Stops are numbered: a thread released from one stop must not take the
+// next one's "not released yet" for its own (leak checks can follow each
+// other at once), and must not touch its slot once released: the next stop
+// reuses the slots.
+constinit std::atomic<uint32_t> g_round{0};     // the stop under way, or the last one
+constinit std::atomic<uint32_t> g_released{0};  // the last stop that resumed
 constinit struct sigaction g_previous = {};
 
 long futex(std::atomic<uint32_t>& word, int op, uint32_t value, const timespec* timeout = nullptr) {
@@ -60,6 +65,7 @@ void forward_to_previous(int signal, siginfo_t* info, void* context) {
 void on_stop_signal(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  const uint32_t round = g_round.load(std::memory_order_acquire);
   Slot* found = nullptr;
   for (size_t i = 0; i < g_slot_count && !found; ++i)
     if (g_slots[i].tid == tid && g_slots[i].state.load(std::memory_order_acquire) == kSignalled) found = &g_slots[i];
@@ -76,8 +82,8 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
     slot.state.store(kStopped, std::memory_order_release);
     futex(slot.state, FUTEX_WAKE, 1);
-    while (g_released.load(std::memory_order_acquire) == 0) futex(g_released, FUTEX_WAIT, 0);
-    slot.state.store(kResumed, std::memory_order_release);
+    uint32_t released;
+    while ((released = g_released.load(std::memory_order_acquire)) != round) futex(g_released, FUTEX_WAIT, released);
   }
   errno = saved_errno;
 }
@@ -128,7 +134,7 @@ void install_thread_stop_handler() {
 size_t stop_other_threads() {
   g_slot_count = 0;
   g_stopped_count = 0;
-  g_released.store(0, std::memory_order_release);
+  g_round.fetch_add(1, std::memory_order_acq_rel);
   g_stopping.store(true, std::memory_order_release);
   signal_tasks();
   const int64_t deadline = now_ns() + kAnswerTimeoutNs;
@@ -161,7 +167,7 @@ StoppedThread stopped_thread(size_t index) {
 }
 
 void resume_other_threads() {
-  g_released.store(1, std::memory_order_release);
+  g_released.store(g_round.load(std::memory_order_relaxed), std::memory_order_release);
   futex(g_released, FUTEX_WAKE, INT32_MAX);
   g_stopping.store(false, std::memory_order_release);
 }

@@ -7,11 +7,14 @@
 // Strings are a u32 length followed by that many bytes, no terminator.
 //
 // Order of records in a complete trace:
-//   Process, Module*, Stack*, LiveBlocks*, Error*, Counters, End,
+//   Process, Snapshot?, Module*, Stack*, LiveBlocks*, Error*, Counters, End,
 //   then any number of late records (Stack, LateAllocation, LateFree, Error)
 //   for what happened after the snapshot: other libraries' destructors run
 //   after ours and free memory, and those frees must still count.
 // A file without End was cut short (killed while writing, or disk full).
+// A snapshot trace (nantrack.<pid>.snapshot-<n>.trace, written while the
+// process goes on) has a Snapshot record, no Error records (errors belong
+// to the process's own trace) and no late records.
 // Readers skip record types they do not know, so adding one is compatible;
 // changing a payload layout needs a new kFormatVersion.
 #pragma once
@@ -22,7 +25,7 @@
 namespace nantrack::trace_format {
 
 inline constexpr char kMagic[8] = {'N', 'A', 'N', 'T', 'R', 'A', 'C', 'E'};
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 
 struct FileHeader {
   char magic[8];
@@ -41,6 +44,7 @@ enum class RecordType : uint32_t {
   End = 7,
   LateAllocation = 8,
   LateFree = 9,
+  Snapshot = 10,  // version 3
 };
 
 struct RecordHeader {
@@ -61,7 +65,14 @@ enum ProcessFlags : uint32_t {
   kCrashed = 1u << 0,          // written from a fatal signal handler
   kExitedViaUnderscoreExit = 1u << 1,  // _exit/_Exit: no destructors ran
   kForkedChild = 1u << 2,      // created by fork(): inherited the parent's blocks
+  // __lsan_do_leak_check() made the process's leak check earlier (its
+  // snapshot trace): blocks live here are not what the process leaked.
+  kLeakCheckDone = 1u << 3,
 };
+
+// Snapshot payload (version 3): u32 sequence (1, 2, ... per process, the
+// <n> of the file name), u8 trigger (SnapshotTrigger, tracker/kinds.h).
+inline constexpr size_t kSnapshotSize = 4 + 1;
 
 // Module payload: one loaded object (executable, library, vdso).
 //   u64 load_bias (dl_phdr_info::dlpi_addr), u32 flags (ModuleFlags),
@@ -89,7 +100,9 @@ inline constexpr uint32_t kNoStack = 0;
 //   u64 address, u64 size, u32 stack_id, u32 thread_id, u8 alloc_kind,
 //   u8 leak_kind (version 2): the leak scan's verdict, 0 not scanned
 //   (fatal signal, late allocation: report as definite), 1 definite,
-//   2 indirect, 3 possible, 4 reachable (tracker/reachability.h).
+//   2 indirect, 3 possible, 4 reachable (tracker/reachability.h). A block
+//   the program told the scan to ignore (__lsan_ignore_object, __lsan_disable)
+//   is a root of the scan and written as reachable.
 inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1 + 1;
 inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
 

@@ -156,6 +156,7 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
   if (options_.malloc_fill >= 0 && kind != AllocKind::Calloc) std::memset(block, int(options_.malloc_fill), size);
   BlockRecord record = live_record(block, size, kind, stack);
   record.alignment_log2 = alignment_log2;
+  record.ignored = t_leak_checks_disabled != 0;
   Shard& shard = shard_for(record.address);
   {
     LockGuard guard(shard.mutex);
@@ -560,7 +561,7 @@ void Tracker::report(const ErrorRecord& error_in, bool may_abort) {
   print_error(error, depot_, pid_);
   if (late_.load(std::memory_order_relaxed)) {
     LockGuard guard(late_mutex_);
-    write_error(error);
+    write_error(output_, error);
     writer_.flush();
   }
   if (options_.abort_on_error && may_abort) abort();
@@ -594,6 +595,7 @@ void Tracker::drain_deferred() {
 bool Tracker::owns_process() const { return static_cast<uint32_t>(getpid()) == pid_; }
 
 void Tracker::before_fork() {
+  scan_mutex_.lock();
   modules_.mutex().lock();
   late_mutex_.lock();
   errors_.mutex().lock();
@@ -605,6 +607,7 @@ void Tracker::after_fork_in_parent() {
   errors_.mutex().unlock();
   late_mutex_.unlock();
   modules_.mutex().unlock();
+  scan_mutex_.unlock();
 }
 
 void Tracker::after_fork_in_child() {

@@ -21,6 +21,7 @@
 #include "tracker/live_bytes.h"
 #include "tracker/module_map.h"
 #include "tracker/options.h"
+#include "tracker/platform.h"
 #include "tracker/quarantine.h"
 #include "tracker/reachability.h"
 #include "tracker/stack_capture.h"
@@ -37,6 +38,19 @@ struct RealFunctions {
   void* (*malloc)(size_t) = nullptr;
   void (*free)(void*) = nullptr;
   size_t (*malloc_usable_size)(void*) = nullptr;
+};
+
+// __lsan_disable() nesting depth on this thread: blocks it allocates while
+// above zero are ignored by the leak scan (BlockRecord::ignored).
+extern NANTRACK_TLS uint32_t t_leak_checks_disabled;
+
+// What a leak check made while the program runs (write_snapshot) found.
+struct SnapshotResult {
+  bool made = false;     // false: no scan (before start-up, a vfork or untraced child, a repeated final check)
+  bool written = false;  // the snapshot trace was written to path
+  uint32_t sequence = 0;
+  char path[PATH_MAX + 64] = {};  // a copy: the next snapshot may start at once
+  LeakTally leaks;
 };
 
 // How the process ended, for the trace's Process record.
@@ -109,6 +123,21 @@ class Tracker {
   uint64_t unfreed_bytes() const { return unfreed_bytes_; }
   uint64_t unfreed_blocks() const { return unfreed_blocks_; }
 
+  // LeakSanitizer's interface (preload/lsan_interface.cpp).
+  // Makes the live block that starts at `block` a root that is never
+  // reported; false when no live block starts there.
+  bool ignore_block(const void* block);
+  // Root regions (LeakRoots::add_region, remove_region), kept out of a scan
+  // under way.
+  bool add_root_region(uintptr_t begin, size_t size);
+  bool remove_root_region(uintptr_t begin, size_t size);
+  // Scans now and writes nantrack.<pid>.snapshot-<n>.trace while the program
+  // goes on; other threads are stopped meanwhile. This thread's stack is
+  // scanned from `program_stack` up (see note_program_stack). Must not be
+  // called while this thread is inside nantrack. A second LeakCheck is not
+  // made.
+  SnapshotResult write_snapshot(SnapshotTrigger trigger, uintptr_t program_stack);
+
   // pthread_atfork: every lock is held across fork(), so the child's copy of
   // every table is consistent.
   void before_fork();
@@ -174,14 +203,29 @@ class Tracker {
   void release_evicted(const EvictedBlocks& evicted);
   void check_live_and_quarantined(Shard& shard);
 
-  // Trace writing.
-  bool open_trace();
-  void write_process(const ExitInfo& exit);
-  void write_stack_once(StackId id);
-  void classify_live_blocks(ReachabilityScan& scan);
-  void write_live_blocks(Shard& shard, const ReachabilityScan& scan);
-  void write_error(const ErrorRecord& error);
-  void write_counters();
+  // Trace writing. A TraceOutput is one trace file being written: the
+  // process's own (writer_, then its late records) or a snapshot.
+  struct TraceOutput {
+    TraceWriter* writer = nullptr;
+    uint64_t* written_stacks = nullptr;  // bitmap over stack ids
+  };
+  // Opens nantrack.<pid>.trace, or nantrack.<pid>.snapshot-<n>.trace for
+  // snapshot n > 0, and maps the output's stack bitmap; says why on stderr
+  // when it cannot. `path` has room for PATH_MAX + 64 bytes.
+  bool open_trace(TraceOutput& out, uint32_t snapshot, char* path);
+  void close_trace(TraceOutput& out);
+  void write_process(TraceOutput& out, const ExitInfo& exit);
+  void write_stack_once(TraceOutput& out, StackId id);
+  // `own_stack_begin`: where this thread's live frames begin (0: here).
+  void classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_begin);
+  // With every shard locked: the leak scan (unless `scan_leaks` is false),
+  // then every live block with its class, counted in `tally`.
+  void write_heap(TraceOutput& out, bool scan_leaks, uintptr_t own_stack_begin, LeakTally& tally);
+  void write_live_blocks(TraceOutput& out, Shard& shard, const ReachabilityScan& scan, LeakTally& tally);
+  void write_error(TraceOutput& out, const ErrorRecord& error);
+  void write_counters(TraceOutput& out);
+  // Counters and End, then everything goes to the file.
+  void write_end(TraceOutput& out);
   void write_late_allocation(const BlockRecord& record);
   void write_late_free(uintptr_t address);
   bool lock_all_shards(bool from_signal);
@@ -193,6 +237,7 @@ class Tracker {
   std::atomic<bool> late_{false};
   std::atomic<bool> trace_claimed_{false};
   std::atomic<bool> deferred_pending_{false};
+  std::atomic<bool> leak_check_done_{false};  // __lsan_do_leak_check ran
   bool write_traces_ = true;
   bool forked_child_ = false;
 
@@ -204,6 +249,7 @@ class Tracker {
   char trace_dir_[PATH_MAX] = {};
   char exe_path_[PATH_MAX] = {};
   char trace_path_[PATH_MAX + 64] = {};
+  uint32_t snapshot_count_ = 0;
   uint64_t unfreed_bytes_ = 0;
   uint64_t unfreed_blocks_ = 0;
   char* argv_ = nullptr;  // NUL-separated copy of argv, argv_bytes_ long
@@ -223,9 +269,13 @@ class Tracker {
   std::atomic<uint32_t> next_thread_id_{1};
   std::atomic<uintptr_t> deferred_[kDeferredCapacity] = {};
 
+  // One leak scan at a time (snapshots, the exit trace's): the roots' and
+  // thread_stop's tables are shared. Taken before every other lock.
+  Mutex scan_mutex_;
   Mutex late_mutex_;  // serialises late records and the writer after the snapshot
   TraceWriter writer_;
-  uint64_t* written_stacks_ = nullptr;  // bitmap over stack ids, while writing
+  TraceOutput output_{&writer_};  // the process's trace
+  TraceWriter snapshot_writer_;
 };
 
 // The one tracker of this process.

@@ -13,53 +13,69 @@
 
 namespace nantrack {
 
-bool Tracker::open_trace() {
+bool Tracker::open_trace(TraceOutput& out, uint32_t snapshot, char* path_out) {
   InlineText<PATH_MAX + 64> path;
-  path << trace_dir_ << "/nantrack." << pid_ << ".trace";
+  path << trace_dir_ << "/nantrack." << pid_;
+  if (snapshot) path << ".snapshot-" << snapshot;
+  path << ".trace";
   if (path.truncated()) return false;
-  if (writer_.open(path.c_str())) {
-    std::memcpy(trace_path_, path.c_str(), path.size() + 1);
-    return true;
+  if (!out.writer->open(path.c_str())) {
+    InlineText<PATH_MAX + 160> message;
+    message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
+    write_all(2, message.view());
+    return false;
   }
-  InlineText<PATH_MAX + 160> message;
-  message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
-  write_all(2, message.view());
-  return false;
+  std::memcpy(path_out, path.c_str(), path.size() + 1);
+  // One bit per stack id the depot can hand out, so that late records may
+  // name stacks interned after this point.
+  size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
+  out.written_stacks = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
+  return true;
 }
 
-void Tracker::write_process(const ExitInfo& exit) {
-  writer_.begin(trace_format::RecordType::Process);
-  writer_.put_u32(pid_);
-  writer_.put_u32(static_cast<uint32_t>(getppid()));
-  writer_.put_i64(start_ns_);
-  writer_.put_i64(now_ns());
-  writer_.put_i32(exit.exit_status);
-  writer_.put_i32(exit.signal);
-  writer_.put_u32(exit.flags | (forked_child_ ? uint32_t{trace_format::kForkedChild} : 0u));
-  writer_.put_string(exe_path_);
-  writer_.put_u32(argc_);
+void Tracker::close_trace(TraceOutput& out) {
+  out.writer->close();
+  unmap_memory(out.written_stacks, (depot_.id_limit() + 63) / 64 * sizeof(uint64_t));
+  out.written_stacks = nullptr;
+}
+
+void Tracker::write_process(TraceOutput& out, const ExitInfo& exit) {
+  TraceWriter& writer = *out.writer;
+  uint32_t flags = exit.flags;
+  if (forked_child_) flags |= trace_format::kForkedChild;
+  writer.begin(trace_format::RecordType::Process);
+  writer.put_u32(pid_);
+  writer.put_u32(static_cast<uint32_t>(getppid()));
+  writer.put_i64(start_ns_);
+  writer.put_i64(now_ns());
+  writer.put_i32(exit.exit_status);
+  writer.put_i32(exit.signal);
+  writer.put_u32(flags);
+  writer.put_string(exe_path_);
+  writer.put_u32(argc_);
   for (size_t offset = 0; offset < argv_bytes_;) {
     size_t length = std::strlen(argv_ + offset);
-    writer_.put_string({argv_ + offset, length});
+    writer.put_string({argv_ + offset, length});
     offset += length + 1;
   }
-  writer_.end();
+  writer.end();
 }
 
-void Tracker::write_stack_once(StackId id) {
+void Tracker::write_stack_once(TraceOutput& out, StackId id) {
   if (id == kNoStack || id >= depot_.id_limit()) return;
-  if (written_stacks_) {
-    uint64_t& word = written_stacks_[id / 64];
+  if (out.written_stacks) {
+    uint64_t& word = out.written_stacks[id / 64];
     uint64_t bit = uint64_t{1} << (id % 64);
     if (word & bit) return;
     word |= bit;
   }
   StackView stack = depot_.get(id);
-  writer_.begin(trace_format::RecordType::Stack);
-  writer_.put_u32(id);
-  writer_.put_u32(stack.depth);
-  writer_.put_bytes(stack.pcs, stack.depth * sizeof(uintptr_t));
-  writer_.end();
+  TraceWriter& writer = *out.writer;
+  writer.begin(trace_format::RecordType::Stack);
+  writer.put_u32(id);
+  writer.put_u32(stack.depth);
+  writer.put_bytes(stack.pcs, stack.depth * sizeof(uintptr_t));
+  writer.end();
 }
 
 namespace {
@@ -81,43 +97,52 @@ void Tracker::note_program_stack(uintptr_t stack_pointer) {
 }
 
 // With every shard locked: which live blocks the program can still reach.
-void Tracker::classify_live_blocks(ReachabilityScan& scan) {
+void Tracker::classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_begin) {
   size_t capacity = 0;
   for (const Shard& shard : shards_) capacity += shard.blocks.size();
   if (!scan.reserve(capacity)) return;
   for (const Shard& shard : shards_) {
     shard.blocks.for_each([&](const BlockRecord& record) {
-      if (!record.freed) scan.add_block(record.address, record.size);
+      if (record.freed) return;
+      const StackView stack = depot_.get(record.alloc_stack);
+      const bool by_loader = stack.depth && leak_roots_.is_loader_code(stack.pcs[0]);
+      scan.add_block(record.address, record.size, record.ignored || by_loader);
     });
   }
   scan.seal();
-  const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
-  leak_roots_.scan(scan, noted ? program_stack_ : 0);
+  leak_roots_.scan(scan, own_stack_begin);
   scan.classify_leaks();
 }
 
-void Tracker::write_live_blocks(Shard& shard, const ReachabilityScan& scan) {
+void Tracker::write_heap(TraceOutput& out, bool scan_leaks, uintptr_t own_stack_begin, LeakTally& tally) {
+  ReachabilityScan scan;
+  if (scan_leaks) classify_live_blocks(scan, own_stack_begin);
+  for (Shard& shard : shards_) write_live_blocks(out, shard, scan, tally);
+}
+
+void Tracker::write_live_blocks(TraceOutput& out, Shard& shard, const ReachabilityScan& scan, LeakTally& tally) {
   // Stacks go first, then the blocks in chunks that fit one record.
   shard.blocks.for_each([&](const BlockRecord& record) {
-    if (!record.freed) write_stack_once(record.alloc_stack);
+    if (!record.freed) write_stack_once(out, record.alloc_stack);
   });
+  TraceWriter& writer = *out.writer;
   uint32_t in_chunk = 0;
   auto close_chunk = [&] {
     if (!in_chunk) return;
-    writer_.set_leading_u32(in_chunk);
-    writer_.end();
+    writer.set_leading_u32(in_chunk);
+    writer.end();
     in_chunk = 0;
   };
   shard.blocks.for_each([&](const BlockRecord& record) {
     if (record.freed) return;
-    unfreed_bytes_ += record.size;
-    ++unfreed_blocks_;
+    const LeakClass leak_class = scan.class_of(record.address);
+    tally.add(leak_class, record.size);
     if (in_chunk == trace_format::kMaxBlocksPerRecord) close_chunk();
     if (in_chunk == 0) {
-      writer_.begin(trace_format::RecordType::LiveBlocks);
-      writer_.put_u32(0);  // the count, set when the chunk closes
+      writer.begin(trace_format::RecordType::LiveBlocks);
+      writer.put_u32(0);  // the count, set when the chunk closes
     }
-    put_block_entry(writer_, record, scan.class_of(record.address));
+    put_block_entry(writer, record, leak_class);
     ++in_chunk;
   });
   close_chunk();
@@ -131,41 +156,43 @@ void Tracker::check_live_and_quarantined(Shard& shard) {
   });
 }
 
-void Tracker::write_error(const ErrorRecord& error) {
-  write_stack_once(error.stack);
-  write_stack_once(error.alloc_stack);
-  write_stack_once(error.free_stack);
-  writer_.begin(trace_format::RecordType::Error);
-  writer_.put_u8(static_cast<uint8_t>(error.kind));
-  writer_.put_u8(error.alloc_kind);
-  writer_.put_u8(static_cast<uint8_t>(error.dealloc_kind));
-  writer_.put_u8(static_cast<uint8_t>(error.invalid_pointer));
-  writer_.put_u32(error.thread);
-  writer_.put_u64(error.address);
-  writer_.put_u64(error.block_address);
-  writer_.put_u64(error.block_size);
-  writer_.put_u32(error.stack);
-  writer_.put_u32(error.alloc_stack);
-  writer_.put_u32(error.free_stack);
-  writer_.put_u8(static_cast<uint8_t>(error.overflow_side));
-  writer_.put_u32(error.bytes_changed);
-  writer_.put_u64(error.first_changed_offset);
-  writer_.end();
+void Tracker::write_error(TraceOutput& out, const ErrorRecord& error) {
+  write_stack_once(out, error.stack);
+  write_stack_once(out, error.alloc_stack);
+  write_stack_once(out, error.free_stack);
+  TraceWriter& writer = *out.writer;
+  writer.begin(trace_format::RecordType::Error);
+  writer.put_u8(static_cast<uint8_t>(error.kind));
+  writer.put_u8(error.alloc_kind);
+  writer.put_u8(static_cast<uint8_t>(error.dealloc_kind));
+  writer.put_u8(static_cast<uint8_t>(error.invalid_pointer));
+  writer.put_u32(error.thread);
+  writer.put_u64(error.address);
+  writer.put_u64(error.block_address);
+  writer.put_u64(error.block_size);
+  writer.put_u32(error.stack);
+  writer.put_u32(error.alloc_stack);
+  writer.put_u32(error.free_stack);
+  writer.put_u8(static_cast<uint8_t>(error.overflow_side));
+  writer.put_u32(error.bytes_changed);
+  writer.put_u64(error.first_changed_offset);
+  writer.end();
 }
 
-void Tracker::write_counters() {
+void Tracker::write_counters(TraceOutput& out) {
   uint64_t allocations = 0, frees = 0, bytes = 0;
   for (const Shard& shard : shards_) {
     allocations += shard.allocations;
     frees += shard.frees;
     bytes += shard.bytes_allocated;
   }
-  writer_.begin(trace_format::RecordType::Counters);
-  writer_.put_u64(allocations);
-  writer_.put_u64(frees);
-  writer_.put_u64(bytes);
-  writer_.put_u64(static_cast<uint64_t>(live_bytes_.publish_and_peak()));
-  writer_.end();
+  TraceWriter& writer = *out.writer;
+  writer.begin(trace_format::RecordType::Counters);
+  writer.put_u64(allocations);
+  writer.put_u64(frees);
+  writer.put_u64(bytes);
+  writer.put_u64(static_cast<uint64_t>(live_bytes_.publish_and_peak()));
+  writer.end();
 }
 
 bool Tracker::lock_all_shards(bool from_signal) {
@@ -190,47 +217,56 @@ void Tracker::unlock_all_shards() {
   for (Shard& shard : shards_) shard.mutex.unlock();
 }
 
+void Tracker::write_end(TraceOutput& out) {
+  write_counters(out);
+  out.writer->begin(trace_format::RecordType::End);
+  out.writer->end();
+  out.writer->flush();
+}
+
 bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
-  if (!open_trace()) {
+  // The scan is skipped in a fatal signal handler: stopping threads and
+  // reading /proc there is more than a crashing process can be trusted
+  // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
+  // there: the crash may have happened in a scan.
+  const bool scan_leaks = !from_signal && options_.leak_scan;
+  if (scan_leaks) scan_mutex_.lock();
+  if (!open_trace(output_, 0, trace_path_)) {
+    if (scan_leaks) scan_mutex_.unlock();
     errno = saved_errno;
     return false;
   }
-  size_t bitmap_bytes = (depot_.id_limit() + 63) / 64 * sizeof(uint64_t);
-  written_stacks_ = static_cast<uint64_t*>(map_memory(bitmap_bytes, true));
-
-  write_process(exit);
+  ExitInfo process = exit;
+  if (leak_check_done_.load(std::memory_order_relaxed)) process.flags |= trace_format::kLeakCheckDone;
+  write_process(output_, process);
   modules_.write(writer_);  // before the shard locks: it takes the loader's lock
-  // The scan is skipped in a fatal signal handler: stopping threads and
-  // reading /proc there is more than a crashing process can be trusted
-  // with. Its blocks then go out as NotScanned.
-  const bool scan_leaks = !from_signal && options_.leak_scan;
   if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.
   bool all_locked = lock_all_shards(from_signal);
+  LeakTally tally;
   if (all_locked) {
     // Damage is reported (and recorded) before the errors are written. Not
     // from a signal handler: report() takes locks the crash may hold.
     if (!from_signal)
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
-    ReachabilityScan scan;
-    if (scan_leaks) classify_live_blocks(scan);
-    for (Shard& shard : shards_) write_live_blocks(shard, scan);
+    const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
+    write_heap(output_, scan_leaks, noted ? program_stack_ : 0, tally);
   }
+  unfreed_bytes_ = tally.total_bytes();
+  unfreed_blocks_ = tally.total_blocks();
   {
     if (!from_signal) errors_.mutex().lock();
-    for (size_t i = 0; i < errors_.count(); ++i) write_error(errors_[i]);
+    for (size_t i = 0; i < errors_.count(); ++i) write_error(output_, errors_[i]);
     if (!from_signal) errors_.mutex().unlock();
   }
-  write_counters();
-  writer_.begin(trace_format::RecordType::End);
-  writer_.end();
-  writer_.flush();
+  write_end(output_);
   late_.store(true, std::memory_order_release);
   if (all_locked) unlock_all_shards();
+  if (scan_leaks) scan_mutex_.unlock();
   errno = saved_errno;
   return true;
 }
@@ -238,7 +274,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
 void Tracker::write_late_allocation(const BlockRecord& record) {
   LockGuard guard(late_mutex_);
   if (!writer_.is_open()) return;
-  write_stack_once(record.alloc_stack);
+  write_stack_once(output_, record.alloc_stack);
   writer_.begin(trace_format::RecordType::LateAllocation);
   put_block_entry(writer_, record, LeakClass::NotScanned);
   writer_.end();

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 MAGIC = b"NANTRACE"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 RECORD_LIVE_BLOCKS = 4
 RECORD_END = 7
 LIVE_BLOCK_ENTRY = struct.Struct("<QQIIBB")  # address, size, stack id, thread, kind, leak kind

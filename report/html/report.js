@@ -95,8 +95,13 @@ function commandLine(process) {
   return process.argv.length ? process.argv.map(shellQuote).join(' ') : process.exe;
 }
 
+// A process's snapshot traces are sections of their own.
 function processAnchor(process) {
-  return `process-${process.pid}`;
+  return process.snapshot ? `process-${process.pid}-snapshot-${process.snapshot.sequence}` : `process-${process.pid}`;
+}
+
+function snapshotLabel(process) {
+  return process.snapshot && `snapshot ${process.snapshot.sequence} (${process.snapshot.trigger})`;
 }
 
 function hasSection(process, processCount) {
@@ -115,7 +120,7 @@ function renderProcessList(processes) {
       'tr',
       { className: 'process-row' },
       el('td', { className: 'num' }, pid),
-      el('td', {}, el('code', {}, commandLine(process))),
+      el('td', {}, el('code', {}, commandLine(process)), process.snapshot && ` ${snapshotLabel(process)}`),
       el('td', {}, processStatus(process)),
       el('td', { className: 'num' }, formatCount(summary.leaked_bytes)),
       el('td', { className: 'num' }, formatCount(errors)),
@@ -179,6 +184,10 @@ function renderProcess(process, frames) {
       el('h2', {}, `Process ${process.pid}`),
       el('code', { className: 'process-argv', title: process.exe }, commandLine(process)),
       process.forked_child && el('span', { className: 'badge' }, 'forked child'),
+      process.snapshot && el('span', {
+        className: 'badge',
+        title: process.leaks_gate ? 'its leaks count for the CI gate' : 'its leaks do not count for the CI gate',
+      }, snapshotLabel(process)),
       process.crashed && el('span', { className: 'badge bad' }, 'crashed')),
     renderProcessMeta(process),
   );

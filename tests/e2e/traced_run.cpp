@@ -112,8 +112,12 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   for (const auto& entry : fs::directory_iterator(result.trace_dir))
     if (entry.path().extension() == ".trace") files.push_back(entry.path());
   for (const fs::path& file : files) result.traces.push_back(read_trace(file.string()));
+  // A process's snapshots first, in order, then its own trace.
+  const auto order = [](const Trace& trace) {
+    return std::pair{trace.process.pid, trace.process.snapshot ? trace.process.snapshot->sequence : UINT32_MAX};
+  };
   std::sort(result.traces.begin(), result.traces.end(),
-            [](const Trace& a, const Trace& b) { return a.process.pid < b.process.pid; });
+            [&](const Trace& a, const Trace& b) { return order(a) < order(b); });
   fs::remove_all(result.trace_dir);
   return result;
 }
@@ -153,6 +157,25 @@ const Trace& RunResult::only_trace() const {
   return traces[0];
 }
 
+const Trace& RunResult::final_trace() const {
+  const Trace* found = nullptr;
+  size_t count = 0;
+  for (const Trace& trace : traces)
+    if (!trace.process.snapshot) found = (++count, &trace);
+  if (count != 1) {
+    ADD_FAILURE() << "expected one process trace besides the snapshots, found " << count << "\nstderr:\n" << err;
+    throw std::runtime_error("not exactly one process trace");
+  }
+  return *found;
+}
+
+std::vector<const Trace*> RunResult::snapshots() const {
+  std::vector<const Trace*> found;
+  for (const Trace& trace : traces)
+    if (trace.process.snapshot) found.push_back(&trace);
+  return found;
+}
+
 uint64_t leaked_bytes(const Trace& trace) {
   uint64_t total = 0;
   for (const LiveBlock& block : trace.live_blocks) total += block.size;
@@ -164,6 +187,15 @@ std::vector<const LiveBlock*> blocks_of_size(const Trace& trace, uint64_t size) 
   for (const LiveBlock& block : trace.live_blocks)
     if (block.size == size) found.push_back(&block);
   return found;
+}
+
+std::string leak_kinds_of_size(const Trace& trace, uint64_t size) {
+  std::vector<int> values;
+  for (const LiveBlock* block : blocks_of_size(trace, size)) values.push_back(block->leak_kind);
+  std::sort(values.begin(), values.end());
+  std::string kinds;
+  for (int value : values) kinds += (kinds.empty() ? "" : " ") + std::to_string(value);
+  return kinds;
 }
 
 std::vector<std::string> function_names(const Trace& trace, StackId stack) {

@@ -28,6 +28,10 @@ struct RunResult {
   // The one trace of the process with this pid; fails the test otherwise.
   const Trace& trace_of(uint32_t pid) const;
   const Trace& only_trace() const;
+  // With snapshot traces (nantrack.<pid>.snapshot-<n>.trace) beside it: the
+  // one process's own trace, and its snapshots in order.
+  const Trace& final_trace() const;
+  std::vector<const Trace*> snapshots() const;
 };
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
@@ -59,6 +63,9 @@ std::string nantrack_cli();                    // build/bin/nantrack
 // Leak accounting over a trace's live blocks.
 uint64_t leaked_bytes(const Trace& trace);
 std::vector<const LiveBlock*> blocks_of_size(const Trace& trace, uint64_t size);
+// The leak kinds (trace_format's leak_kind) of the blocks of this size,
+// sorted: "1 2 2"; "" when there is none.
+std::string leak_kinds_of_size(const Trace& trace, uint64_t size);
 
 // The function names of a stack, innermost first, inlined frames included.
 std::vector<std::string> function_names(const Trace& trace, StackId stack);

@@ -50,12 +50,30 @@ TEST(FormatJsonTest, TopLevel) {
 TEST(FormatJsonTest, ProcessFields) {
   const json process = sample_json()["processes"][0];
   EXPECT_EQ(keys_of(process),
-            (std::set<std::string>{"pid", "ppid", "argv", "exit_status", "signal", "summary", "leaks", "errors"}));
+            (std::set<std::string>{"pid", "ppid", "argv", "exit_status", "signal", "snapshot", "leaks_gate", "summary",
+                                   "leaks", "errors"}));
   EXPECT_EQ(process["pid"], 4242);
+  EXPECT_TRUE(process["snapshot"].is_null());
+  EXPECT_EQ(process["leaks_gate"], true);
   EXPECT_EQ(process["ppid"], 17);
   EXPECT_EQ(process["argv"], json({"./app", "--name", "two words", ""}));
   EXPECT_EQ(process["exit_status"], 3);
   EXPECT_EQ(process["signal"], 6);
+}
+
+// Additive fields: a snapshot names itself, and only the leak check made by
+// __lsan_do_leak_check gates.
+TEST(FormatJsonTest, SnapshotsSayWhichTheyAreAndWhetherTheyGate) {
+  Trace trace = testing::sample_trace();
+  trace.process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};
+  json process = sample_json(trace)["processes"][0];
+  EXPECT_EQ(process["snapshot"], json({{"sequence", 2}, {"trigger", "signal"}}));
+  EXPECT_EQ(process["leaks_gate"], false);
+  trace.process.snapshot->trigger = SnapshotTrigger::LeakCheck;
+  EXPECT_EQ(sample_json(trace)["processes"][0]["leaks_gate"], true);
+  trace.process.snapshot.reset();
+  trace.process.leak_check_done = true;
+  EXPECT_EQ(sample_json(trace)["processes"][0]["leaks_gate"], false);
 }
 
 TEST(FormatJsonTest, UnknownExitStatusAndNoSignalAreNull) {

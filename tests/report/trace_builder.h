@@ -59,6 +59,7 @@ inline Bytes process_payload(const ProcessInfo& process) {
   if (process.crashed) flags |= tf::kCrashed;
   if (process.exited_via_underscore_exit) flags |= tf::kExitedViaUnderscoreExit;
   if (process.forked_child) flags |= tf::kForkedChild;
+  if (process.leak_check_done) flags |= tf::kLeakCheckDone;
   Bytes payload;
   payload.put(process.pid).put(process.ppid).put(process.start_ns).put(process.end_ns);
   payload.put(process.exit_status.value_or(tf::kUnknownExitStatus)).put(process.signal).put(flags);
@@ -135,6 +136,9 @@ class TraceBuilder {
   TraceBuilder& process(const ProcessInfo& process) {
     return record(tf::RecordType::Process, process_payload(process));
   }
+  TraceBuilder& snapshot_record(const SnapshotInfo& snapshot) {
+    return record(tf::RecordType::Snapshot, Bytes().put(snapshot.sequence).put(snapshot.trigger));
+  }
   TraceBuilder& module(const Module& module) {
     return record(tf::RecordType::Module, module_payload(module));
   }
@@ -158,6 +162,7 @@ class TraceBuilder {
   // Everything in `trace` in the order a complete trace has it, up to End.
   TraceBuilder& snapshot(const Trace& trace) {
     process(trace.process);
+    if (trace.process.snapshot) snapshot_record(*trace.process.snapshot);
     for (const Module& each : trace.modules) module(each);
     for (const auto& [id, pcs] : trace.stacks) stack(id, pcs);
     const std::span<const LiveBlock> blocks = trace.live_blocks;

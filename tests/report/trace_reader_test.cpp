@@ -25,7 +25,7 @@ namespace nantrack {
 // them from all_fields().
 auto fields(const ProcessInfo& p) {
   return std::tie(p.pid, p.ppid, p.start_ns, p.end_ns, p.exit_status, p.signal, p.crashed,
-                  p.exited_via_underscore_exit, p.forked_child, p.exe, p.argv);
+                  p.exited_via_underscore_exit, p.forked_child, p.leak_check_done, p.snapshot, p.exe, p.argv);
 }
 auto fields(const Segment& s) { return std::tie(s.start, s.size, s.file_offset, s.flags); }
 auto fields(const LiveBlock& b) { return std::tie(b.address, b.size, b.stack, b.thread, b.kind); }
@@ -102,6 +102,15 @@ TEST(trace_reader, RoundTripsEveryRecordTypeAndField) {
   const Trace actual = parse(TraceBuilder().snapshot(expected).bytes());
   expect_same(actual, expected);
   EXPECT_EQ(actual.path, kPath);
+}
+
+TEST(trace_reader, RoundTripsASnapshotAndTheLeakCheckFlag) {
+  Trace expected = sample_trace();
+  expected.process.snapshot = SnapshotInfo{.sequence = 3, .trigger = SnapshotTrigger::Signal};
+  expected.process.leak_check_done = true;
+  const Trace actual = parse(TraceBuilder().snapshot(expected).bytes());
+  expect_same(actual, expected);
+  EXPECT_FALSE(parse(TraceBuilder().snapshot(sample_trace()).bytes()).process.snapshot.has_value());
 }
 
 TEST(trace_reader, ReadsAFileFromDisk) {
@@ -185,10 +194,12 @@ TEST(trace_reader, RejectsFilesThatAreNotTraces) {
 
 TEST(trace_reader, RejectsOtherFormatVersions) {
   EXPECT_EQ(failure_of(TraceBuilder(7).snapshot(sample_trace()).bytes()),
-            "format version 7 is not supported (this nantrack reads version 2)");
+            "format version 7 is not supported (this nantrack reads version 3)");
+  EXPECT_EQ(failure_of(TraceBuilder(2).snapshot(sample_trace()).bytes()),
+            "format version 2 is not supported (this nantrack reads version 3)");
   TraceBuilder builder;
   builder.bytes()[12] = 20;
-  EXPECT_EQ(failure_of(builder.bytes()), "header size is 20, format version 2 has 16");
+  EXPECT_EQ(failure_of(builder.bytes()), "header size is 20, format version 3 has 16");
 }
 
 TEST(trace_reader, RejectsTruncatedFiles) {
@@ -339,6 +350,23 @@ TEST(trace_reader, RejectsMissingDuplicatedAndMisplacedRecords) {
             "record 2 (LateFree) comes before the End record");
 }
 
+TEST(trace_reader, RejectsBadSnapshotRecords) {
+  const SnapshotInfo valid{.sequence = 1, .trigger = SnapshotTrigger::Check};
+  EXPECT_EQ(failure_of(finish(started().snapshot_record({.sequence = 0})).bytes()),
+            "record 2 (Snapshot) has sequence number 0; snapshots count from 1");
+  EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::Snapshot, Bytes().put(uint32_t{1}).put(uint8_t{4})))
+                           .bytes()),
+            "record 2 (Snapshot) has trigger 4, expected 1-3");
+  EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::Snapshot, Bytes().put(uint32_t{1}))).bytes()),
+            "record 2 (Snapshot) has 4 bytes, expected 5");
+  EXPECT_EQ(failure_of(finish(started().snapshot_record(valid).snapshot_record(valid)).bytes()),
+            "record 3 (Snapshot) appears a second time");
+  EXPECT_EQ(failure_of(finish(TraceBuilder().snapshot_record(valid).process(sample_trace().process)).bytes()),
+            "record 1 (Snapshot) comes before the Process record");
+  EXPECT_EQ(failure_of(finish(started()).snapshot_record(valid).bytes()),
+            "record 4 (Snapshot) comes after the End record");
+}
+
 TEST(trace_reader, RejectsBlocksWithUnknownStacks) {
   const std::vector<LiveBlock> blocks = {{0x10000, 1, 9, 1, AllocKind::Malloc}};
   EXPECT_EQ(failure_of(finish(started().live_blocks(blocks)).bytes()),
@@ -435,8 +463,10 @@ void mutate(std::vector<uint8_t>& bytes, std::mt19937_64& random) {
 }
 
 TEST(trace_reader, NeverCrashesOnDamagedTraces) {
+  Trace base = sample_trace();
+  base.process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::LeakCheck};
   TraceBuilder builder;
-  builder.snapshot(sample_trace())
+  builder.snapshot(base)
       .stack(7, {1, 2})
       .late_allocation({0x90000, 5, 7, 1, AllocKind::New})
       .late_free(0x20000);

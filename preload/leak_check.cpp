@@ -1,0 +1,40 @@
+#include "preload/leak_check.h"
+
+#include "preload/shim.h"
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+namespace {
+
+// "==4242== nantrack: leak check 1 (nantrack_check_leaks()): 24 bytes in 1
+// block leaked (1 definite, 0 indirect, 0 possible), 100 bytes in 3 blocks
+// still reachable; snapshot trace: DIR/nantrack.4242.snapshot-1.trace"
+void print_outcome(const SnapshotResult& result, const char* caller) {
+  const LeakTally& leaks = result.leaks;
+  InlineText<PATH_MAX + 512> line;
+  line << "==" << tracker().pid() << "== nantrack: leak check " << result.sequence << " (" << caller << "): ";
+  line.grouped(leaks.lost_bytes()) << " bytes in ";
+  line.grouped(leaks.lost_blocks()) << (leaks.lost_blocks() == 1 ? " block" : " blocks") << " leaked (";
+  line.grouped(leaks.blocks_of(LeakClass::NotScanned) + leaks.blocks_of(LeakClass::Definite)) << " definite, ";
+  line.grouped(leaks.blocks_of(LeakClass::Indirect)) << " indirect, ";
+  line.grouped(leaks.blocks_of(LeakClass::Possible)) << " possible), ";
+  const uint64_t reachable = leaks.blocks_of(LeakClass::Reachable);
+  line.grouped(leaks.bytes_of(LeakClass::Reachable)) << " bytes in ";
+  line.grouped(reachable) << (reachable == 1 ? " block" : " blocks") << " still reachable; ";
+  if (result.written)
+    line << "snapshot trace: " << result.path << " (nantrack report shows its stacks)\n";
+  else
+    line << "no snapshot trace could be written\n";
+  write_all(2, line.view());
+}
+
+}  // namespace
+
+SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack) {
+  shim::InsideNantrack inside;
+  SnapshotResult result = tracker().write_snapshot(trigger, reinterpret_cast<uintptr_t>(program_stack));
+  if (result.made && tracker().options().report) print_outcome(result, caller);
+  return result;
+}
+
+}  // namespace nantrack

@@ -1,0 +1,101 @@
+// LeakSanitizer's interface (sanitizer/lsan_interface.h), so that code
+// written for LSan works unchanged under nantrack, and nantrack_check_leaks().
+// Declared for users in preload/include/nantrack/nantrack.h, where each function's
+// meaning under nantrack is documented. Every bad argument gets one line
+// on stderr and is otherwise ignored: LSan would abort on some of them, but
+// nantrack never ends the program it watches.
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+
+#include "preload/leak_check.h"
+#include "preload/shim.h"
+#include "tracker/text_buffer.h"
+
+using namespace nantrack;
+
+namespace {
+
+void complain(const char* function, const void* address, const char* problem, size_t size = SIZE_MAX) {
+  InlineText<256> line;
+  line << "nantrack: " << function << '(';
+  line.hex(reinterpret_cast<uintptr_t>(address));
+  if (size != SIZE_MAX) line << ", " << uint64_t{size};
+  line << "): " << problem << '\n';
+  write_all(2, line.view());
+}
+
+// The tables these calls change are ours: a call from code that interrupted
+// nantrack on this thread (a signal handler) could deadlock on them.
+bool may_enter(const char* function) {
+  if (!shim::t_inside && tracker().initialized()) return true;
+  InlineText<192> line;
+  line << "nantrack: " << function
+       << " called while this thread is inside nantrack (from a signal handler?) or before it started: ignored\n";
+  write_all(2, line.view());
+  return false;
+}
+
+// Blocks not yet scanned count as definite, as in the report.
+int leaked_blocks(const SnapshotResult& result) {
+  const uint64_t lost = result.leaks.lost_blocks();
+  return lost > INT_MAX ? INT_MAX : static_cast<int>(lost);
+}
+
+}  // namespace
+
+NANTRACK_EXPORT void __lsan_ignore_object(const void* block) {
+  if (!may_enter("__lsan_ignore_object()")) return;
+  shim::InsideNantrack inside;
+  if (!tracker().ignore_block(block))
+    complain("__lsan_ignore_object", block, "no live heap block starts there; nothing is ignored");
+}
+
+NANTRACK_EXPORT void __lsan_disable(void) { ++t_leak_checks_disabled; }
+
+NANTRACK_EXPORT void __lsan_enable(void) {
+  if (t_leak_checks_disabled == 0) {
+    write_all(2,
+              "nantrack: __lsan_enable() without a matching __lsan_disable() on this thread: ignored "
+              "(LeakSanitizer would abort here)\n");
+    return;
+  }
+  --t_leak_checks_disabled;
+}
+
+NANTRACK_EXPORT void __lsan_register_root_region(const void* begin, size_t size) {
+  if (!may_enter("__lsan_register_root_region()")) return;
+  uintptr_t end = 0;
+  if (size == 0 || __builtin_add_overflow(reinterpret_cast<uintptr_t>(begin), size, &end)) {
+    complain("__lsan_register_root_region", begin, "not a range of memory; nothing registered", size);
+    return;
+  }
+  shim::InsideNantrack inside;
+  if (!tracker().add_root_region(reinterpret_cast<uintptr_t>(begin), size))
+    complain("__lsan_register_root_region", begin, "too many root regions registered; this one is not scanned",
+             size);
+}
+
+NANTRACK_EXPORT void __lsan_unregister_root_region(const void* begin, size_t size) {
+  if (!may_enter("__lsan_unregister_root_region()")) return;
+  shim::InsideNantrack inside;
+  if (!tracker().remove_root_region(reinterpret_cast<uintptr_t>(begin), size))
+    complain("__lsan_unregister_root_region", begin, "no such region is registered; nothing removed", size);
+}
+
+NANTRACK_EXPORT int nantrack_check_leaks(void) {
+  if (!may_enter("nantrack_check_leaks()")) return -1;
+  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", __builtin_frame_address(0));
+  return result.made ? leaked_blocks(result) : -1;
+}
+
+NANTRACK_EXPORT int __lsan_do_recoverable_leak_check(void) {
+  if (!may_enter("__lsan_do_recoverable_leak_check()")) return 0;
+  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", __builtin_frame_address(0));
+  return leaked_blocks(result) > 0 ? 1 : 0;
+}
+
+NANTRACK_EXPORT void __lsan_do_leak_check(void) {
+  if (!may_enter("__lsan_do_leak_check()")) return;
+  check_leaks_now(SnapshotTrigger::LeakCheck, "__lsan_do_leak_check()", __builtin_frame_address(0));
+}

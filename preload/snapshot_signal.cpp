@@ -1,0 +1,64 @@
+#include "preload/snapshot_signal.h"
+
+#include "preload/leak_check.h"
+#include "preload/shim.h"
+#include "tracker/text_buffer.h"
+
+namespace nantrack {
+namespace {
+
+// Signals that cannot be caught, that end the process (their handler
+// writes the process's trace), or that glibc (32, 33) and the scan's
+// thread stop (SIGRTMIN + 3) use.
+bool can_serve(int signal) {
+  switch (signal) {
+    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGABRT: case SIGBUS: case SIGILL: case SIGFPE:
+      return false;
+    default: return signal < SIGRTMIN || (signal > SIGRTMIN + 3 && signal <= SIGRTMAX);
+  }
+}
+
+constinit int g_signal = 0;
+
+}  // namespace
+
+void choose_snapshot_signal() {
+  const int wanted = static_cast<int>(tracker().options().snapshot_signal);
+  if (wanted == 0 || can_serve(wanted)) {
+    g_signal = wanted;
+    return;
+  }
+  InlineText<160> line;
+  line << "nantrack: snapshot_signal=" << wanted
+       << " cannot be used (uncatchable, fatal, or reserved by glibc or nantrack): snapshots by signal are off\n";
+  write_all(2, line.view());
+}
+
+int snapshot_signal() { return g_signal; }
+
+// A signal may interrupt any code on any thread. Outside nantrack the
+// interrupted code holds none of our locks, so the check runs here like a
+// call of nantrack_check_leaks() (the scan uses only async-signal-safe
+// system calls and our own mmap'd memory). Inside, it may hold a shard
+// lock the scan needs: the request waits for the next shim::leave().
+void on_snapshot_signal(int, siginfo_t*, void*) {
+  if (!tracker().owns_process()) return;  // a vfork child: our memory is its parent's
+  if (shim::t_inside) {
+    shim::g_snapshot_requested.store(true, std::memory_order_release);
+    return;
+  }
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
+}
+
+}  // namespace nantrack
+
+namespace nantrack::shim {
+
+// Scanned from this frame up: the allocation function the program called,
+// and its callers.
+NANTRACK_NOINLINE void take_requested_snapshot() {
+  if (!g_snapshot_requested.exchange(false, std::memory_order_acq_rel)) return;
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
+}
+
+}  // namespace nantrack::shim

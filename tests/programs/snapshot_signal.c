@@ -1,0 +1,72 @@
+// The snapshot signal (SIGUSR2 unless snapshot_signal says otherwise) in a
+// program that goes on and exits with its own status. Leaks 5001 bytes
+// first. argv[1]:
+//   self       a thread raises SIGUSR2, so the handler runs on it, with
+//              none of main's stale registers in its signal frame; exits 3
+//   own        installs its own SIGUSR2 handler first, which must be the
+//              one that runs; exits 4
+//   threads    worker threads allocate and free all the time while the
+//              main thread signals them (a signal that lands inside
+//              nantrack is deferred); exits 5
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t g_program_handler_ran;
+static volatile int g_stop;
+
+static void program_handler(int signal) {
+  (void)signal;
+  g_program_handler_ran = 1;
+}
+
+static __attribute__((noinline)) void leak(void) { memset(malloc(5001), 0, 5001); }
+
+static void* raise_snapshot_signal(void* unused) {
+  (void)unused;
+  raise(SIGUSR2);
+  return NULL;
+}
+
+static void* churn(void* unused) {
+  (void)unused;
+  while (!g_stop) free(malloc(64));
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  leak();
+  if (strcmp(argv[1], "self") == 0) {
+    pthread_t raiser;
+    pthread_create(&raiser, NULL, raise_snapshot_signal, NULL);
+    pthread_join(raiser, NULL);
+    printf("still running\n");
+    return 3;
+  }
+  if (strcmp(argv[1], "own") == 0) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = program_handler;
+    sigaction(SIGUSR2, &action, NULL);
+    raise(SIGUSR2);
+    printf("program handler ran: %d\n", (int)g_program_handler_ran);
+    return 4;
+  }
+  if (strcmp(argv[1], "threads") == 0) {
+    pthread_t workers[2];
+    for (int i = 0; i < 2; ++i) pthread_create(&workers[i], NULL, churn, NULL);
+    for (int round = 0; round < 20; ++round) {
+      pthread_kill(workers[round % 2], SIGUSR2);
+      usleep(2000);
+    }
+    g_stop = 1;
+    for (int i = 0; i < 2; ++i) pthread_join(workers[i], NULL);
+    printf("workers done\n");
+    return 5;
+  }
+  return 2;
+}
