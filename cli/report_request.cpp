@@ -71,7 +71,6 @@ void write_file(const std::string& path, std::string_view what, Write&& write) {
 
 Suppressions load_suppressions(const ReportRequest& request) {
   Suppressions suppressions;
-  if (request.default_suppressions) suppressions.add_defaults();
   for (const std::string& file : request.suppression_files) suppressions.add_file(file);
   return suppressions;
 }
@@ -86,8 +85,6 @@ void add_report_options(CLI::App& command, ReportRequest& request) {
   command.add_option("--suppressions", request.suppression_files,
                      "Suppressions FILE (LeakSanitizer lines like leak:PATTERN, or valgrind .supp blocks); repeatable")
       ->check(CLI::ExistingFile);
-  command.add_flag("!--no-default-suppressions", request.default_suppressions,
-                   "Also report glibc's, ld.so's and libstdc++'s one-time allocations");
   command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
   command.add_flag("--show-reachable", request.show_reachable,
                    "Also list blocks still pointed to at exit (always counted in the summary)");

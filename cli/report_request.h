@@ -19,7 +19,6 @@ namespace nantrack {
 
 struct ReportRequest {
   std::vector<std::string> suppression_files;
-  bool default_suppressions = true;
   bool gen_suppressions = false;
   bool show_reachable = false;  // list still-reachable blocks among the leaks
   size_t max_leaks = 100;  // leak sites per process in the text report; 0: all
@@ -30,7 +29,7 @@ struct ReportRequest {
   std::string fail_on;  // empty: FailOn::defaults()
 };
 
-// Adds --suppressions, --no-default-suppressions, --gen-suppressions, --show-reachable, --max-leaks,
+// Adds --suppressions, --gen-suppressions, --show-reachable, --max-leaks,
 // --html, --json, --sarif, --error-exitcode, --fail-on, --max-leaked-bytes.
 void add_report_options(CLI::App& command, ReportRequest& request);
 

@@ -3,7 +3,6 @@
 // applied, summaries counted.
 //
 //   Suppressions suppressions;
-//   suppressions.add_defaults();               // unless --no-default-suppressions
 //   suppressions.add_file("ci.supp");
 //   Report report = build_report(traces, suppressions);
 #pragma once

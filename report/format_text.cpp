@@ -162,7 +162,6 @@ class TextWriter {
   void write_suppressions_used() {
     bool heading = false;
     for (const SuppressionUse& use : report_.suppressions) {
-      if (use.source == kDefaultSuppressionsSource && !options_.list_default_suppressions) continue;
       if (!heading) out_ << "nantrack: suppressions used:\n";
       heading = true;
       std::vector<std::string> hidden;

@@ -27,8 +27,6 @@ struct TextOptions {
   // Leak sites shown per process, biggest first; the rest are summed up in
   // one line so that 10,000 sites stay readable; 0: all.
   size_t max_leak_groups = 100;
-  // Also list what the built-in suppressions hid (the user's are always listed).
-  bool list_default_suppressions = false;
 };
 
 void write_text_report(const Report& report, std::ostream& out, const TextOptions& options = {});

@@ -53,7 +53,7 @@ struct ErrorFinding {
 // Which suppression hid what, for the report's "suppressions used" list.
 struct SuppressionUse {
   std::string name;     // the rule as written ("leak:libfoo.so") or the .supp block's name
-  std::string source;   // file it came from ("default suppressions" for the built-in ones)
+  std::string source;   // file it came from
   uint64_t bytes = 0;   // leaked bytes it hid
   uint64_t blocks = 0;
   uint64_t errors = 0;  // errors it hid

@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "report/default_suppressions.h"
 #include "report/glob.h"
 #include "report/suppression_parser.h"
 
@@ -172,12 +171,6 @@ void Suppressions::add_file(const std::string& path) {
 void Suppressions::add_text(std::string_view text, const std::string& source) {
   std::vector<Suppression> parsed = parse_suppressions(text, source);
   rules_.insert(rules_.end(), std::make_move_iterator(parsed.begin()), std::make_move_iterator(parsed.end()));
-}
-
-void Suppressions::add_defaults() {
-  if (has_defaults_) return;
-  add_text(default_suppressions_text(), std::string(kDefaultSuppressionsSource));
-  has_defaults_ = true;
 }
 
 const Suppression* Suppressions::match_leak(LeakKind kind, const SourceStack& alloc_stack) const {

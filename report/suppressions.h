@@ -57,9 +57,6 @@ class SuppressionsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The source named for the built-in suppressions (default_suppressions.supp).
-inline constexpr std::string_view kDefaultSuppressionsSource = "default suppressions";
-
 // A demangled function name without its parameter list and what follows it:
 // "Cache::put(std::string const&) const" -> "Cache::put",
 // "(anonymous namespace)::pool::pool()" -> "(anonymous namespace)::pool::pool";
@@ -78,7 +75,7 @@ struct Suppression {
   enum class Dialect : uint8_t { LeakSanitizer, Valgrind };
 
   std::string name;    // as the report lists it: "leak:libfoo.so", or the block's name
-  std::string source;  // the file, or kDefaultSuppressionsSource
+  std::string source;  // the file
   int line = 0;        // where the entry starts in it
   Dialect dialect = Dialect::LeakSanitizer;
   uint8_t leak_kinds = 0;            // bit (1 << LeakKind) for each kind hidden
@@ -105,9 +102,6 @@ class Suppressions {
   // is added.
   void add_file(const std::string& path);
   void add_text(std::string_view text, const std::string& source);
-  // Appends the built-in rules (report/default_suppressions.supp) once;
-  // later calls do nothing.
-  void add_defaults();
 
   // The first rule, in the order added, that hides a leak of this kind with
   // this allocation stack; nullptr if none does.
@@ -119,7 +113,6 @@ class Suppressions {
 
  private:
   std::vector<Suppression> rules_;
-  bool has_defaults_ = false;
 };
 
 // --gen-suppressions (gen_suppressions.cpp): a ready suppression for each

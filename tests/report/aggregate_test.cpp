@@ -308,7 +308,6 @@ TEST(AggregatePerformanceTest, MillionBlocksFromTenThousandStacks) {
 
   start = std::chrono::steady_clock::now();
   Suppressions suppressions;
-  suppressions.add_defaults();
   const Report report = build_report({trace}, suppressions);
   const double build = seconds_since(start);
 
