@@ -91,13 +91,22 @@ json result_json(std::string_view rule_id, size_t rule, std::string_view level, 
           {"partialFingerprints", {{"nantrackStack/v1", stack_fingerprint(rule_id, stack)}}}};
 }
 
-json leak_result(const LeakGroup& leak, uint32_t pid, const SarifLocations& locations) {
-  const std::string message = fmt::format("{} in {} leaked ({})", counted(leak.bytes, "byte", "bytes"),
-                                          counted(leak.blocks, "block", "blocks"), name_of(leak.kind));
-  json result = result_json(kRules[0].id, 0, leak.kind == LeakKind::Definite ? "error" : "warning", message,
-                            locations, leak.stack);
+// A leak found by a snapshot names it; one that does not count for the CI
+// gate (most snapshots, and the exit after __lsan_do_leak_check) is a note.
+json leak_result(const LeakGroup& leak, const ProcessReport& process, const SarifLocations& locations) {
+  std::string message = fmt::format("{} in {} leaked ({})", counted(leak.bytes, "byte", "bytes"),
+                                    counted(leak.blocks, "block", "blocks"), name_of(leak.kind));
+  if (process.process.snapshot) message += fmt::format(", found by {} while the process ran", snapshot_label(process.process));
+  const std::string_view level = !process.leaks_gate ? "note" : leak.kind == LeakKind::Definite ? "error" : "warning";
+  json result = result_json(kRules[0].id, 0, level, std::move(message), locations, leak.stack);
   result["stacks"] = json::array({locations.stack(kAllocStackCaption, leak.stack)});
-  result["properties"] = {{"pid", pid}, {"bytes", leak.bytes}, {"blocks", leak.blocks}, {"leakKind", name_of(leak.kind)}};
+  json& properties = result["properties"] = {{"pid", process.process.pid},
+                                             {"bytes", leak.bytes},
+                                             {"blocks", leak.blocks},
+                                             {"leakKind", name_of(leak.kind)},
+                                             {"gates", process.leaks_gate}};
+  if (const auto& snapshot = process.process.snapshot)
+    properties["snapshot"] = {{"sequence", snapshot->sequence}, {"trigger", name_of(snapshot->trigger)}};
   return result;
 }
 
@@ -129,7 +138,7 @@ json report_to_sarif(const Report& report, const SarifOptions& options) {
   json results = json::array();
   for (const ProcessReport& process : report.processes) {
     for (const ErrorFinding& error : process.errors) results.push_back(error_result(error, process.process.pid, locations));
-    for (const LeakGroup& leak : process.leaks) results.push_back(leak_result(leak, process.process.pid, locations));
+    for (const LeakGroup& leak : process.leaks) results.push_back(leak_result(leak, process, locations));
   }
   json driver = {{"name", "nantrack"}, {"version", kVersion}, {"semanticVersion", kVersion}, {"rules", rules_json()}};
   json run = {{"tool", {{"driver", std::move(driver)}}},

@@ -93,10 +93,9 @@ class TextWriter {
     return fmt::format("=={}== nantrack: ", process.process.pid);
   }
 
-  // "pid 42" or "pid 42, snapshot 1 (check)".
-  static std::string trace_name(const ProcessReport& process) {
-    const std::string snapshot = snapshot_label(process.process);
-    return fmt::format("pid {}{}{}", process.process.pid, snapshot.empty() ? "" : ", ", snapshot);
+  // ", snapshot 1 (check)" after a snapshot's name, nothing after a process's.
+  static std::string snapshot_suffix(const ProcessReport& process) {
+    return process.process.snapshot ? ", " + snapshot_label(process.process) : "";
   }
 
   void write_findings(const ProcessReport& process) {
@@ -104,7 +103,7 @@ class TextWriter {
     if (several_)
       out_ << prefix
            << fmt::format("process {} (parent {}){}: {}\n", process.process.pid, process.process.ppid,
-                          process.process.snapshot ? ", " + snapshot_label(process.process) : "",
+                          snapshot_suffix(process),
                           command_line(process.process));
     for (const std::string& note : process.notes) out_ << prefix << "note: " << note << '\n';
     if (several_ || !process.notes.empty()) out_ << '\n';
@@ -179,7 +178,7 @@ class TextWriter {
     const Summary& summary = process.summary;
     if (summary.leaked_bytes + summary.suppressed_bytes == 0) return;
     out_ << "LEAK SUMMARY";
-    if (several_) out_ << fmt::format(" ({})", trace_name(process));
+    if (several_) out_ << fmt::format(" (pid {}){}", process.process.pid, snapshot_suffix(process));
     out_ << ":\n";
     const std::pair<const char*, uint64_t> lines[] = {
         {"definitely lost", summary.definite_bytes}, {"indirectly lost", summary.indirect_bytes},
@@ -191,7 +190,8 @@ class TextWriter {
   void write_summary(const ProcessReport& process) {
     write_leak_summary(process);
     out_ << "SUMMARY: nantrack: ";
-    if (several_) out_ << fmt::format("{} ({}): ", trace_name(process), command_line(process.process));
+    if (several_)
+      out_ << fmt::format("pid {} ({}){}: ", process.process.pid, command_line(process.process), snapshot_suffix(process));
     out_ << summary_text(process.summary) << ".\n";
   }
 

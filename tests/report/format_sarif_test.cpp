@@ -68,6 +68,27 @@ TEST(FormatSarifTest, OneResultPerLeakGroupAndPerError) {
   EXPECT_EQ(double_free["level"], "error");
 }
 
+TEST(FormatSarifTest, SnapshotLeaksSayWhenAndNoteWhatDoesNotGate) {
+  Report report = testing::sample_report();
+  ProcessReport& snapshot = report.processes[1];
+  snapshot.process.snapshot = SnapshotInfo{.sequence = 3, .trigger = SnapshotTrigger::Signal};
+  snapshot.leaks_gate = false;
+  const json sarif = report_to_sarif(report, {.source_root = testing::kSampleSourceRoot});
+  const json& noted = result_with_message(
+      sarif, "100 bytes in 1 block leaked (definite), found by snapshot 3 (signal) while the process ran");
+  EXPECT_EQ(noted["level"], "note");
+  EXPECT_EQ(noted["properties"]["gates"], false);
+  EXPECT_EQ(noted["properties"]["snapshot"], json({{"sequence", 3}, {"trigger", "signal"}}));
+
+  snapshot.process.snapshot->trigger = SnapshotTrigger::LeakCheck;  // __lsan_do_leak_check's gates
+  snapshot.leaks_gate = true;
+  const json gating = report_to_sarif(report, {.source_root = testing::kSampleSourceRoot});
+  const json& leak = result_with_message(
+      gating, "100 bytes in 1 block leaked (definite), found by snapshot 3 (leak_check) while the process ran");
+  EXPECT_EQ(leak["level"], "error");
+  EXPECT_FALSE(result_with_message(gating, "3,072 bytes in 3 blocks leaked (definite)")["properties"].contains("snapshot"));
+}
+
 TEST(FormatSarifTest, LocatesAResultAtItsInnermostProjectFrame) {
   const json sarif = sample_sarif();
   const json& location = result_with_message(sarif, "3,072 bytes in 3 blocks leaked (definite)")["locations"][0];

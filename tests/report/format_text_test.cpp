@@ -218,6 +218,21 @@ TEST(FormatTextTest, SeveralProcessesAreNamedAndCleanOnesGetOneLine) {
       "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n");
 }
 
+TEST(FormatTextTest, SnapshotsAreNamedAfterTheirProcess) {
+  ProcessReport at_exit = process(7, {"daemon"});
+  ProcessReport snapshot = process(7, {"daemon"});
+  snapshot.process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};
+  add_leak(snapshot, 8, 1, {libc_frame(0x10, "g")});
+  const std::string text = text_of({.processes = {snapshot, at_exit}});
+  EXPECT_NE(text.find("==7== nantrack: process 7 (parent 1), snapshot 2 (signal): daemon\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("LEAK SUMMARY (pid 7), snapshot 2 (signal):\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("SUMMARY: nantrack: pid 7 (daemon), snapshot 2 (signal): 8 bytes leaked in 1 block; no errors.\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("SUMMARY: nantrack: pid 7 (daemon): no leaks, no errors.\n"), std::string::npos) << text;
+}
+
 TEST(FormatTextTest, LongCommandLinesAreCut) {
   std::vector<std::string> argv = {"cc"};
   for (int i = 0; i < 100; ++i) argv.push_back("-Isome/include/dir");
