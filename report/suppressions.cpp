@@ -93,10 +93,12 @@ bool matches_innermost(const std::vector<FramePattern>& patterns, std::span<cons
     bool any = false;
     for (size_t i = 0; i < patterns.size(); ++i) {
       if (!matched[i]) continue;
-      if (patterns[i].field == Field::AnyFrames)
-        any = next[i] = true;
-      else if (matches(patterns[i], frame))
-        any = next[i + 1] = true;
+      // "..." stays matched over this frame; a frame pattern moves past it.
+      const size_t advanced = patterns[i].field == Field::AnyFrames ? i : i + 1;
+      if (advanced == i || matches(patterns[i], frame)) {
+        next[advanced] = true;
+        any = true;
+      }
     }
     if (!any) return false;
     extend_over_any_frames(next);

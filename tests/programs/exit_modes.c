@@ -14,6 +14,7 @@ void* volatile sink;
 int* volatile null_pointer;
 
 static void own_segv_handler(int signal) {
+  (void)signal;
   const char message[] = "own handler ran\n";
   write(1, message, sizeof(message) - 1);
   _exit(9);
@@ -29,7 +30,10 @@ static void reraise_handler(int signal) {
   raise(signal);
 }
 
-static void* exit_from_thread(void* arg) { exit(8); }
+static void* exit_from_thread(void* arg) {
+  (void)arg;
+  exit(8);
+}
 
 int main(int argc, char** argv) {
   sink = malloc(500);
