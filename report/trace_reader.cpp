@@ -182,12 +182,12 @@ class TraceParser {
     if (file_.size() < sizeof(tf::FileHeader)) truncated(file_.size(), sizeof(tf::FileHeader));
     tf::FileHeader header;
     std::memcpy(&header, file_.data(), sizeof header);
-    if (header.version != tf::kFormatVersion) {
-      malformed("format version {} is not supported (this nantrack reads version {})", header.version,
-                tf::kFormatVersion);
+    if (header.version < tf::kOldestReadableVersion || header.version > tf::kFormatVersion) {
+      malformed("format version {} is not supported (this nantrack reads versions {} to {})", header.version,
+                tf::kOldestReadableVersion, tf::kFormatVersion);
     }
     if (header.header_size != sizeof header) {
-      malformed("header size is {}, format version {} has {}", header.header_size, tf::kFormatVersion,
+      malformed("header size is {}, format version {} has {}", header.header_size, header.version,
                 sizeof header);
     }
     return sizeof header;

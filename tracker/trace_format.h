@@ -26,6 +26,9 @@ namespace nantrack::trace_format {
 
 inline constexpr char kMagic[8] = {'N', 'A', 'N', 'T', 'R', 'A', 'C', 'E'};
 inline constexpr uint32_t kFormatVersion = 3;
+// Version 3 only added the Snapshot record, which version 2 traces cannot
+// have: they read as they are, so traces written before stay reportable.
+inline constexpr uint32_t kOldestReadableVersion = 2;
 
 struct FileHeader {
   char magic[8];

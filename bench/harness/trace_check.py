@@ -10,7 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 MAGIC = b"NANTRACE"
-FORMAT_VERSION = 3
+# Version 3 only added the Snapshot record: a version 2 trace (a build from
+# before it, measured with --library) reads the same.
+FORMAT_VERSIONS = (2, 3)
 RECORD_LIVE_BLOCKS = 4
 RECORD_END = 7
 LIVE_BLOCK_ENTRY = struct.Struct("<QQIIBB")  # address, size, stack id, thread, kind, leak kind
@@ -27,9 +29,9 @@ def live_block_sizes(path: Path) -> Counter:
     if data[:8] != MAGIC:
         raise ValueError(f"{path.name} is not a nantrack trace (no {MAGIC.decode()} magic)")
     version, header_size = struct.unpack_from("<II", data, 8)
-    if version != FORMAT_VERSION:
+    if version not in FORMAT_VERSIONS:
         raise ValueError(f"{path.name} has format version {version}; "
-                         f"bench/harness/trace_check.py reads version {FORMAT_VERSION}")
+                         f"bench/harness/trace_check.py reads versions {FORMAT_VERSIONS}")
     sizes = Counter()
     offset = header_size
     while offset + 8 <= len(data):

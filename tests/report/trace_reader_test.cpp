@@ -192,11 +192,14 @@ TEST(trace_reader, RejectsFilesThatAreNotTraces) {
             "truncated after 4 of 16 bytes (was the process killed with SIGKILL?)");
 }
 
-TEST(trace_reader, RejectsOtherFormatVersions) {
+TEST(trace_reader, ReadsTheVersionBeforeSnapshotsAndRejectsOthers) {
+  // Version 2 is version 3 without Snapshot records: traces of the
+  // previous release stay reportable.
+  expect_same(parse(TraceBuilder(2).snapshot(sample_trace()).bytes()), sample_trace());
   EXPECT_EQ(failure_of(TraceBuilder(7).snapshot(sample_trace()).bytes()),
-            "format version 7 is not supported (this nantrack reads version 3)");
-  EXPECT_EQ(failure_of(TraceBuilder(2).snapshot(sample_trace()).bytes()),
-            "format version 2 is not supported (this nantrack reads version 3)");
+            "format version 7 is not supported (this nantrack reads versions 2 to 3)");
+  EXPECT_EQ(failure_of(TraceBuilder(1).snapshot(sample_trace()).bytes()),
+            "format version 1 is not supported (this nantrack reads versions 2 to 3)");
   TraceBuilder builder;
   builder.bytes()[12] = 20;
   EXPECT_EQ(failure_of(builder.bytes()), "header size is 20, format version 3 has 16");
