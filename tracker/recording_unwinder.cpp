@@ -95,6 +95,10 @@ bool RecordingUnwinder::load() {
   return true;
 }
 
+const void* RecordingUnwinder::library_function() const {
+  return functions_ ? reinterpret_cast<const void*>(functions_->step) : nullptr;
+}
+
 void RecordingUnwinder::flush() const {
   if (address_space_) functions_->flush_cache(static_cast<unw_addr_space_t>(address_space_), 0, 0);
 }

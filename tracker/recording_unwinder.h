@@ -32,6 +32,8 @@ class RecordingUnwinder {
   // Loads libunwind's remote interface; false if it is missing.
   bool load();
   bool loaded() const { return address_space_ != nullptr; }
+  // A function of the loaded libunwind-x86_64: where its code is.
+  const void* library_function() const;
   // Forgets cached unwind tables (a module is about to be unloaded).
   void flush() const;
 

@@ -15,6 +15,7 @@
 #include "tracker/stack_depot.h"
 #include "tracker/thread_unwind_state.h"
 #include "tracker/unwinder.h"
+#include "tracker/unwinder_code.h"
 
 namespace nantrack {
 
@@ -47,6 +48,9 @@ class StackCapture {
     return capture_uncached(depot);
   }
 
+  // Whether `pc` is in the code of a libunwind library we loaded.
+  bool is_unwinder_code(uintptr_t pc) const { return unwinder_code_.contains(pc); }
+
   // A module is about to be unloaded: cached stacks may name its code.
   void forget_cached_stacks();
   void after_fork_in_child();
@@ -62,6 +66,7 @@ class StackCapture {
 
   Unwinder unwinder_;
   RecordingUnwinder recorder_;
+  UnwinderCode unwinder_code_;
   uint32_t max_depth_ = 64;
   bool use_cache_ = false;
   bool check_ = false;

@@ -149,6 +149,8 @@ class Tracker {
 
   const Options& options() const { return options_; }
   void print_unwind_check() const { stacks_.print_check_summary(); }
+  // Whether `pc` is in libunwind's code (preload/signal_mask_hook.cpp).
+  bool is_unwinder_code(uintptr_t pc) const { return stacks_.is_unwinder_code(pc); }
   uint32_t pid() const { return pid_; }
 
  private:

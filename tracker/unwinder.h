@@ -19,6 +19,8 @@ class Unwinder {
   // libunwind cannot be loaded.
   bool load();
   bool loaded() const { return backtrace_ != nullptr; }
+  // A function of the loaded libunwind: where its code is.
+  const void* library_function() const { return reinterpret_cast<const void*>(backtrace_); }
 
   // Frames inside [begin, end) are dropped: the tracker's own and
   // libunwind's (ours can also sit mid-stack: the wrapper around main).
