@@ -11,7 +11,7 @@ PACKAGES := cmake ninja-build g++ gcc make pkg-config \
             libunwind-dev libdw-dev libelf-dev \
             libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev \
             libgtest-dev libgmock-dev googletest libbenchmark-dev \
-            libc6-dbg python3 git file chromium strace
+            libc6-dbg python3 git file chromium
 # Only `make bench` needs the peers we compare against.
 BENCH_PACKAGES := heaptrack valgrind
 
