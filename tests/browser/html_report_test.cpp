@@ -149,6 +149,18 @@ TEST_F(HtmlReportBrowserTest, DrawsTilesProcessesLeaksErrorsAndStacks) {
   EXPECT_GT(fs::file_size(kOutputDir / "report.png"), 20'000u);
 }
 
+TEST_F(HtmlReportBrowserTest, SnapshotsGetABadgeSayingWhetherTheyGate) {
+  Report report = testing::sample_report();
+  report.processes[1].process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};
+  report.processes[1].leaks_gate = false;
+  const std::string dom = load("snapshot.html", render_html_report(report));
+  EXPECT_NE(dom.find("<span class=\"badge\" title=\"its leaks do not count for the CI gate\">snapshot 2 (signal)</span>"),
+            std::string::npos)
+      << dom.substr(0, 4000);
+  EXPECT_NE(dom.find("id=\"process-4243-snapshot-2\""), std::string::npos);
+  EXPECT_NE(dom.find("</code> snapshot 2 (signal)</td>"), std::string::npos) << "the process table's line";
+}
+
 TEST_F(HtmlReportBrowserTest, SortsExpandsFiltersAndZooms) {
   const std::string html = render_html_report(testing::sample_report());
   const json log = driver_log(load("report_driven.html", with_driver(html, {{"filter", "cache.cpp"}})));

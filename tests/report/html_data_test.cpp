@@ -69,6 +69,17 @@ TEST(HtmlDataTest, ProcessesCarryTheirFacts) {
   EXPECT_EQ(data["suppressions"][0]["bytes"], 4096);
 }
 
+TEST(HtmlDataTest, SnapshotsSayWhichAndWhetherTheyGate) {
+  Report report = sample_report();
+  report.processes[1].process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};
+  report.processes[1].leaks_gate = false;
+  const json data = report_to_html_data(report);
+  EXPECT_EQ(data["processes"][0]["snapshot"], nullptr);
+  EXPECT_EQ(data["processes"][0]["leaks_gate"], true);
+  EXPECT_EQ(data["processes"][1]["snapshot"], json({{"sequence", 2}, {"trigger", "signal"}}));
+  EXPECT_EQ(data["processes"][1]["leaks_gate"], false);
+}
+
 TEST(HtmlDataTest, ErrorsListTheirStacksInReadingOrder) {
   const json data = report_to_html_data(sample_report());
   const json& double_free = data["processes"][0]["errors"][0];
