@@ -89,9 +89,9 @@ void stop_following_children() {
 __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**) {
   shim::initialize();
   shim::InsideNantrack inside;  // everything below may allocate for itself
-  uintptr_t begin = 0, end = 0;
-  find_code_range(reinterpret_cast<void*>(&nantrack_on_load), begin, end);
-  tracker().start(argc, argv, begin, end);
+  CodeRange own;
+  find_code_range(reinterpret_cast<void*>(&nantrack_on_load), own);
+  tracker().start(argc, argv, own.begin, own.end);
   next_exit_function(g_next.exit, "exit");
   next_exit_function(g_next.underscore_exit, "_exit");
   next_exit_function(g_next.capital_exit, "_Exit");

@@ -83,7 +83,7 @@ void LeakRoots::init() {
   size_t align = 0;
   if (!get) return;
   get(&static_tls_bytes_, &align);
-  find_code_range(reinterpret_cast<const void*>(get), loader_code_begin_, loader_code_end_);
+  find_code_range(reinterpret_cast<const void*>(get), loader_code_);
 }
 
 void LeakRoots::collect_globals(uintptr_t own_address) {

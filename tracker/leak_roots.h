@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tracker/module_map.h"
 #include "tracker/reachability.h"
 
 namespace nantrack {
@@ -22,7 +23,7 @@ class LeakRoots {
   // pointers to it where no root reaches: a finished thread's TLS vector
   // sits in glibc's cache of thread stacks. Like LeakSanitizer, the scan
   // takes those blocks as roots.
-  bool is_loader_code(uintptr_t pc) const { return pc - loader_code_begin_ < loader_code_end_ - loader_code_begin_; }
+  bool is_loader_code(uintptr_t pc) const { return loader_code_.contains(pc); }
   // The writable segments of every loaded module but the one containing
   // `own_address` (libnantrack.so: its tables would reach every block).
   // Takes the loader's lock, so it runs before the heap is frozen.
@@ -57,8 +58,7 @@ class LeakRoots {
   Range regions_[kMaxRegions] = {};
   size_t region_count_ = 0;
   size_t static_tls_bytes_ = 0;
-  uintptr_t loader_code_begin_ = 0;
-  uintptr_t loader_code_end_ = 0;
+  CodeRange loader_code_;
 };
 
 }  // namespace nantrack

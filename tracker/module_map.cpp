@@ -140,11 +140,10 @@ void ModuleMap::write(TraceWriter& writer) {
   }
 }
 
-bool find_code_range(const void* address, uintptr_t& begin, uintptr_t& end) {
+bool find_code_range(const void* address, CodeRange& range) {
   CodeRangeQuery query{reinterpret_cast<uintptr_t>(address)};
   dl_iterate_phdr(code_range_callback, &query);
-  begin = query.begin;
-  end = query.end;
+  if (query.found) range = {query.begin, query.end};
   return query.found;
 }
 

@@ -62,9 +62,16 @@ class ModuleMap {
   const char* exe_path_ = "";
 };
 
-// The [begin, end) range of executable code of the module containing
-// `address`; false if no loaded module contains it.
-bool find_code_range(const void* address, uintptr_t& begin, uintptr_t& end);
+// A module's executable code, [begin, end); empty by default.
+struct CodeRange {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+  bool contains(uintptr_t pc) const { return pc - begin < end - begin; }
+};
+
+// The code of the module containing `address`; false (and `range` left
+// as it was) if no loaded module contains it.
+bool find_code_range(const void* address, CodeRange& range);
 // Whether `address` lies in any loaded module's mapped segments.
 bool is_module_address(uintptr_t address);
 

@@ -90,13 +90,10 @@ bool RecordingUnwinder::load() {
   unw_addr_space_t space = create(&accessors, 0);
   if (!space) return false;
   set_caching_policy(space, UNW_CACHE_PER_THREAD);
+  find_code_range(reinterpret_cast<const void*>(functions.step), library_code_);
   functions_ = &functions;
   address_space_ = space;
   return true;
-}
-
-const void* RecordingUnwinder::library_function() const {
-  return functions_ ? reinterpret_cast<const void*>(functions_->step) : nullptr;
 }
 
 void RecordingUnwinder::flush() const {

@@ -32,8 +32,8 @@ class RecordingUnwinder {
   // Loads libunwind's remote interface; false if it is missing.
   bool load();
   bool loaded() const { return address_space_ != nullptr; }
-  // A function of the loaded libunwind-x86_64: where its code is.
-  const void* library_function() const;
+  // libunwind-x86_64's code (empty before load()).
+  const CodeRange& library_code() const { return library_code_; }
   // Forgets cached unwind tables (a module is about to be unloaded).
   void flush() const;
 
@@ -50,6 +50,7 @@ class RecordingUnwinder {
   struct Functions;
   void* address_space_ = nullptr;
   const Functions* functions_ = nullptr;
+  CodeRange library_code_;
 };
 
 }  // namespace nantrack

@@ -18,14 +18,11 @@ bool StackCapture::start(uintptr_t own_code_begin, uintptr_t own_code_end) {
     use_cache_ = false;
     return false;
   }
-  unwinder_code_.add_library_of(unwinder_.library_function());
   // Without the remote interface the cache would never fill: plain unwinds.
-  if (use_cache_ && recorder_.load()) {
-    unwinder_code_.add_library_of(recorder_.library_function());
+  if (use_cache_ && recorder_.load())
     start_thread_unwind_states();
-  } else {
+  else
     use_cache_ = false;
-  }
   return true;
 }
 

@@ -15,7 +15,6 @@
 #include "tracker/stack_depot.h"
 #include "tracker/thread_unwind_state.h"
 #include "tracker/unwinder.h"
-#include "tracker/unwinder_code.h"
 
 namespace nantrack {
 
@@ -49,7 +48,9 @@ class StackCapture {
   }
 
   // Whether `pc` is in the code of a libunwind library we loaded.
-  bool is_unwinder_code(uintptr_t pc) const { return unwinder_code_.contains(pc); }
+  bool is_unwinder_code(uintptr_t pc) const {
+    return unwinder_.library_code().contains(pc) || recorder_.library_code().contains(pc);
+  }
 
   // A module is about to be unloaded: cached stacks may name its code.
   void forget_cached_stacks();
@@ -66,7 +67,6 @@ class StackCapture {
 
   Unwinder unwinder_;
   RecordingUnwinder recorder_;
-  UnwinderCode unwinder_code_;
   uint32_t max_depth_ = 64;
   bool use_cache_ = false;
   bool check_ = false;

@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 
-#include "tracker/module_map.h"
 
 namespace nantrack {
 
@@ -18,8 +17,7 @@ bool Unwinder::load() {
   // info without locks; the fast unw_backtrace path depends on it.
   constexpr int kCachePerThread = 2;
   if (set_caching_policy && local_address_space) set_caching_policy(*local_address_space, kCachePerThread);
-  uintptr_t begin = 0, end = 0;
-  if (find_code_range(reinterpret_cast<void*>(backtrace), begin, end)) skip_frames_in(begin, end);
+  find_code_range(reinterpret_cast<void*>(backtrace), library_code_);
   backtrace_ = backtrace;
   return true;
 }
@@ -29,8 +27,9 @@ void Unwinder::skip_frames_in(uintptr_t begin, uintptr_t end) {
 }
 
 bool Unwinder::skips(uintptr_t pc) const {
+  if (library_code_.contains(pc)) return true;
   for (int i = 0; i < skip_count_; ++i)
-    if (pc >= skip_[i].begin && pc < skip_[i].end) return true;
+    if (skip_[i].contains(pc)) return true;
   return false;
 }
 

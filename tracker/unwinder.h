@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "tracker/module_map.h"
+
 namespace nantrack {
 
 class Unwinder {
@@ -19,11 +21,11 @@ class Unwinder {
   // libunwind cannot be loaded.
   bool load();
   bool loaded() const { return backtrace_ != nullptr; }
-  // A function of the loaded libunwind: where its code is.
-  const void* library_function() const { return reinterpret_cast<const void*>(backtrace_); }
+  // libunwind's code (empty before load()).
+  const CodeRange& library_code() const { return library_code_; }
 
-  // Frames inside [begin, end) are dropped: the tracker's own and
-  // libunwind's (ours can also sit mid-stack: the wrapper around main).
+  // Frames inside [begin, end) are dropped, as are libunwind's: the
+  // tracker's own (ours can also sit mid-stack: the wrapper around main).
   // Up to kMaxSkipRanges ranges.
   void skip_frames_in(uintptr_t begin, uintptr_t end);
 
@@ -41,10 +43,8 @@ class Unwinder {
 
   using BacktraceFn = int (*)(void**, int);
   BacktraceFn backtrace_ = nullptr;
-  struct Range {
-    uintptr_t begin, end;
-  };
-  Range skip_[kMaxSkipRanges] = {};
+  CodeRange library_code_;
+  CodeRange skip_[kMaxSkipRanges] = {};
   int skip_count_ = 0;
 };
 
