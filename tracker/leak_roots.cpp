@@ -71,7 +71,7 @@ void scan_dynamic_tls(ReachabilityScan& scan, uintptr_t thread_pointer) {
   const uintptr_t start = dtv - kDtvEntryBytes;
   if (!read_word_safely(start, length) || length > kMaxDtvLength) return;
   scan.scan_root(start, dtv + (length + 1) * kDtvEntryBytes);
-  scan.scan_root(reinterpret_cast<uintptr_t>(&start), reinterpret_cast<uintptr_t>(&start + 1));
+  scan.scan_root_pointer(start);
 }
 
 }  // namespace

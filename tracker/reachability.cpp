@@ -19,12 +19,21 @@ constexpr size_t kBufferBytes = size_t{64} << 10;
 constexpr uintptr_t align_up(uintptr_t value, size_t to) { return (value + to - 1) & ~(uintptr_t{to} - 1); }
 constexpr uintptr_t align_down(uintptr_t value, size_t to) { return value & ~(uintptr_t{to} - 1); }
 
+// Copies up to `bytes` from our own memory at `from`: process_vm_readv on
+// ourselves copies what is readable and fails (or stops short) at the
+// first page that is not: unmapped, PROT_NONE or beyond the end of a file
+// mapping, where a plain load would fault. Returns the bytes copied.
+size_t copy_readable(void* to, uintptr_t from, size_t bytes) {
+  iovec local{to, bytes};
+  iovec remote{reinterpret_cast<void*>(from), bytes};
+  const ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  return got > 0 ? static_cast<size_t>(got) : 0;
+}
+
 }  // namespace
 
 bool read_word_safely(uintptr_t address, uintptr_t& value) {
-  iovec local{&value, kWord};
-  iovec remote{reinterpret_cast<void*>(address), kWord};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(kWord);
+  return copy_readable(&value, address, kWord) == kWord;
 }
 
 bool ReachabilityScan::reserve(size_t capacity) {
@@ -83,20 +92,13 @@ void ReachabilityScan::scan_range(uintptr_t begin, uintptr_t end, bool safe, Vis
     for (uintptr_t at = begin; at < end; at += kWord) visit(*reinterpret_cast<const uintptr_t*>(at));
     return;
   }
-  // process_vm_readv on ourselves copies what is readable and fails (or
-  // stops short) at the first page that is not: unmapped, PROT_NONE or
-  // beyond the end of a file mapping, where a plain load would fault.
-  const pid_t self = getpid();
   while (begin < end) {
-    size_t want = std::min<uintptr_t>(end - begin, kBufferBytes);
-    iovec local{buffer_, want};
-    iovec remote{reinterpret_cast<void*>(begin), want};
-    ssize_t got = process_vm_readv(self, &local, 1, &remote, 1, 0);
-    if (got < static_cast<ssize_t>(kWord)) {
+    const size_t got = copy_readable(buffer_, begin, std::min<uintptr_t>(end - begin, kBufferBytes));
+    if (got < kWord) {
       begin = align_down(begin, kPageSize) + kPageSize;  // skip the unreadable page
       continue;
     }
-    size_t words = static_cast<size_t>(got) / kWord;
+    size_t words = got / kWord;
     for (size_t i = 0; i < words; ++i) {
       uintptr_t word;
       __builtin_memcpy(&word, buffer_ + i * kWord, kWord);
@@ -160,6 +162,12 @@ void ReachabilityScan::scan_root(uintptr_t begin, uintptr_t end) {
     }
   }
   scan_range(begin, end, true, [&](uintptr_t word) { mark_from(word, true); });
+  drain_marks();
+}
+
+void ReachabilityScan::scan_root_pointer(uintptr_t pointer) {
+  if (!buffer_) return;
+  mark_from(pointer, true);
   drain_marks();
 }
 

@@ -64,6 +64,8 @@ class ReachabilityScan {
   // Marks what [begin, end) points to, and everything reachable from there.
   // The range may be unmapped or unreadable, wholly or in part.
   void scan_root(uintptr_t begin, uintptr_t end);
+  // Marks what `pointer`, held by a root, points to, and what that reaches.
+  void scan_root_pointer(uintptr_t pointer);
   // Marks the root blocks and everything reachable from them.
   void scan_root_blocks();
   // After the last root: floods the leaked blocks, leaders of leaked
