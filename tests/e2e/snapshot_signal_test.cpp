@@ -2,6 +2,9 @@
 // tests/programs/snapshot_signal.c, which leaks 5001 bytes and goes on.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <string>
+
 #include "tests/e2e/traced_run.h"
 
 namespace nantrack::testing {
@@ -34,8 +37,14 @@ TEST(SnapshotSignal, ZeroTurnsItOffAndTheSignalKeepsItsDefaultAction) {
 }
 
 TEST(SnapshotSignal, OtherSignalsCanBeChosenAndUnusableOnesAreRefused) {
-  RunResult chosen = run({program("snapshot_signal"), "self"}, {.nantrack_options = "snapshot_signal=10"});
-  EXPECT_EQ(chosen.signal, SIGUSR2) << "SIGUSR2 is no longer ours";
+  RunResult chosen = run({program("snapshot_signal"), "self", std::to_string(SIGUSR1)},
+                         {.nantrack_options = "snapshot_signal=" + std::to_string(SIGUSR1)});
+  EXPECT_EQ(chosen.exit_code, 3) << chosen.err;
+  ASSERT_EQ(chosen.snapshots().size(), 1u) << chosen.err;
+  EXPECT_EQ(chosen.snapshots()[0]->process.snapshot->trigger, SnapshotTrigger::Signal);
+  RunResult not_ours =
+      run({program("snapshot_signal"), "self"}, {.nantrack_options = "snapshot_signal=" + std::to_string(SIGUSR1)});
+  EXPECT_EQ(not_ours.signal, SIGUSR2) << "SIGUSR2 is no longer ours";
   RunResult refused = run({program("snapshot_signal"), "own"}, {.nantrack_options = "snapshot_signal=9"});
   EXPECT_NE(refused.err.find("nantrack: snapshot_signal=9 cannot be used"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.exit_code, 4);

@@ -1,8 +1,9 @@
 // The snapshot signal (SIGUSR2 unless snapshot_signal says otherwise) in a
 // program that goes on and exits with its own status. Leaks 5001 bytes
 // first. argv[1]:
-//   self       a thread raises SIGUSR2, so the handler runs on it, with
-//              none of main's stale registers in its signal frame; exits 3
+//   self [N]   a thread raises SIGUSR2 (or signal N), so the handler runs
+//              on it, with none of main's stale registers in its signal
+//              frame; exits 3
 //   own        installs its own SIGUSR2 handler first, which must be the
 //              one that runs; exits 4
 //   threads    worker threads allocate and free all the time while the
@@ -17,6 +18,7 @@
 
 static volatile sig_atomic_t g_program_handler_ran;
 static volatile int g_stop;
+static int g_raised = SIGUSR2;
 
 static void program_handler(int signal) {
   (void)signal;
@@ -27,7 +29,7 @@ static __attribute__((noinline)) void leak(void) { memset(malloc(5001), 0, 5001)
 
 static void* raise_snapshot_signal(void* unused) {
   (void)unused;
-  raise(SIGUSR2);
+  raise(g_raised);
   return NULL;
 }
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return 2;
   leak();
   if (strcmp(argv[1], "self") == 0) {
+    if (argc > 2) g_raised = atoi(argv[2]);
     pthread_t raiser;
     pthread_create(&raiser, NULL, raise_snapshot_signal, NULL);
     pthread_join(raiser, NULL);
