@@ -47,7 +47,9 @@ TEST(UntrackedSetTest, ConcurrentInsertAndRemoveLoseNothing) {
       for (uintptr_t i = 1; i <= 20000; ++i) {
         uintptr_t address = (t << 40) | (i * 16);
         ASSERT_TRUE(set.insert(address));
-        if (i % 2) ASSERT_TRUE(set.remove(address));
+        if (i % 2) {
+          ASSERT_TRUE(set.remove(address));
+        }
       }
     });
   }
