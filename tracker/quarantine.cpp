@@ -4,7 +4,21 @@
 
 namespace nantrack {
 
-bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks) {
+void QuarantineBudget::configure(uint64_t max_bytes, uint64_t max_blocks, uint32_t quarantines) {
+  max_bytes_ = static_cast<int64_t>(max_bytes);
+  max_blocks_ = static_cast<int64_t>(max_blocks);
+  // Large enough that the shared line is written rarely, small enough that
+  // what is not yet published stays within a quarter of the limits.
+  auto batch = [quarantines](uint64_t limit, int64_t most) {
+    int64_t quarter_share = static_cast<int64_t>(limit / (4 * uint64_t{quarantines}));
+    return quarter_share < 1 ? 1 : quarter_share > most ? most : quarter_share;
+  };
+  publish_bytes_ = batch(max_bytes, 64 * 1024);
+  publish_blocks_ = batch(max_blocks, 64);
+}
+
+bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared, uint64_t fair_bytes,
+                           uint32_t fair_blocks) {
   release();
   if (max_bytes == 0 || max_blocks == 0) return true;
   uint32_t capacity = 16;
@@ -12,15 +26,30 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks) {
   ring_ = static_cast<Entry*>(map_memory(capacity * sizeof(Entry), true));
   if (!ring_) return false;
   capacity_ = capacity;
-  max_blocks_ = max_blocks;
-  max_bytes_ = max_bytes;
+  max_blocks_ = target_count_ = max_blocks;
+  max_bytes_ = target_bytes_ = max_bytes;
+  shared_ = shared;
+  fair_bytes_ = fair_bytes;
+  fair_blocks_ = fair_blocks;
   return true;
 }
 
 void Quarantine::push(uintptr_t address, uint64_t size) {
+  target_bytes_ = max_bytes_;
+  target_count_ = max_blocks_;
+  bool pressure = shared_ && shared_->exceeded();
+  wants_room_elsewhere_ = pressure && !above_fair_share();
+  if (pressure && above_fair_share()) {
+    // Shrink: give up more than this push adds.
+    target_bytes_ = bytes_ > size ? bytes_ - size : 0;
+    target_count_ = count_ > 0 ? count_ - 1 : 0;
+  }
   ring_[(head_ + count_) & (capacity_ - 1)] = {address, size};
   ++count_;
   bytes_ += size;
+  unpublished_bytes_ += static_cast<int64_t>(size);
+  ++unpublished_blocks_;
+  publish_if_due();
 }
 
 Quarantine::Entry Quarantine::pop_oldest() {
@@ -28,14 +57,32 @@ Quarantine::Entry Quarantine::pop_oldest() {
   head_ = (head_ + 1) & (capacity_ - 1);
   --count_;
   bytes_ -= oldest.size;
+  unpublished_bytes_ -= static_cast<int64_t>(oldest.size);
+  --unpublished_blocks_;
+  publish_if_due();
   return oldest;
 }
 
+void Quarantine::publish_if_due() {
+  if (!shared_) return;
+  auto magnitude = [](int64_t v) { return v < 0 ? -v : v; };
+  if (magnitude(unpublished_bytes_) >= shared_->publish_bytes() ||
+      magnitude(unpublished_blocks_) >= shared_->publish_blocks()) {
+    shared_->add(unpublished_bytes_, unpublished_blocks_);
+    unpublished_bytes_ = unpublished_blocks_ = 0;
+  }
+}
+
 void Quarantine::release() {
+  // What this quarantine held no longer counts against the shared limits.
+  if (shared_) shared_->add(unpublished_bytes_ - static_cast<int64_t>(bytes_), unpublished_blocks_ - count_);
   unmap_memory(ring_, capacity_ * sizeof(Entry));
   ring_ = nullptr;
-  capacity_ = head_ = count_ = max_blocks_ = 0;
-  max_bytes_ = bytes_ = 0;
+  shared_ = nullptr;
+  capacity_ = head_ = count_ = max_blocks_ = target_count_ = fair_blocks_ = 0;
+  wants_room_elsewhere_ = false;
+  max_bytes_ = bytes_ = target_bytes_ = fair_bytes_ = 0;
+  unpublished_bytes_ = unpublished_blocks_ = 0;
 }
 
 }  // namespace nantrack

@@ -5,10 +5,48 @@
 // Not thread-safe: one per shard, under the shard's lock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 namespace nantrack {
+
+// The limits that all shards' quarantines share: the user's
+// quarantine_bytes and quarantine_blocks. Each quarantine adds its changes
+// here in batches (publish_bytes(), publish_blocks()), so that these
+// counters are written every few hundred frees rather than on every one,
+// by whichever core frees. The totals read here lag by less than a batch
+// per quarantine, a quarter of the limits over all of them at most.
+class QuarantineBudget {
+ public:
+  constexpr QuarantineBudget() = default;
+  QuarantineBudget(const QuarantineBudget&) = delete;
+  QuarantineBudget& operator=(const QuarantineBudget&) = delete;
+
+  // `quarantines`: how many share it.
+  void configure(uint64_t max_bytes, uint64_t max_blocks, uint32_t quarantines);
+  bool exceeded() const {
+    return bytes_.load(std::memory_order_relaxed) > max_bytes_ ||
+           blocks_.load(std::memory_order_relaxed) > max_blocks_;
+  }
+  void add(int64_t bytes, int64_t blocks) {
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    blocks_.fetch_add(blocks, std::memory_order_relaxed);
+  }
+  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  int64_t blocks() const { return blocks_.load(std::memory_order_relaxed); }
+  int64_t publish_bytes() const { return publish_bytes_; }
+  int64_t publish_blocks() const { return publish_blocks_; }
+
+ private:
+  // A line of their own: every shard's lock holder writes them.
+  alignas(64) std::atomic<int64_t> bytes_{0};
+  std::atomic<int64_t> blocks_{0};
+  int64_t max_bytes_ = 0;
+  int64_t max_blocks_ = 0;
+  int64_t publish_bytes_ = 1;
+  int64_t publish_blocks_ = 1;
+};
 
 class Quarantine {
  public:
@@ -22,15 +60,28 @@ class Quarantine {
   Quarantine& operator=(const Quarantine&) = delete;
 
   // Limits for this quarantine; max_blocks 0 or max_bytes 0 turns it off.
-  bool configure(uint64_t max_bytes, uint32_t max_blocks);
+  // With a `shared` budget the limits of all quarantines together hold too:
+  // while they are exceeded, a quarantine holding more than its fair share
+  // (fair_bytes, fair_blocks) gives up two entries for each one pushed, so
+  // the larger ones shrink and make room for the others; one holding less
+  // asks for room elsewhere (wants_room_elsewhere).
+  bool configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared = nullptr,
+                 uint64_t fair_bytes = 0, uint32_t fair_blocks = 0);
   bool enabled() const { return capacity_ != 0; }
   // Whether a block of this size is worth holding (one larger than the whole
   // budget would only push everything else out).
   bool accepts(uint64_t size) const { return enabled() && size <= max_bytes_; }
 
   void push(uintptr_t address, uint64_t size);
-  // True while the limits are exceeded: the caller should evict oldest().
-  bool over_limit() const { return bytes_ > max_bytes_ || count_ > max_blocks_; }
+  // True while this quarantine should give up its oldest entry (see
+  // configure): the caller should evict oldest().
+  bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
+  // After a push under the pressure of the shared limits into a quarantine
+  // holding no more than its fair share: room should be made in one that
+  // holds more (it may belong to threads that stopped freeing, and only a
+  // push makes a quarantine give anything up).
+  bool wants_room_elsewhere() const { return wants_room_elsewhere_; }
+  bool above_fair_share() const { return bytes_ > fair_bytes_ || count_ > fair_blocks_; }
   Entry pop_oldest();
   // The entry pop_oldest() would return; count() must not be 0.
   const Entry& oldest() const { return ring_[head_]; }
@@ -44,6 +95,8 @@ class Quarantine {
   void release();
 
  private:
+  void publish_if_due();
+
   Entry* ring_ = nullptr;
   uint32_t capacity_ = 0;  // power of two, > max_blocks_
   uint32_t head_ = 0;      // index of the oldest entry
@@ -51,6 +104,15 @@ class Quarantine {
   uint32_t max_blocks_ = 0;
   uint64_t max_bytes_ = 0;
   uint64_t bytes_ = 0;
+  // What over_limit() compares against: the limits, or less while shrinking.
+  uint64_t target_bytes_ = 0;
+  uint32_t target_count_ = 0;
+  bool wants_room_elsewhere_ = false;
+  QuarantineBudget* shared_ = nullptr;
+  uint64_t fair_bytes_ = 0;
+  uint32_t fair_blocks_ = 0;
+  int64_t unpublished_bytes_ = 0;
+  int64_t unpublished_blocks_ = 0;
 };
 
 }  // namespace nantrack

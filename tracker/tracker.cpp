@@ -17,6 +17,8 @@ namespace {
 
 constinit Tracker g_tracker;
 NANTRACK_TLS uint32_t t_thread_id = 0;
+// Where this thread last found a shard to make room in (evict_elsewhere).
+NANTRACK_TLS uint32_t t_room_cursor = 0;
 
 // Alignments above this cannot be served (and would not fit the record's
 // alignment_log2 bits).
@@ -57,9 +59,15 @@ void Tracker::init(const RealFunctions& real) {
     write_all(2, message.view());
   }
 
-  uint64_t per_shard_bytes = options_.quarantine_bytes / kShardCount;
-  uint64_t per_shard_blocks = static_cast<uint64_t>(options_.quarantine_blocks) / kShardCount;
-  for (Shard& shard : shards_) shard.quarantine.configure(per_shard_bytes, static_cast<uint32_t>(per_shard_blocks));
+  // A thread's blocks go to one group of shards (BlockPlace), so each
+  // shard may hold a group's share of the limits; the shared budget keeps
+  // all shards together within them.
+  constexpr size_t kShardsPerGroup = kShardCount >> BlockPlace::kGroupBits;
+  const uint64_t bytes = options_.quarantine_bytes, blocks = static_cast<uint64_t>(options_.quarantine_blocks);
+  quarantine_budget_.configure(bytes, blocks, kShardCount);
+  for (Shard& shard : shards_)
+    shard.quarantine.configure(bytes / kShardsPerGroup, static_cast<uint32_t>(blocks / kShardsPerGroup),
+                               &quarantine_budget_, bytes / kShardCount, static_cast<uint32_t>(blocks / kShardCount));
   stacks_.configure(options_);
   depot_.init();
   untracked_.init();
@@ -239,6 +247,8 @@ void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
     Quarantine::Entry oldest = shard.quarantine.pop_oldest();
     if (shard.blocks.erase(oldest.address, &evicted.records[count])) ++count;
   }
+  if (shard.quarantine.wants_room_elsewhere() && count < kMaxEvictedPerCall) [[unlikely]]
+    evict_elsewhere(shard, evicted);
   // The next block to leave was freed long ago: its bytes, its guard bytes
   // and its record are cold. Start loading them now, so that by the time
   // this shard evicts again (after other frees and the program's own work)
@@ -257,6 +267,28 @@ void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
     uintptr_t end = next.address + next.size + redzones_.back();
     if (end - first > kMaxBytes) end = first + kMaxBytes;
     for (uintptr_t line = first; line < end; line += kLine) __builtin_prefetch(reinterpret_cast<const void*>(line));
+  }
+}
+
+// Takes the oldest block of another shard that holds more than its fair
+// share of the quarantine: the shard a thread that stopped freeing left
+// full would otherwise keep its blocks for good while the others could hold
+// none. Only tried: `self`'s lock is held, and waiting for a second lock
+// could deadlock. A call looks at a group's worth of shards, the next free
+// goes on from there: the pressure may also be the shared counters' lag,
+// with no shard above its share, and then every free would scan them all.
+void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
+  constexpr size_t kShardsPerCall = kShardCount >> BlockPlace::kGroupBits;
+  for (size_t tries = 0; tries < kShardsPerCall; ++tries, ++t_room_cursor) {
+    Shard& other = shards_[t_room_cursor % kShardCount];
+    if (&other == &self || !other.mutex.try_lock()) continue;
+    bool found = other.quarantine.above_fair_share();
+    if (found) {
+      Quarantine::Entry oldest = other.quarantine.pop_oldest();
+      if (other.blocks.erase(oldest.address, &evicted.records[evicted.count])) ++evicted.count;
+    }
+    other.mutex.unlock();
+    if (found) return;  // the cursor stays: that shard may have more to give
   }
 }
 

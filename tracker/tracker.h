@@ -202,6 +202,7 @@ class Tracker {
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
   void drain_deferred();
   void evict(Shard& shard, EvictedBlocks& evicted);
+  NANTRACK_NOINLINE void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
   void release_evicted(const EvictedBlocks& evicted);
   void check_live_and_quarantined(Shard& shard);
 
@@ -259,6 +260,7 @@ class Tracker {
   size_t argv_bytes_ = 0;
 
   Shard shards_[kShardCount];
+  QuarantineBudget quarantine_budget_;
   StackDepot depot_;
   StackCapture stacks_;
   UntrackedSet untracked_;

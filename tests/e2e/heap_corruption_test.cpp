@@ -138,7 +138,7 @@ TEST(Realloc, GrowingInPlaceChecksTheRedzonesFirst) {
 }
 
 TEST(WriteAfterFree, CaughtWhenTheBlockLeavesQuarantine) {
-  // One block per shard in quarantine: the churn evicts the damaged block.
+  // 64 blocks in quarantine at most: the churn evicts the damaged block.
   RunResult result = run({program("heap_corruption"), "write_after_free_evicted"},
                          {.nantrack_options = "quarantine_blocks=64"});
   EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -124,14 +124,34 @@ TEST(BlockPlaceTest, BlocksOfOneRegionGetNeighbouringSlots) {
 }
 
 TEST(BlockPlaceTest, AlignedBlocksStillSpreadOverShardsAndWindows) {
+  // 4096 page-aligned blocks in one arena's 64 MiB heap: over all 8 shards
+  // of its group.
   std::set<size_t> shards, windows;
   for (uintptr_t page = 0; page < 4096; ++page) {
     uintptr_t address = 0x7f0000000000 + page * 4096;
     shards.insert(BlockPlace::shard(address, 64));
     windows.insert(BlockPlace::slot(address, BlockTable::kShardBits) >> BlockPlace::kOffsetBits & 0xffff);
   }
-  EXPECT_EQ(shards.size(), 64u);
+  EXPECT_EQ(shards.size(), 8u);
   EXPECT_GT(windows.size(), 3500u);  // nearly one window each, not a pile-up
+}
+
+// Eight arenas' heaps, 64 MiB apart (or 128 MiB, as glibc often places
+// them): eight disjoint groups of shards, so threads that allocate and free
+// their own blocks never share a shard.
+TEST(BlockPlaceTest, EachArenasHeapGetsItsOwnGroupOfShards) {
+  for (uintptr_t spacing : {uintptr_t{64} << 20, uintptr_t{128} << 20}) {
+    std::set<size_t> all_shards;
+    for (uintptr_t arena = 0; arena < 8; ++arena) {
+      uintptr_t heap = 0x7f3600000000 + arena * spacing;
+      std::set<size_t> shards;
+      for (uintptr_t offset = 0; offset < (uintptr_t{64} << 20); offset += 4096 + 48)
+        shards.insert(BlockPlace::shard(heap + offset, 64));
+      EXPECT_EQ(shards.size(), 8u) << "arena " << arena;
+      all_shards.insert(shards.begin(), shards.end());
+    }
+    EXPECT_EQ(all_shards.size(), 64u) << "heaps " << (spacing >> 20) << " MiB apart";
+  }
 }
 
 }  // namespace

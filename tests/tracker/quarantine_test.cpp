@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace nantrack {
 namespace {
 
@@ -56,6 +58,70 @@ TEST(QuarantineTest, ZeroLimitsTurnItOffAndHugeBlocksAreRefused) {
   EXPECT_TRUE(on.accepts(1000));
   EXPECT_FALSE(on.accepts(1001));
   on.release();
+}
+
+// Pushes into q, evicting what it gives up, as the tracker does.
+void push_and_evict(Quarantine& q, uintptr_t address, uint64_t size) {
+  q.push(address, size);
+  while (q.over_limit()) q.pop_oldest();
+}
+
+TEST(QuarantineTest, QuarantinesTogetherStayWithinTheSharedLimits) {
+  // Two quarantines that could each hold 1000 blocks, sharing a limit of
+  // 512, fair share 128 each. The first fills up alone, then both go on.
+  QuarantineBudget budget;
+  budget.configure(1 << 30, 512, 2);
+  Quarantine first, second;
+  ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+  ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+  uintptr_t address = 1;
+  for (int i = 0; i < 900; ++i) push_and_evict(first, address++, 16);
+  EXPECT_LE(first.count(), 512u + budget.publish_blocks());
+  for (int i = 0; i < 5000; ++i) {
+    push_and_evict(first, address++, 16);
+    push_and_evict(second, address++, 16);
+    EXPECT_LE(first.count() + second.count(), 512u + 2 * budget.publish_blocks() + 2);
+  }
+  // The late one got room: the first shrank to make it.
+  EXPECT_GE(second.count(), 128u);
+  EXPECT_LT(first.count(), 512u);
+  // The shared count lags the true one by less than a batch per quarantine.
+  int64_t held = first.count() + second.count();
+  EXPECT_LT(std::abs(budget.blocks() - held), 2 * budget.publish_blocks());
+  first.release();
+  second.release();
+  EXPECT_EQ(budget.blocks(), 0);
+  EXPECT_EQ(budget.bytes(), 0);
+}
+
+TEST(QuarantineTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
+  QuarantineBudget budget;
+  budget.configure(1 << 30, 512, 2);
+  Quarantine first, second;
+  ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+  ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+  // The first holds more than the shared limit and is not pushed again
+  // (its threads stopped freeing), so it cannot shrink by itself.
+  for (uintptr_t a = 1; a <= 600; ++a) first.push(a, 16);
+  ASSERT_TRUE(budget.exceeded());
+  push_and_evict(second, 1000, 16);
+  EXPECT_TRUE(second.wants_room_elsewhere());
+  EXPECT_EQ(second.count(), 1u);
+  EXPECT_TRUE(first.above_fair_share());
+  EXPECT_FALSE(second.above_fair_share());
+  first.release();
+  second.release();
+}
+
+TEST(QuarantineTest, WithoutPressureEachKeepsItsOwnLimits) {
+  QuarantineBudget budget;
+  budget.configure(1 << 30, 10000, 1);
+  Quarantine q;
+  ASSERT_TRUE(q.configure(1 << 30, 300, &budget, 1 << 30, 10));
+  for (uintptr_t a = 1; a <= 1000; ++a) push_and_evict(q, a, 8);
+  EXPECT_EQ(q.count(), 300u);  // its own limit, far above its fair share
+  EXPECT_FALSE(q.wants_room_elsewhere());
+  q.release();
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// The quarantine's limits hold for the whole process: threads free into
+// their own shards (tracker/block_table.h), yet what all of them hold back
+// from libc together stays within quarantine_bytes.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+// What quarantine_threads prints: KiB libc counts in use after every block
+// was freed.
+long kib_in_use(const RunResult& result) {
+  const std::string label = "in use after the frees: ";
+  size_t at = result.out.find(label);
+  if (at == std::string::npos) return -1;
+  return std::strtol(result.out.c_str() + at + label.size(), nullptr, 10);
+}
+
+TEST(Quarantine, ItsByteLimitHoldsForAllThreadsTogether) {
+  RunResult native = run({program("quarantine_threads")}, {.traced = false});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  EXPECT_LT(kib_in_use(native), 64) << native.out;
+
+  // 4 threads free 8 MiB in 1 KiB blocks; 1 MiB may stay in quarantine,
+  // plus what the shards have not yet counted (a quarter at most) and the
+  // guard bytes and libc's headers around each block (5%).
+  RunResult traced = run({program("quarantine_threads")}, {.nantrack_options = "quarantine_bytes=1m"});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  long held = kib_in_use(traced);
+  EXPECT_LE(held, 1024 * 5 / 4 * 105 / 100) << traced.out;
+  EXPECT_GE(held, 1024 / 2) << "the quarantine holds freed blocks back: " << traced.out;
+}
+
+TEST(Quarantine, OffItHoldsNothing) {
+  RunResult traced = run({program("quarantine_threads")}, {.nantrack_options = "quarantine_bytes=0"});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_LT(kib_in_use(traced), 64) << traced.out;
+}
+
+}  // namespace
+}  // namespace nantrack::testing
