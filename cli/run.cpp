@@ -195,7 +195,7 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--stack-depth", options->stack_depth, "Frames recorded per stack (default 64)")
       ->check(CLI::Range(1, 256));
   run->add_option("--quarantine-bytes", options->quarantine_bytes,
-                  "Freed bytes held back to catch double frees (default 64m; 0 turns it off)");
+                  "Freed bytes held back to catch double frees (default 16m; 0 turns it off)");
   run->add_flag("--abort-on-error", options->abort_on_error, "Abort the program at the first bad free");
   run->add_option("--options", options->extra_options, "Extra NANTRACK_OPTIONS (key=value:key=value)");
   add_report_options(*run, options->report);

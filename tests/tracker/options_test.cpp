@@ -21,7 +21,7 @@ class OptionsTest : public ::testing::Test {
 TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_STREQ(options.output_dir.text, ".");
   EXPECT_EQ(options.stack_depth, 64);
-  EXPECT_EQ(options.quarantine_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(options.quarantine_bytes, uint64_t{16} << 20);
   EXPECT_FALSE(options.abort_on_error);
   EXPECT_TRUE(options.follow_children);
 }
@@ -53,7 +53,7 @@ TEST_F(OptionsTest, UnknownKeyIsReportedAndTheRestStillApplies) {
 TEST_F(OptionsTest, BadValuesKeepTheDefaultWithAClearMessage) {
   EXPECT_EQ(parse("stack_depth=0:quarantine_bytes=lots:abort_on_error=maybe:stack_depth"), 4);
   EXPECT_EQ(options.stack_depth, 64);
-  EXPECT_EQ(options.quarantine_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(options.quarantine_bytes, uint64_t{16} << 20);
   EXPECT_FALSE(options.abort_on_error);
   ASSERT_EQ(g_messages.size(), 4u);
   EXPECT_NE(g_messages[0].find("outside 1..256"), std::string::npos) << g_messages[0];
@@ -65,7 +65,7 @@ TEST_F(OptionsTest, BadValuesKeepTheDefaultWithAClearMessage) {
 TEST_F(OptionsTest, OverflowingNumbersAreRejected) {
   EXPECT_EQ(parse("quarantine_bytes=99999999999999999999999"), 1);
   EXPECT_EQ(parse("quarantine_bytes=99999999999999g"), 1);
-  EXPECT_EQ(options.quarantine_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(options.quarantine_bytes, uint64_t{16} << 20);
 }
 
 TEST_F(OptionsTest, OverlongPathIsRejected) {
@@ -88,7 +88,7 @@ TEST(OptionsHelpTest, HelpListsEveryOptionWithItsDefault) {
 #include "tracker/options.def"
 #undef NANTRACK_OPTION
   EXPECT_NE(text.find("stack_depth=64"), std::string::npos);
-  EXPECT_NE(text.find("quarantine_bytes=67108864"), std::string::npos);
+  EXPECT_NE(text.find("quarantine_bytes=16777216"), std::string::npos);
 }
 
 }  // namespace
