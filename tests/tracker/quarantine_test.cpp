@@ -66,14 +66,26 @@ void push_and_evict(Quarantine& q, uintptr_t address, uint64_t size) {
   while (q.over_limit()) q.pop_oldest();
 }
 
-TEST(QuarantineTest, QuarantinesTogetherStayWithinTheSharedLimits) {
-  // Two quarantines that could each hold 1000 blocks, sharing a limit of
-  // 512, fair share 128 each. The first fills up alone, then both go on.
+// Two quarantines that could each hold 1000 blocks, sharing a limit of 512
+// blocks, fair share 128 each.
+class SharedQuarantinesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    budget.configure(1 << 30, 512, 2);
+    ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+    ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+  }
+  void TearDown() override {
+    first.release();
+    second.release();
+  }
+
   QuarantineBudget budget;
-  budget.configure(1 << 30, 512, 2);
   Quarantine first, second;
-  ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
-  ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+};
+
+TEST_F(SharedQuarantinesTest, TogetherTheyStayWithinTheSharedLimits) {
+  // The first fills up alone, then both go on.
   uintptr_t address = 1;
   for (int i = 0; i < 900; ++i) push_and_evict(first, address++, 16);
   EXPECT_LE(first.count(), 512u + budget.publish_blocks());
@@ -94,12 +106,7 @@ TEST(QuarantineTest, QuarantinesTogetherStayWithinTheSharedLimits) {
   EXPECT_EQ(budget.bytes(), 0);
 }
 
-TEST(QuarantineTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
-  QuarantineBudget budget;
-  budget.configure(1 << 30, 512, 2);
-  Quarantine first, second;
-  ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
-  ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+TEST_F(SharedQuarantinesTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
   // The first holds more than the shared limit and is not pushed again
   // (its threads stopped freeing), so it cannot shrink by itself.
   for (uintptr_t a = 1; a <= 600; ++a) first.push(a, 16);
@@ -109,8 +116,6 @@ TEST(QuarantineTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
   EXPECT_EQ(second.count(), 1u);
   EXPECT_TRUE(first.above_fair_share());
   EXPECT_FALSE(second.above_fair_share());
-  first.release();
-  second.release();
 }
 
 TEST(QuarantineTest, WithoutPressureEachKeepsItsOwnLimits) {
