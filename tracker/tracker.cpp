@@ -1,5 +1,6 @@
 #include "tracker/tracker.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -59,15 +60,19 @@ void Tracker::init(const RealFunctions& real) {
     write_all(2, message.view());
   }
 
-  // A thread's blocks go to one group of shards (BlockPlace), so each
-  // shard may hold a group's share of the limits; the shared budget keeps
-  // all shards together within them.
+  // The shared budget keeps all shards together within the limits. A
+  // thread's blocks go to one group of shards (BlockPlace), so a shard may
+  // hold a group's share of the blocks (its ring is sized for them; at
+  // least one) and any block the byte limit allows: quarantine_blocks=1 or
+  // a single block as large as quarantine_bytes is still held.
   constexpr size_t kShardsPerGroup = kShardCount >> BlockPlace::kGroupBits;
   const uint64_t bytes = options_.quarantine_bytes, blocks = static_cast<uint64_t>(options_.quarantine_blocks);
+  const auto shard_blocks = static_cast<uint32_t>(std::max<uint64_t>(blocks / kShardsPerGroup, 1));
   quarantine_budget_.configure(bytes, blocks, kShardCount);
-  for (Shard& shard : shards_)
-    shard.quarantine.configure(bytes / kShardsPerGroup, static_cast<uint32_t>(blocks / kShardsPerGroup),
-                               &quarantine_budget_, bytes / kShardCount, static_cast<uint32_t>(blocks / kShardCount));
+  if (bytes && blocks)
+    for (Shard& shard : shards_)
+      shard.quarantine.configure(bytes, shard_blocks, &quarantine_budget_, bytes / kShardCount,
+                                 static_cast<uint32_t>(blocks / kShardCount));
   stacks_.configure(options_);
   depot_.init();
   untracked_.init();

@@ -112,5 +112,23 @@ TEST(BadFreeStacks, DoubleFreeIsCaughtEvenAfterTheAddressWasReused) {
   EXPECT_EQ(trace.errors[0].kind, ErrorKind::InvalidFree);
 }
 
+TEST(BadFreeStacks, TheSmallestQuarantineStillHoldsABlock) {
+  // quarantine_blocks=1: the last block freed is held (the process's limit
+  // is not split into shares that round down to nothing).
+  RunResult result = run({program("bad_frees"), "double_free"}, {.nantrack_options = "quarantine_blocks=1"});
+  EXPECT_EQ(result.exit_code, 0);
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  EXPECT_EQ(trace.errors[0].kind, ErrorKind::DoubleFree);
+}
+
+TEST(BadFreeStacks, ABlockAsLargeAsTheQuarantineIsHeld) {
+  RunResult result = run({program("bad_frees"), "double_free"}, {.nantrack_options = "quarantine_bytes=64"});
+  EXPECT_EQ(result.exit_code, 0);
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  EXPECT_EQ(trace.errors[0].kind, ErrorKind::DoubleFree);
+}
+
 }  // namespace
 }  // namespace nantrack::testing
