@@ -52,8 +52,8 @@ constexpr uint64_t hash_address(uintptr_t address) {
 // each thread's arena its own 64 MiB-aligned heaps, so threads allocating
 // and freeing their own blocks work in different groups, and their shard
 // locks, quarantines and table lines stay in their own core's cache instead
-// of moving between cores on every call (2 threads churning: 8.7x -> see
-// bench/README.md). Within a group, regions spread over its shards.
+// of moving between cores on every call (2 threads churning 5M pairs:
+// 1.84 s -> 1.53 s). Within a group, regions spread over its shards.
 struct BlockPlace {
   static constexpr unsigned kRegionBits = 10;
   static constexpr unsigned kOffsetBits = kRegionBits - 4;  // 16-byte granules

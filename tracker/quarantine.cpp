@@ -1,5 +1,8 @@
 #include "tracker/quarantine.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "tracker/internal_memory.h"
 
 namespace nantrack {
@@ -10,8 +13,7 @@ void QuarantineBudget::configure(uint64_t max_bytes, uint64_t max_blocks, uint32
   // Large enough that the shared line is written rarely, small enough that
   // what is not yet published stays within a quarter of the limits.
   auto batch = [quarantines](uint64_t limit, int64_t most) {
-    int64_t quarter_share = static_cast<int64_t>(limit / (4 * uint64_t{quarantines}));
-    return quarter_share < 1 ? 1 : quarter_share > most ? most : quarter_share;
+    return std::clamp(static_cast<int64_t>(limit / (4 * uint64_t{quarantines})), int64_t{1}, most);
   };
   publish_bytes_ = batch(max_bytes, 64 * 1024);
   publish_blocks_ = batch(max_blocks, 64);
@@ -37,9 +39,9 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
 void Quarantine::push(uintptr_t address, uint64_t size) {
   target_bytes_ = max_bytes_;
   target_count_ = max_blocks_;
-  bool pressure = shared_ && shared_->exceeded();
-  wants_room_elsewhere_ = pressure && !above_fair_share();
-  if (pressure && above_fair_share()) {
+  const bool pressure = shared_ && shared_->exceeded(), above_share = above_fair_share();
+  wants_room_elsewhere_ = pressure && !above_share;
+  if (pressure && above_share) {
     // Shrink: give up more than this push adds.
     target_bytes_ = bytes_ > size ? bytes_ - size : 0;
     target_count_ = count_ > 0 ? count_ - 1 : 0;
@@ -65,9 +67,8 @@ Quarantine::Entry Quarantine::pop_oldest() {
 
 void Quarantine::publish_if_due() {
   if (!shared_) return;
-  auto magnitude = [](int64_t v) { return v < 0 ? -v : v; };
-  if (magnitude(unpublished_bytes_) >= shared_->publish_bytes() ||
-      magnitude(unpublished_blocks_) >= shared_->publish_blocks()) {
+  if (std::abs(unpublished_bytes_) >= shared_->publish_bytes() ||
+      std::abs(unpublished_blocks_) >= shared_->publish_blocks()) {
     shared_->add(unpublished_bytes_, unpublished_blocks_);
     unpublished_bytes_ = unpublished_blocks_ = 0;
   }

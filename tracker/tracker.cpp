@@ -67,12 +67,11 @@ void Tracker::init(const RealFunctions& real) {
   // a single block as large as quarantine_bytes is still held.
   constexpr size_t kShardsPerGroup = kShardCount >> BlockPlace::kGroupBits;
   const uint64_t bytes = options_.quarantine_bytes, blocks = static_cast<uint64_t>(options_.quarantine_blocks);
-  const auto shard_blocks = static_cast<uint32_t>(std::max<uint64_t>(blocks / kShardsPerGroup, 1));
+  const auto shard_blocks = static_cast<uint32_t>(blocks ? std::max<uint64_t>(blocks / kShardsPerGroup, 1) : 0);
   quarantine_budget_.configure(bytes, blocks, kShardCount);
-  if (bytes && blocks)
-    for (Shard& shard : shards_)
-      shard.quarantine.configure(bytes, shard_blocks, &quarantine_budget_, bytes / kShardCount,
-                                 static_cast<uint32_t>(blocks / kShardCount));
+  for (Shard& shard : shards_)
+    shard.quarantine.configure(bytes, shard_blocks, &quarantine_budget_, bytes / kShardCount,
+                               static_cast<uint32_t>(blocks / kShardCount));
   stacks_.configure(options_);
   depot_.init();
   untracked_.init();
