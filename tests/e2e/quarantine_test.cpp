@@ -3,6 +3,7 @@
 // from libc together stays within quarantine_bytes.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cstdlib>
 #include <string>
 
@@ -12,11 +13,14 @@ namespace nantrack::testing {
 namespace {
 
 // What quarantine_threads prints: KiB libc counts in use after every block
-// was freed.
+// was freed. Without that line the test fails (and no bound is met).
 long kib_in_use(const RunResult& result) {
   const std::string label = "in use after the frees: ";
   size_t at = result.out.find(label);
-  if (at == std::string::npos) return -1;
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "quarantine_threads printed no '" << label << "' line: " << result.out << result.err;
+    return LONG_MAX;
+  }
   return std::strtol(result.out.c_str() + at + label.size(), nullptr, 10);
 }
 
@@ -26,12 +30,14 @@ TEST(Quarantine, ItsByteLimitHoldsForAllThreadsTogether) {
   EXPECT_LT(kib_in_use(native), 64) << native.out;
 
   // 4 threads free 8 MiB in 1 KiB blocks; 1 MiB may stay in quarantine,
-  // plus what the shards have not yet counted (a quarter at most) and the
-  // guard bytes and libc's headers around each block (5%).
+  // plus what the 32 shards the 4 threads use have not yet counted (a batch
+  // of 1 MiB / 256 each: 128 KiB) and the guard bytes and libc's headers
+  // around each block (5%). A finished thread's shards left holding their
+  // share (no evict_elsewhere) gave 1,275-1,437 KiB.
   RunResult traced = run({program("quarantine_threads")}, {.nantrack_options = "quarantine_bytes=1m"});
   ASSERT_EQ(traced.exit_code, 0) << traced.err;
   long held = kib_in_use(traced);
-  EXPECT_LE(held, 1024 * 5 / 4 * 105 / 100) << traced.out;
+  EXPECT_LE(held, (1024 + 128) * 105 / 100) << traced.out;
   EXPECT_GE(held, 1024 / 2) << "the quarantine holds freed blocks back: " << traced.out;
 }
 
