@@ -22,6 +22,7 @@ TEST_F(OptionsTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_STREQ(options.output_dir.text, ".");
   EXPECT_EQ(options.stack_depth, 64);
   EXPECT_EQ(options.quarantine_bytes, uint64_t{16} << 20);
+  EXPECT_EQ(options.quarantine_blocks, 65536);
   EXPECT_FALSE(options.abort_on_error);
   EXPECT_TRUE(options.follow_children);
 }
