@@ -28,7 +28,7 @@ Damage find_damage(const void* begin, size_t size, uint8_t pattern) {
   return damage;
 }
 
-bool holds_pattern(const void* begin, size_t size, uint8_t pattern) {
+bool range_holds_pattern(const void* begin, size_t size, uint8_t pattern) {
   const auto* bytes = static_cast<const uint8_t*>(begin);
   if (size < 16) {
     uint8_t differ = 0;

@@ -33,7 +33,19 @@ Damage find_damage(const void* begin, size_t size, uint8_t pattern);
 // 16 bytes at a time without branching per word (the range is usually
 // cold, so this mostly waits on memory); find_damage() then says what
 // changed.
-bool holds_pattern(const void* begin, size_t size, uint8_t pattern);
+bool range_holds_pattern(const void* begin, size_t size, uint8_t pattern);
+
+// The same; the usual 16-byte redzone, checked on every free and every
+// block leaving quarantine, is two loads compared inline instead of a call.
+NANTRACK_ALWAYS_INLINE bool holds_pattern(const void* begin, size_t size, uint8_t pattern) {
+  if (size == 16) {
+    uint64_t word = 0x0101010101010101ull * pattern;
+    uint64_t words[2];
+    __builtin_memcpy(words, begin, 16);
+    return ((words[0] ^ word) | (words[1] ^ word)) == 0;
+  }
+  return range_holds_pattern(begin, size, pattern);
+}
 
 // Writes the pattern over the range; the usual 16-byte redzone is a single
 // store instead of a call into libc's memset.
