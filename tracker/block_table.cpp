@@ -10,7 +10,7 @@ constexpr size_t kInitialCapacity = 256;
 bool BlockTable::grow() {
   size_t old_capacity = capacity();
   size_t new_capacity = old_capacity ? old_capacity * 2 : kInitialCapacity;
-  auto* fresh = static_cast<BlockRecord*>(map_memory(new_capacity * sizeof(BlockRecord)));
+  auto* fresh = static_cast<BlockRecord*>(map_populated_memory(new_capacity * sizeof(BlockRecord)));
   if (!fresh) return false;
   BlockRecord* old = slots_;
   // Atomic stores: prefetch() reads these two without the lock.

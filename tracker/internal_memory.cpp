@@ -4,16 +4,26 @@
 
 namespace nantrack {
 
-void* map_memory(size_t bytes, bool reserve_only) {
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (reserve_only ? MAP_NORESERVE : 0);
-  void* address = mmap(nullptr, round_up_to_page(bytes), PROT_READ | PROT_WRITE, flags, -1, 0);
+namespace {
+void* map(size_t bytes, bool reserve_only, bool populate) {
+  const size_t length = round_up_to_page(bytes);
+  void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | (reserve_only ? MAP_NORESERVE : 0), -1, 0);
   if (address == MAP_FAILED) return nullptr;
   // Large tables are probed at random: 2 MiB pages save a TLB miss per probe
   // where transparent huge pages are available (madvise mode).
   constexpr size_t kHugePage = size_t{2} << 20;
-  if (!reserve_only && bytes >= 4 * kHugePage) madvise(address, round_up_to_page(bytes), MADV_HUGEPAGE);
+  if (!reserve_only && bytes >= 4 * kHugePage) madvise(address, length, MADV_HUGEPAGE);
+  // After the advice, so that huge pages are what gets faulted in. Kernels
+  // before 5.14 refuse it: the pages then come one fault at a time.
+  if (populate) madvise(address, length, MADV_POPULATE_WRITE);
   return address;
 }
+}  // namespace
+
+void* map_memory(size_t bytes, bool reserve_only) { return map(bytes, reserve_only, false); }
+
+void* map_populated_memory(size_t bytes) { return map(bytes, false, true); }
 
 void unmap_memory(void* address, size_t bytes) {
   if (address) munmap(address, round_up_to_page(bytes));

@@ -9,6 +9,10 @@ namespace nantrack {
 // Anonymous, zero-filled, private pages; nullptr on failure. With `reserve_only`
 // the range is MAP_NORESERVE: address space now, memory only when touched.
 void* map_memory(size_t bytes, bool reserve_only = false);
+// For memory about to be written all over (a table being rehashed into):
+// faulted in by the one system call instead of a page fault per page
+// (3 million live blocks: a tenth of the time went to faulting in tables).
+void* map_populated_memory(size_t bytes);
 void unmap_memory(void* address, size_t bytes);
 
 inline constexpr size_t kPageSize = 4096;
