@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -13,28 +14,38 @@ namespace {
 // Four threads on two cores fight for one lock far longer than a waiter
 // spins, so some of them sleep in the kernel and must be woken: an
 // increment lost or a thread never woken fails (or hangs) the test.
-TEST(MutexTest, ContendedIncrementsAreNeitherLostNorStuck) {
+// And a malloc or free that waited for a shard must leave errno as the
+// program set it: a waiter's futex wait fails with EAGAIN whenever the
+// holder released the lock just before it, hundreds of times here, each a
+// changed errno if the lock did not restore it.
+TEST(MutexTest, ContendedIncrementsAreNeitherLostNorStuckAndKeepErrno) {
   Mutex mutex;
   uint64_t counter = 0;
   constexpr int kThreads = 4, kIncrements = 200000;
+  std::atomic<int> errno_changed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&] {
+    threads.emplace_back([&, t] {
       for (int i = 0; i < kIncrements; ++i) {
-        LockGuard guard(mutex);
-        // A read-modify-write with a window a lost exclusion would show in.
-        uint64_t seen = counter;
-        if (i % 1024 == 0) std::this_thread::yield();
-        counter = seen + 1;
+        errno = EDOM + t;
+        {
+          LockGuard guard(mutex);
+          // A read-modify-write with a window a lost exclusion would show in.
+          uint64_t seen = counter;
+          if (i % 1024 == 0) std::this_thread::yield();
+          counter = seen + 1;
+        }
+        if (errno != EDOM + t) errno_changed.fetch_add(1, std::memory_order_relaxed);
       }
     });
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(counter, uint64_t{kThreads} * kIncrements);
+  EXPECT_EQ(errno_changed.load(), 0);
 }
 
-// A free() that waited for the lock must leave errno as the program set
-// it: the futex calls of a sleeping waiter fail with EAGAIN routinely.
-TEST(MutexTest, AWaiterThatSleptKeepsItsErrno) {
+// A waiter that gave up spinning and slept in the kernel gets the lock
+// when it is released, errno as it was.
+TEST(MutexTest, AWaiterThatSleptGetsTheLock) {
   Mutex mutex;
   mutex.lock();
   int errno_after = 0;
