@@ -65,7 +65,6 @@ void Tracker::init(const RealFunctions& real) {
   // hold a group's share of the blocks (its ring is sized for them; at
   // least one) and any block the byte limit allows: quarantine_blocks=1 or
   // a single block as large as quarantine_bytes is still held.
-  constexpr size_t kShardsPerGroup = kShardCount >> BlockPlace::kGroupBits;
   const uint64_t bytes = options_.quarantine_bytes, blocks = static_cast<uint64_t>(options_.quarantine_blocks);
   const auto shard_blocks = static_cast<uint32_t>(blocks ? std::max<uint64_t>(blocks / kShardsPerGroup, 1) : 0);
   quarantine_budget_.configure(bytes, blocks, kShardCount);
@@ -245,20 +244,24 @@ size_t Tracker::describe_damage(const BlockRecord& record, ErrorRecord* errors) 
   return count;
 }
 
+// The shard's oldest quarantined block leaves quarantine and the table;
+// its record goes to `evicted`. The shard's lock is held. Inline: every
+// free evicts about one.
+NANTRACK_ALWAYS_INLINE void Tracker::evict_oldest(Shard& shard, EvictedBlocks& evicted) {
+  Quarantine::Entry oldest = shard.quarantine.pop_oldest();
+  if (shard.blocks.erase(oldest.address, &evicted.records[evicted.count])) ++evicted.count;
+}
+
 void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
-  size_t& count = evicted.count;
-  while (shard.quarantine.over_limit() && count < kMaxEvictedPerCall) {
-    Quarantine::Entry oldest = shard.quarantine.pop_oldest();
-    if (shard.blocks.erase(oldest.address, &evicted.records[count])) ++count;
-  }
-  if (shard.quarantine.wants_room_elsewhere() && count < kMaxEvictedPerCall) [[unlikely]]
+  while (shard.quarantine.over_limit() && evicted.count < kMaxEvictedPerCall) evict_oldest(shard, evicted);
+  if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
     evict_elsewhere(shard, evicted);
   // The next block to leave was freed long ago: its bytes, its guard bytes
   // and its record are cold. Start loading them now, so that by the time
   // this shard evicts again (after other frees and the program's own work)
   // the free-fill check and libc's free find them in cache instead of
   // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
-  if (count && shard.quarantine.count()) {
+  if (evicted.count && shard.quarantine.count()) {
     shard.quarantine.prefetch_ahead();
     const Quarantine::Entry& next = shard.quarantine.oldest();
     shard.blocks.prefetch(next.address);
@@ -282,15 +285,11 @@ void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
 // goes on from there: the pressure may also be the shared counters' lag,
 // with no shard above its share, and then every free would scan them all.
 void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
-  constexpr size_t kShardsPerCall = kShardCount >> BlockPlace::kGroupBits;
-  for (size_t tries = 0; tries < kShardsPerCall; ++tries, ++t_room_cursor) {
+  for (size_t tries = 0; tries < kShardsPerGroup; ++tries, ++t_room_cursor) {
     Shard& other = shards_[t_room_cursor % kShardCount];
     if (&other == &self || !other.mutex.try_lock()) continue;
     bool found = other.quarantine.above_fair_share();
-    if (found) {
-      Quarantine::Entry oldest = other.quarantine.pop_oldest();
-      if (other.blocks.erase(oldest.address, &evicted.records[evicted.count])) ++evicted.count;
-    }
+    if (found) evict_oldest(other, evicted);
     other.mutex.unlock();
     if (found) return;  // the cursor stays: that shard may have more to give
   }

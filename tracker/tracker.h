@@ -163,6 +163,8 @@ class Tracker {
     uint64_t bytes_allocated = 0;
   };
   static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
+  // A thread's blocks go to one group of shards: its arena's (BlockPlace).
+  static constexpr size_t kShardsPerGroup = kShardCount >> BlockPlace::kGroupBits;
   // Blocks evicted from quarantine in one call at most; the rest wait for
   // the next free, so one call's work stays bounded.
   static constexpr size_t kMaxEvictedPerCall = 32;
@@ -202,6 +204,7 @@ class Tracker {
   InvalidPointer classify_invalid_pointer(uintptr_t address, ErrorRecord& error);
   void drain_deferred();
   void evict(Shard& shard, EvictedBlocks& evicted);
+  void evict_oldest(Shard& shard, EvictedBlocks& evicted);
   NANTRACK_NOINLINE void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
   void release_evicted(const EvictedBlocks& evicted);
   void check_live_and_quarantined(Shard& shard);
