@@ -20,15 +20,22 @@ class StackSymbolizer {
   StackSymbolizer(const Trace& trace, const ReportOptions& options)
       : trace_(trace), symbolizer_(trace.modules, options.debuginfo_path) {}
 
+  // Remembered: errors name the same few stacks again and again.
   const SourceStack& operator()(StackId id) {
     auto [entry, inserted] = stacks_.try_emplace(id);
-    if (inserted) {
-      for (const uint64_t pc : trace_.stack(id)) {
-        const std::vector<SourceFrame>& frames = symbolizer_.symbolize(pc);
-        entry->second.insert(entry->second.end(), frames.begin(), frames.end());
-      }
-    }
+    if (inserted) entry->second = uncached(id);
     return entry->second;
+  }
+
+  // Built anew, for a stack that is used once (a leak group's): copying it
+  // out of a cache would double the work of a report of many groups.
+  SourceStack uncached(StackId id) {
+    SourceStack stack;
+    for (const uint64_t pc : trace_.stack(id)) {
+      const std::vector<SourceFrame>& frames = symbolizer_.symbolize(pc);
+      stack.insert(stack.end(), frames.begin(), frames.end());
+    }
+    return stack;
   }
 
   const std::vector<std::string>& warnings() const { return symbolizer_.warnings(); }
@@ -112,20 +119,24 @@ void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symb
                SuppressionTally& tally, bool show_reachable) {
   Summary& summary = process.summary;
   for (LeakGroup& group : group_live_blocks(trace)) {
-    group.stack = symbolize(group.stack_id);
-    if (const Suppression* rule = suppressions.match_leak(group.kind, group.stack)) {
-      tally.add_leak(*rule, group);
-      summary.suppressed_bytes += group.bytes;
-      continue;
+    const bool listed = group.kind != LeakKind::Reachable || show_reachable;
+    // Symbolizing is most of a report's work when thousands of blocks are
+    // still reachable at exit (cc1plus: 10,385 stacks, 0.85 s of a 4 s run):
+    // a group that will not be listed needs its stack only if a rule could
+    // hide it.
+    if (listed || suppressions.may_hide(group.kind)) {
+      group.stack = symbolize.uncached(group.stack_id);
+      if (const Suppression* rule = suppressions.match_leak(group.kind, group.stack)) {
+        tally.add_leak(*rule, group);
+        summary.suppressed_bytes += group.bytes;
+        continue;
+      }
     }
     bytes_of_kind(summary, group.kind) += group.bytes;
     summary.leaked_bytes += group.bytes;
     summary.leaked_blocks += group.blocks;
-    if (group.kind == LeakKind::Reachable) {
-      summary.reachable_blocks += group.blocks;
-      if (!show_reachable) continue;
-    }
-    process.leaks.push_back(std::move(group));
+    if (group.kind == LeakKind::Reachable) summary.reachable_blocks += group.blocks;
+    if (listed) process.leaks.push_back(std::move(group));
   }
   // Ties broken by stack id, so that the same trace always reads the same.
   std::ranges::sort(process.leaks, [](const LeakGroup& a, const LeakGroup& b) {

@@ -25,11 +25,13 @@ struct ReportOptions {
   bool show_reachable = false;
 };
 
-// One ProcessReport per trace, by pid. Every distinct stack is symbolized
-// once, every distinct pc once. Blocks live at exit are grouped by (stack,
-// leak kind) into LeakGroups, biggest first; a group or an error that a
-// suppression matches is left out of the findings and counted in
-// Summary::suppressed_bytes and in Report::suppressions instead.
+// One ProcessReport per trace, by pid. Every distinct pc is symbolized
+// once. Blocks live at exit are grouped by (stack, leak kind) into
+// LeakGroups, biggest first; a group or an error that a suppression matches
+// is left out of the findings and counted in Summary::suppressed_bytes and
+// in Report::suppressions instead. Still-reachable groups that are not
+// listed (no show_reachable) are only counted: their stacks are symbolized
+// only when some rule may hide reachable blocks.
 Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions,
                     const ReportOptions& options = {});
 

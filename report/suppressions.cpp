@@ -179,6 +179,10 @@ const Suppression* Suppressions::match_leak(LeakKind kind, const SourceStack& al
   return first_match(rules_, alloc_stack, [kind](const Suppression& rule) { return rule.applies_to(kind); });
 }
 
+bool Suppressions::may_hide(LeakKind kind) const {
+  return std::ranges::any_of(rules_, [kind](const Suppression& rule) { return rule.applies_to(kind); });
+}
+
 const SourceStack& suppressed_stack(const ErrorFinding& error) {
   return error.stack.empty() ? error.alloc_stack : error.stack;
 }

@@ -106,6 +106,8 @@ class Suppressions {
   // The first rule, in the order added, that hides a leak of this kind with
   // this allocation stack; nullptr if none does.
   const Suppression* match_leak(LeakKind kind, const SourceStack& alloc_stack) const;
+  // Whether any rule hides leaks of this kind at all.
+  bool may_hide(LeakKind kind) const;
   // The same for an error, matched against suppressed_stack(error).
   const Suppression* match_error(const ErrorFinding& error) const;
 

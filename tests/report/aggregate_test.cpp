@@ -247,6 +247,55 @@ TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
   EXPECT_NE(notes[2].find("/nonexistent/libgone.so"), std::string::npos) << notes[2];
 }
 
+// A module that cannot be read leaves a note once its pcs are symbolized.
+// Still-reachable blocks that the report does not list are counted without
+// symbolizing their stacks (the bulk of a report's work for a program that
+// exits with thousands of them), so such a module in their stacks only is
+// never opened: no note. Listing them, or a rule that may hide them, needs
+// their stacks.
+TEST(AggregateTest, UnlistedReachableStacksAreSymbolizedOnlyWhenARuleMayHideThem) {
+  Trace trace = self_trace();
+  trace.modules.push_back(
+      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
+  trace.stacks[9] = {0x10000010};
+  constexpr uint8_t kReachable = 4;  // LiveBlock::leak_kind
+  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
+                       {0x2000, 300, 9, 1, AllocKind::Malloc, kReachable},
+                       {0x3000, 200, 9, 1, AllocKind::Malloc, kReachable}};
+  auto mentions_gone_module = [](const ProcessReport& process) {
+    return std::ranges::any_of(process.notes, [](const std::string& note) { return note.find("libgone.so") != std::string::npos; });
+  };
+
+  const ProcessReport unlisted = build_report({trace}, Suppressions()).processes[0];
+  ASSERT_EQ(unlisted.leaks.size(), 1u);
+  EXPECT_EQ(unlisted.leaks[0].stack_id, kStackA);
+  EXPECT_EQ(unlisted.summary.reachable_bytes, 500u);
+  EXPECT_EQ(unlisted.summary.reachable_blocks, 2u);
+  EXPECT_EQ(unlisted.summary.leaked_bytes, 600u);
+  EXPECT_FALSE(mentions_gone_module(unlisted)) << "an unlisted stack was symbolized";
+
+  const ProcessReport listed = build_report({trace}, Suppressions(), {.show_reachable = true}).processes[0];
+  ASSERT_EQ(listed.leaks.size(), 2u);
+  EXPECT_EQ(listed.leaks[0].kind, LeakKind::Reachable) << "biggest first";
+  EXPECT_EQ(listed.leaks[0].stack.at(0).module, "/nonexistent/libgone.so");
+  EXPECT_TRUE(mentions_gone_module(listed));
+
+  // A rule for another kind cannot hide them: still not symbolized.
+  const ProcessReport other_kind = build_report({trace}, suppressions_of("{\n r\n Memcheck:Leak\n "
+                                                                         "match-leak-kinds: definite\n obj:*libgone*\n}\n"))
+                                       .processes[0];
+  EXPECT_EQ(other_kind.summary.suppressed_bytes, 0u);
+  EXPECT_EQ(other_kind.summary.reachable_bytes, 500u);
+  EXPECT_FALSE(mentions_gone_module(other_kind));
+
+  const ProcessReport hidden = build_report({trace}, suppressions_of("leak:libgone.so\n")).processes[0];
+  EXPECT_EQ(hidden.summary.suppressed_bytes, 500u);
+  EXPECT_EQ(hidden.summary.reachable_bytes, 0u);
+  EXPECT_EQ(hidden.summary.reachable_blocks, 0u);
+  EXPECT_EQ(hidden.summary.leaked_bytes, 100u);
+  EXPECT_TRUE(mentions_gone_module(hidden));
+}
+
 TEST(AggregateTest, NoTracesNoProcesses) {
   const Report report = build_report({}, Suppressions());
   EXPECT_TRUE(report.processes.empty());
