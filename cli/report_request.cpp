@@ -18,6 +18,7 @@
 #include "report/format_json.h"
 #include "report/format_sarif.h"
 #include "report/format_text.h"
+#include "report/symbol_cache.h"
 #include "report/suppressions.h"
 #include "report/trace_reader.h"
 
@@ -128,7 +129,9 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
       ++outcome.traces_unreadable;
     }
   }
-  Report report = build_report(traces, load_suppressions(request), {.show_reachable = request.show_reachable});
+  Report report = build_report(traces, load_suppressions(request),
+                               {.show_reachable = request.show_reachable,
+                                .symbol_cache = SymbolCache::directory_from_environment()});
   TextOptions text_options;
   text_options.max_leak_groups = request.max_leaks ? request.max_leaks : SIZE_MAX;
   write_text_report(report, text, text_options);

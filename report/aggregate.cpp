@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "report/symbol_cache.h"
 #include "report/symbolizer.h"
 
 namespace nantrack {
@@ -17,8 +18,8 @@ namespace {
 // Symbolizes each stack of one trace once, with the trace's own module map.
 class StackSymbolizer {
  public:
-  StackSymbolizer(const Trace& trace, const ReportOptions& options)
-      : trace_(trace), symbolizer_(trace.modules, options.debuginfo_path) {}
+  StackSymbolizer(const Trace& trace, const ReportOptions& options, SymbolCache* cache)
+      : trace_(trace), symbolizer_(trace.modules, options.debuginfo_path, cache) {}
 
   // Remembered: errors name the same few stacks again and again.
   const SourceStack& operator()(StackId id) {
@@ -187,11 +188,11 @@ void add_process_notes(ProcessReport& report) {
 }
 
 ProcessReport build_process_report(const Trace& trace, const Suppressions& suppressions, const ReportOptions& options,
-                                   SuppressionTally& tally) {
+                                   SymbolCache* cache, SuppressionTally& tally) {
   ProcessReport report{.process = trace.process, .trace_path = trace.path};
   const std::optional<SnapshotInfo>& snapshot = trace.process.snapshot;
   report.leaks_gate = snapshot ? snapshot->trigger == SnapshotTrigger::LeakCheck : !trace.process.leak_check_done;
-  StackSymbolizer symbolize(trace, options);
+  StackSymbolizer symbolize(trace, options, cache);
   add_errors(report, trace, symbolize, suppressions, tally);
   add_leaks(report, trace, symbolize, suppressions, tally, options.show_reachable);
   report.summary.total_allocations = trace.counters.allocations;
@@ -208,8 +209,11 @@ ProcessReport build_process_report(const Trace& trace, const Suppressions& suppr
 Report build_report(const std::vector<Trace>& traces, const Suppressions& suppressions, const ReportOptions& options) {
   Report report;
   SuppressionTally tally;
+  std::optional<SymbolCache> cache;
+  if (options.symbol_cache) cache.emplace(*options.symbol_cache);
   for (const Trace& trace : traces)
-    report.processes.push_back(build_process_report(trace, suppressions, options, tally));
+    report.processes.push_back(build_process_report(trace, suppressions, options, cache ? &*cache : nullptr, tally));
+  if (cache) cache->save();
   // A process's snapshots in order, then its own trace.
   std::ranges::stable_sort(report.processes, {}, [](const ProcessReport& each) {
     const std::optional<SnapshotInfo>& snapshot = each.process.snapshot;

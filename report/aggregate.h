@@ -7,6 +7,8 @@
 //   Report report = build_report(traces, suppressions);
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ struct ReportOptions {
   // List still-reachable blocks among the leaks (--show-reachable). They
   // are counted in the summary either way.
   bool show_reachable = false;
+  // Where symbolized frames are kept between reports (report/symbol_cache.h);
+  // none: every report reads all the DWARF it needs.
+  std::optional<std::filesystem::path> symbol_cache;
 };
 
 // One ProcessReport per trace, by pid. Every distinct pc is symbolized

@@ -150,6 +150,13 @@ std::vector<SourceFrame> ModuleSymbols::frames_at(uint64_t pc) {
   return frames;
 }
 
+bool ModuleSymbols::has_separate_debug_file() const {
+  const char* main_file = nullptr;
+  const char* debug_file = nullptr;
+  dwfl_module_info(module_, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, &debug_file);
+  return main_file && debug_file && std::strcmp(main_file, debug_file) != 0;
+}
+
 // Each inlined subroutine at pc is a frame, located where the previous
 // (inner) one was called from; the innermost location is the line table's.
 std::vector<SourceFrame> ModuleSymbols::inline_chain(uint64_t pc) {

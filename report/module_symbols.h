@@ -35,6 +35,10 @@ class ModuleSymbols {
   // into. Never empty; fields that cannot be found stay empty. Only the
   // function, file, line and inlined fields are filled.
   std::vector<SourceFrame> frames_at(uint64_t pc);
+  // Whether the DWARF that frames_at() read came from a separate debug file
+  // (a distribution's -dbg package, a .gnu_debuglink): false before it has
+  // been looked for and when the module has no DWARF or its own.
+  bool has_separate_debug_file() const;
 
  private:
   explicit ModuleSymbols(const std::string& debuginfo_path);

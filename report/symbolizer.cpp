@@ -3,13 +3,15 @@
 #include <algorithm>
 
 #include "report/module_symbols.h"
+#include "report/symbol_cache.h"
 
 namespace nantrack {
 
-Symbolizer::Symbolizer(std::vector<Module> modules, std::string debuginfo_path)
+Symbolizer::Symbolizer(std::vector<Module> modules, std::string debuginfo_path, SymbolCache* cache)
     : modules_(std::move(modules)),
       index_(modules_),
       debuginfo_path_(std::move(debuginfo_path)),
+      cache_(cache),
       files_(modules_.size()) {}
 
 Symbolizer::~Symbolizer() = default;
@@ -25,12 +27,20 @@ std::vector<SourceFrame> Symbolizer::symbolize_uncached(uint64_t pc) {
   std::optional<size_t> module = index_.find(pc);
   if (!module) return {SourceFrame{.address = pc, .module_offset = pc}};
 
-  ModuleSymbols* symbols = symbols_of(*module);
-  std::vector<SourceFrame> frames = symbols ? symbols->frames_at(pc) : std::vector<SourceFrame>(1);
+  const Module& where = modules_[*module];
+  const uint64_t offset = pc - where.load_bias;
+  std::vector<SourceFrame> frames;
+  if (const std::vector<SourceFrame>* kept = cache_ ? cache_->find(where.build_id, offset) : nullptr) {
+    frames = *kept;
+  } else {
+    ModuleSymbols* symbols = symbols_of(*module);
+    frames = symbols ? symbols->frames_at(pc) : std::vector<SourceFrame>(1);
+    if (cache_ && symbols && symbols->has_separate_debug_file()) cache_->remember(where.build_id, offset, frames);
+  }
   for (SourceFrame& frame : frames) {
     frame.address = pc;
-    frame.module = modules_[*module].path;
-    frame.module_offset = pc - modules_[*module].load_bias;
+    frame.module = where.path;
+    frame.module_offset = offset;
   }
   return frames;
 }

@@ -10,8 +10,9 @@
 // A module's file is opened only when a pc first falls in it, and each pc is
 // symbolized once. A file that is missing, not ELF, or has another build-id
 // than the traced one is never used (its frames get module+offset only) and
-// is reported once in warnings(). Module paths that are not absolute (the
-// vdso, "[anon]"-style names) are not files: module+offset, no warning.
+// is reported once in warnings(); pcs the symbol cache answers need no file.
+// Module paths that are not absolute (the vdso, "[anon]"-style names) are
+// not files: module+offset, no warning.
 // Not thread-safe.
 #pragma once
 
@@ -28,6 +29,7 @@
 namespace nantrack {
 
 class ModuleSymbols;
+class SymbolCache;
 
 class Symbolizer {
  public:
@@ -35,7 +37,10 @@ class Symbolizer {
   // empty means libdw's default ":.debug:/usr/lib/debug" (the build-id tree
   // /usr/lib/debug/.build-id, then the .gnu_debuglink name beside the file,
   // in its .debug/ and under /usr/lib/debug).
-  explicit Symbolizer(std::vector<Module> modules, std::string debuginfo_path = {});
+  // With a `cache`, frames of modules with a separate debug file are taken
+  // from it when it has them (their DWARF is then never loaded) and added to
+  // it when it has not (report/symbol_cache.h); the caller saves it.
+  explicit Symbolizer(std::vector<Module> modules, std::string debuginfo_path = {}, SymbolCache* cache = nullptr);
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
@@ -63,6 +68,7 @@ class Symbolizer {
   std::vector<Module> modules_;
   ModuleIndex index_;
   std::string debuginfo_path_;
+  SymbolCache* cache_;
   std::vector<ModuleFile> files_;  // parallel to modules_
   std::unordered_map<uint64_t, std::vector<SourceFrame>> frames_by_pc_;
   std::vector<std::string> warnings_;

@@ -2,6 +2,8 @@
 // the extra formats, the CI gate's exit codes, suppressions, bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -247,6 +249,43 @@ TEST(CliReport, RerendersKeptTracesInEveryFormat) {
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.err.find("nantrack: cannot read trace '" + (dir / "broken.trace") + "'"), std::string::npos)
       << broken.err;
+}
+
+// Every leak's stack ends in libc's start code, whose DWARF (libc6-dbg, which
+// make deps installs) costs ~80 ms to load: the report keeps those frames
+// in the symbol cache the environment names, and reads them back next time.
+TEST(CliReport, KeepsSymbolsOfSeparateDebugFilesWhereTheEnvironmentSays) {
+  TempDir dir;
+  RunResult ran = nantrack({"run", "--output-dir", dir / "traces", "--", program("leak_stack")},
+                           {"NANTRACK_SYMBOL_CACHE=off"});
+  ASSERT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "cache"));
+
+  auto kept_files = [](const std::string& directory) {
+    std::vector<std::string> texts;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, ignored))
+      texts.push_back(read_file(entry.path().string()));
+    return texts;
+  };
+  RunResult first = nantrack({"report", dir / "traces"}, {"NANTRACK_SYMBOL_CACHE=" + dir / "cache"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::vector<std::string> kept = kept_files(dir / "cache");
+  EXPECT_TRUE(std::ranges::any_of(kept, [](const std::string& text) {
+    return text.find("\t__libc_start_call_main\t") != std::string::npos;
+  })) << kept.size() << " files";
+  EXPECT_NE(first.out.find("__libc_start_call_main"), std::string::npos) << first.out;
+
+  RunResult again = nantrack({"report", dir / "traces"}, {"NANTRACK_SYMBOL_CACHE=" + dir / "cache"});
+  EXPECT_EQ(again.out, first.out);
+  RunResult uncached = nantrack({"report", dir / "traces"}, {"NANTRACK_SYMBOL_CACHE=off"});
+  EXPECT_EQ(uncached.out, first.out);
+
+  // By default under $XDG_CACHE_HOME, else ~/.cache.
+  RunResult in_home = nantrack({"report", dir / "traces"},
+                               {"NANTRACK_SYMBOL_CACHE", "XDG_CACHE_HOME", "HOME=" + dir / "home"});
+  EXPECT_EQ(in_home.out, first.out);
+  EXPECT_EQ(kept_files(dir / "home/.cache/nantrack/symbols").size(), kept.size());
 }
 
 TEST(PlainPreload, PrintsTheSymbolizedReportAtExit) {

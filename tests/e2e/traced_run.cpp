@@ -73,11 +73,13 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     if (!options.nantrack_options.empty()) nantrack_options += ":" + options.nantrack_options;
     environment.push_back("NANTRACK_OPTIONS=" + nantrack_options);
   }
-  // Extra entries replace inherited ones of the same name.
+  // Extra entries replace inherited ones of the same name; a bare NAME
+  // removes it.
   for (const std::string& extra : options.environment) {
-    std::string name = extra.substr(0, extra.find('=') + 1);
+    const size_t equals = extra.find('=');
+    const std::string name = equals == std::string::npos ? extra + "=" : extra.substr(0, equals + 1);
     std::erase_if(environment, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
-    environment.push_back(extra);
+    if (equals != std::string::npos) environment.push_back(extra);
   }
 
   std::vector<char*> c_argv, c_env;

@@ -14,7 +14,7 @@ namespace nantrack::testing {
 struct RunOptions {
   bool traced = true;                   // LD_PRELOAD=libnantrack.so
   std::string nantrack_options;         // appended to output_dir=<fresh dir>
-  std::vector<std::string> environment;  // extra NAME=value entries
+  std::vector<std::string> environment;  // extra NAME=value entries; a bare NAME unsets it
 };
 
 struct RunResult {

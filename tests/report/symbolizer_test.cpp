@@ -12,8 +12,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "report/symbol_cache.h"
 #include "tests/report/fixtures/module_map.h"
 #include "tests/report/fixtures/symbolizer_fixture.h"
+#include "tests/report/fixtures/temp_dir.h"
 
 namespace nantrack {
 namespace {
@@ -54,18 +56,7 @@ void expect_module_offset_only(const std::vector<SourceFrame>& frames, const Mod
   EXPECT_EQ(frames[0].line, 0);
 }
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("nantrack-symbolizer-test." + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using fixture::TempDir;
 
 // The stripped fixture library, loaded for one test.
 class FixtureLibrary {
@@ -250,6 +241,55 @@ TEST(SymbolizerTest, DistributionDebugFileFoundByBuildId) {
   EXPECT_EQ(frames.back().function, "getenv");
   EXPECT_EQ(fs::path(frames.back().file).filename(), "getenv.c");
   EXPECT_GT(frames.front().line, 0);
+}
+
+// Frames read from a separate debug file (the fixture library's, libc6-dbg's
+// libc) are kept in the symbol cache, and the next symbolizer with that cache
+// gives them without loading the debug file: here it is given none at all.
+// Frames from DWARF inside the module itself are not kept (it loads fast).
+TEST(SymbolizerTest, SymbolCacheKeepsFramesOfSeparateDebugFiles) {
+  FixtureLibrary library;
+  Probe in_library = library.probe();
+  Probe in_executable = fixture::probe_inline_chain();
+  const uint64_t in_getenv = pc_in("getenv");
+  const std::vector<Module> modules = fixture::current_module_map();
+  TempDir cache_dir;
+
+  std::vector<SourceFrame> library_frames, libc_frames, executable_frames;
+  {
+    SymbolCache cache(cache_dir.path() / "symbols");
+    Symbolizer symbolizer(modules, "", &cache);
+    library_frames = symbolizer.symbolize(in_library.pc);
+    libc_frames = symbolizer.symbolize(in_getenv);
+    executable_frames = symbolizer.symbolize(in_executable.pc);
+    cache.save();
+  }
+  ASSERT_EQ(library_frames.size(), 1u);
+  expect_frame(library_frames[0],
+               {"fixture_lib::probe_in_library()", "symbolizer_fixture_lib.cpp", in_library.lines[0]});
+  EXPECT_EQ(fs::path(libc_frames.back().file).filename(), "getenv.c") << "libc6-dbg is installed by make deps";
+  size_t kept_modules = std::distance(fs::directory_iterator(cache_dir.path() / "symbols"), {});
+  EXPECT_EQ(kept_modules, 2u) << "the library's and libc's, not the executable's";
+
+  TempDir no_debug_files;
+  SymbolCache cache(cache_dir.path() / "symbols");
+  Symbolizer symbolizer(modules, no_debug_files.path(), &cache);
+  auto expect_same = [](const std::vector<SourceFrame>& now, const std::vector<SourceFrame>& before) {
+    ASSERT_EQ(now.size(), before.size());
+    for (size_t i = 0; i < now.size(); ++i) {
+      EXPECT_EQ(now[i].function, before[i].function);
+      EXPECT_EQ(now[i].file, before[i].file);
+      EXPECT_EQ(now[i].line, before[i].line);
+      EXPECT_EQ(now[i].inlined, before[i].inlined);
+      EXPECT_EQ(now[i].address, before[i].address);
+      EXPECT_EQ(now[i].module, before[i].module);
+      EXPECT_EQ(now[i].module_offset, before[i].module_offset);
+    }
+  };
+  expect_same(symbolizer.symbolize(in_library.pc), library_frames);
+  expect_same(symbolizer.symbolize(in_getenv), libc_frames);
+  expect_same(symbolizer.symbolize(in_executable.pc), executable_frames);
+  EXPECT_TRUE(symbolizer.warnings().empty());
 }
 
 TEST(SymbolizerTest, ChangedFileIsNotUsedAndWarnedOnce) {
