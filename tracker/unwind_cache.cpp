@@ -12,6 +12,8 @@ struct UnwindCache::Layout {
   uintptr_t sp;
   uint32_t read_count;
   uint32_t read_fp;
+  Ref last_chain;       // the chain this layout last answered with
+  uint32_t repeating;   // its last two answers were that chain: try it first
   uint32_t offsets[];
 };
 
@@ -113,13 +115,26 @@ uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) {
   return mix(caller.pc ^ std::rotl(caller.sp, 29)) & (kLayoutSets - 1);
 }
 
-StackId UnwindCache::find(const CallerFrame& caller) const {
+StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
   const Ref* set = layout_sets_ + layout_set_index(caller) * kWays;
   for (size_t way = 0; way < kWays && set[way]; ++way) {
-    const Layout* layout = at<Layout>(set[way]);
+    Layout* layout = at<Layout>(set[way]);
     if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
     auto word_at = [&](uint32_t i) { return read_stack_word(caller.sp + layout->offsets[i]); };
+    // A call site in a loop allocates from one path many times in a row:
+    // while its answers repeat, the last chain is compared first, without
+    // hashing, from the outermost word in (chains of one layout share their
+    // innermost frames, so another path shows itself within a few words).
+    if (layout->repeating) {
+      const Chain* last = at<Chain>(layout->last_chain);
+      if (!layout->read_fp || last->fp == caller.fp) {
+        uint32_t i = layout->read_count;
+        while (i > 0 && word_at(i - 1) == last->values[i - 1]) --i;
+        if (i == 0) return last->stack;
+      }
+      layout->repeating = 0;
+    }
     uint64_t hash = hash_words(set[way], layout->read_fp, caller.fp, layout->read_count, word_at);
     const ChainBucket& bucket = chains_[hash & (kChainBuckets - 1)];
     for (size_t chain_way = 0; chain_way < kWays; ++chain_way) {
@@ -131,7 +146,11 @@ StackId UnwindCache::find(const CallerFrame& caller) const {
       // same tag) almost always matches.
       uint64_t differ = 0;
       for (uint32_t i = 0; i < layout->read_count; ++i) differ |= word_at(i) ^ chain->values[i];
-      if (!differ) return chain->stack;
+      if (!differ) {
+        layout->repeating = layout->last_chain == bucket.refs[chain_way];
+        layout->last_chain = bucket.refs[chain_way];
+        return chain->stack;
+      }
     }
   }
   return kNoStack;
@@ -161,6 +180,8 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   layout->sp = caller.sp;
   layout->read_count = recording.read_count;
   layout->read_fp = recording.read_fp;
+  layout->last_chain = 0;
+  layout->repeating = 0;
   std::memcpy(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t));
   // The newest layout goes first; the oldest of a full set is forgotten
   // (its chains stay in the arena, unreachable, until the next clear).
@@ -192,6 +213,8 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   if (way == kWays) way = (chain->hash >> 20) & (kWays - 1);
   bucket.tags[way] = static_cast<uint32_t>(chain->hash >> 32);
   bucket.refs[way] = ref;
+  at<Layout>(layout)->last_chain = ref;
+  at<Layout>(layout)->repeating = 0;
 }
 
 }  // namespace nantrack

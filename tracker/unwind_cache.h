@@ -17,7 +17,8 @@
 // list of addresses read) when their frames have the same sizes, so a
 // lookup reads the layout's words, hashes them and finds the chain with
 // exactly those values in one probe of a 4-way bucket. Layouts are keyed by (pc, sp); a few
-// per key are kept.
+// per key are kept. While a layout keeps giving the same chain (a call site
+// in a loop), that chain is compared first, without hashing.
 //
 // Safety of the reads: a layout's addresses were read on this thread's
 // stack between the recorded sp and the stack's top; with the same sp on
@@ -56,7 +57,8 @@ class UnwindCache {
   void clear();
 
   // The stack an unwind from `caller` would give, or kNoStack if unknown.
-  StackId find(const CallerFrame& caller) const;
+  // Not const: it notes which chain answered, to try it first next time.
+  StackId find(const CallerFrame& caller);
   // Remembers that an unwind from `caller` read `recording` and gave `stack`.
   void insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack);
   // How often this stack was unwound from this caller (since the last

@@ -94,6 +94,31 @@ TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
   EXPECT_EQ(cache.find(caller), kNoStack);
 }
 
+// A call site in a loop gets the same chain many times in a row, and then
+// the lookup tries that chain first: a path differing anywhere, even only in
+// the innermost word or the frame pointer, must still get its own answer.
+TEST_F(UnwindCacheTest, RunsOfOnePathAnswerRightWhenThePathChanges) {
+  auto set_path = [&](uint64_t path) {
+    stack[1] = 0x7000 + path % 3;  // innermost: 3 paths share each value
+    stack[7] = 0xa000 + path;
+  };
+  for (uint64_t path = 0; path < 6; ++path) {
+    set_path(path);
+    cache.insert(caller, recording_of({1, 3, 7}, true), static_cast<StackId>(100 + path));
+  }
+  for (uint64_t path : {0, 0, 0, 3, 3, 1, 1, 1, 4, 0, 0, 5, 2, 2, 2}) {
+    set_path(path);
+    for (int repeat = 0; repeat < 3; ++repeat)
+      EXPECT_EQ(cache.find(caller), 100 + path) << "path " << path << ", repeat " << repeat;
+    stack[1] = 0x7000 + (path + 1) % 3;  // only the innermost word differs
+    EXPECT_EQ(cache.find(caller), kNoStack) << "path " << path;
+    set_path(path);
+    CallerFrame other_fp = caller;
+    other_fp.fp ^= 8;
+    EXPECT_EQ(cache.find(other_fp), kNoStack) << "path " << path;
+  }
+}
+
 TEST_F(UnwindCacheTest, LayoutsOfOneCallerCoexist) {
   cache.insert(caller, recording_of({1, 3}), 42);
   cache.insert(caller, recording_of({2, 6, 9}), 43);
