@@ -108,7 +108,7 @@ def _series_json(result: WorkloadResult, series: Series) -> dict:
 
 
 def write_json(path: Path, metadata: dict, results: list[WorkloadResult], trackers: list[str],
-               micro: dict | None) -> None:
+               micro: dict | None, report_scale: dict | None) -> None:
     document = {
         **metadata,
         "workloads": [{"name": r.workload.name, "kind": r.workload.kind, "models": r.workload.models,
@@ -118,6 +118,7 @@ def write_json(path: Path, metadata: dict, results: list[WorkloadResult], tracke
         "geomean_real_programs": {tool: {"wall_ratio": wall, "rss_ratio": rss}
                                   for tool, (wall, rss) in geometric_means(results, trackers).items()},
         "malloc_pair_bench": micro,
+        "report_1m": report_scale,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -51,10 +51,15 @@ class Nantrack(Tool):
         options = ":".join(filter(None, [f"output_dir={out_dir}", self.options, os.environ.get("NANTRACK_OPTIONS")]))
         return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options}
 
+    def cli(self) -> Path:
+        """The nantrack CLI the library runs at exit: NANTRACK_CLI, else the
+        build's bin/nantrack beside its lib/."""
+        return Path(os.environ.get("NANTRACK_CLI") or self.library.parent.parent / "bin" / "nantrack")
+
     def report_note(self) -> str:
         """With default options the library runs the CLI at exit to print the
         symbolized report, if it finds one: whether the times include that."""
-        cli = Path(os.environ.get("NANTRACK_CLI") or self.library.parent.parent / "bin" / "nantrack")
+        cli = self.cli()
         if cli.exists():
             return f"times include the symbolized report printed at exit by {cli}"
         return f"no CLI at {cli}, so times exclude the report at exit (trace writing only)"
