@@ -14,6 +14,11 @@ namespace nantrack {
 
 class LeakRoots {
  public:
+  struct Range {
+    uintptr_t begin;
+    uintptr_t end;
+  };
+
   constexpr LeakRoots() = default;
 
   // At start-up: the size of the static TLS area and the loader's code, from ld.so.
@@ -35,16 +40,15 @@ class LeakRoots {
   // Removes one region registered with exactly this begin and size; false
   // if there is none.
   bool remove_region(uintptr_t begin, size_t size);
+  // A thread's static TLS and TCB, around its thread pointer (TLS variant
+  // II: the TLS blocks below it, the TCB above); before init(), the TCB.
+  Range static_tls_of(uintptr_t thread_pointer) const;
   // Scans every root, stopping the other threads meanwhile. Called with
   // the heap frozen, from the snapshot, not from a signal handler. This
   // thread's stack is read from `own_stack_begin` up (0: from the caller).
   void scan(ReachabilityScan& scan, uintptr_t own_stack_begin) const;
 
  private:
-  struct Range {
-    uintptr_t begin;
-    uintptr_t end;
-  };
   static constexpr size_t kMaxGlobals = 1024;
   // A fixed table: registering may not allocate. LeakSanitizer's users
   // register a handful (one per custom arena).
@@ -57,7 +61,7 @@ class LeakRoots {
   size_t global_count_ = 0;
   Range regions_[kMaxRegions] = {};
   size_t region_count_ = 0;
-  size_t static_tls_bytes_ = 0;
+  size_t static_tls_bytes_ = 0;  // below the thread pointer
   CodeRange loader_code_;
 };
 
