@@ -66,12 +66,6 @@ std::string shell_quoted(std::string_view arg) {
   return quoted + "'";
 }
 
-std::string hex(std::string_view bytes) {
-  std::string digits;
-  for (const char byte : bytes) digits += fmt::format("{:02x}", static_cast<unsigned char>(byte));
-  return digits;
-}
-
 std::string_view basename_of(std::string_view path) {
   const size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -147,7 +141,7 @@ class TraceDumper {
     line(0, "modules {}", trace_.modules.size());
     for (const Module& module : trace_.modules) {
       line(1, "{}{}", module.path, module.unloaded ? " (unloaded)" : "");
-      line(2, "build-id {}, load bias {:#x}", module.build_id.empty() ? "none" : hex(module.build_id),
+      line(2, "build-id {}, load bias {:#x}", module.build_id.empty() ? "none" : hex_of(module.build_id),
            module.load_bias);
       for (const Segment& segment : module.segments) {
         line(2, "segment {:#x}-{:#x} {} file offset {:#x}", segment.start, segment.start + segment.size,

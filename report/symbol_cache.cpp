@@ -1,17 +1,18 @@
 #include "report/symbol_cache.h"
 
-#include <elf.h>
 #include <link.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string_view>
 
 #include <fmt/format.h>
+
+#include "report/trace.h"
+#include "tracker/build_id_note.h"
 
 namespace nantrack {
 namespace {
@@ -26,38 +27,16 @@ constexpr size_t kMaxFramesPerPc = 256;
 // and a file much larger would take as long to read as the DWARF.
 constexpr size_t kMaxPcsPerModule = 65536;
 
-std::string hex_of(std::string_view bytes) {
-  std::string hex;
-  for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
-  return hex;
-}
-
-// The GNU build-id note of the running executable, as hex; empty if it has
-// none. It changes whenever the symbolizer's code does.
+// The running executable's build-id, in hex; empty if it has none. It
+// changes whenever the symbolizer's code does.
 std::string own_build_id() {
   std::string found;
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) {
-        auto& build_id = *static_cast<std::string*>(data);
-        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-          if (segment.p_type != PT_NOTE) continue;
-          const char* notes = reinterpret_cast<const char*>(info->dlpi_addr + segment.p_vaddr);
-          for (size_t at = 0; at + sizeof(ElfW(Nhdr)) <= segment.p_memsz;) {
-            ElfW(Nhdr) note;
-            std::memcpy(&note, notes + at, sizeof(note));
-            const size_t name_at = at + sizeof(note);
-            const size_t desc_at = name_at + ((note.n_namesz + 3) & ~size_t{3});
-            const size_t next = desc_at + ((note.n_descsz + 3) & ~size_t{3});
-            if (next > segment.p_memsz) break;
-            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && std::memcmp(notes + name_at, "GNU", 4) == 0) {
-              build_id = hex_of({notes + desc_at, note.n_descsz});
-              return 1;
-            }
-            at = next;
-          }
-        }
-        return 1;  // the first module is the executable: stop either way
+        uint8_t build_id[64];
+        const uint32_t length = read_build_id(info, build_id, sizeof(build_id));
+        *static_cast<std::string*>(data) = hex_of({reinterpret_cast<const char*>(build_id), length});
+        return 1;  // the first module is the executable
       },
       &found);
   return found;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace nantrack {
 
 bool Module::contains(uint64_t address) const {
@@ -24,6 +26,12 @@ const Module* Trace::module_at(uint64_t address) const {
   const auto found =
       std::ranges::find_if(modules, [address](const Module& module) { return module.contains(address); });
   return found == modules.end() ? nullptr : &*found;
+}
+
+std::string hex_of(std::string_view bytes) {
+  std::string digits;
+  for (const char byte : bytes) digits += fmt::format("{:02x}", static_cast<unsigned char>(byte));
+  return digits;
 }
 
 }  // namespace nantrack

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct Module {
 
   bool contains(uint64_t address) const;
 };
+
+// Bytes (a build-id) in lowercase hex, as debug-file trees and tools name them.
+std::string hex_of(std::string_view bytes);
 
 // A snapshot trace, written while the process went on (tracker/trace_format.h).
 struct SnapshotInfo {

@@ -4,35 +4,12 @@
 #include <elf.h>
 #include <link.h>
 
+#include "tracker/build_id_note.h"
 #include "tracker/internal_memory.h"
 #include "tracker/trace_writer.h"
 
 namespace nantrack {
 namespace {
-
-// Copies the GNU build-id note out of the module's PT_NOTE segments.
-uint32_t read_build_id(const dl_phdr_info* info, uint8_t* out, size_t capacity) {
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
-    if (phdr.p_type != PT_NOTE) continue;
-    auto* note = reinterpret_cast<const char*>(info->dlpi_addr + phdr.p_vaddr);
-    const char* end = note + phdr.p_memsz;
-    while (note + sizeof(ElfW(Nhdr)) <= end) {
-      auto* header = reinterpret_cast<const ElfW(Nhdr)*>(note);
-      const char* name = note + sizeof(ElfW(Nhdr));
-      const char* desc = name + ((header->n_namesz + 3) & ~3u);
-      const char* next = desc + ((header->n_descsz + 3) & ~3u);
-      if (next > end) break;
-      if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0 &&
-          header->n_descsz <= capacity) {
-        std::memcpy(out, desc, header->n_descsz);
-        return header->n_descsz;
-      }
-      note = next;
-    }
-  }
-  return 0;
-}
 
 struct CodeRangeQuery {
   uintptr_t address;
