@@ -15,6 +15,8 @@ struct SourceFrame {
   std::string module;          // path of the module holding the pc; empty if none does
   uint64_t module_offset = 0;  // pc - load bias of the module (the pc itself if no module)
   bool inlined = false;        // this function was inlined into the next (outer) frame
+
+  bool operator==(const SourceFrame&) const = default;
 };
 
 }  // namespace nantrack
