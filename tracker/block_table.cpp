@@ -49,13 +49,17 @@ BlockRecord* BlockTable::find(uintptr_t address) {
   }
 }
 
-bool BlockTable::erase(uintptr_t address, BlockRecord* removed) {
+bool BlockTable::erase(uintptr_t address) {
   BlockRecord* found = find(address);
   if (!found) return false;
-  if (removed) *removed = *found;
+  remove(*found);
+  return true;
+}
+
+void BlockTable::remove(BlockRecord& record) {
   // Backward-shift deletion: pull later members of the cluster into the
   // hole when their home slot allows it, so no tombstone is needed.
-  size_t hole = static_cast<size_t>(found - slots_);
+  size_t hole = static_cast<size_t>(&record - slots_);
   for (size_t next = (hole + 1) & mask_; slots_[next].address; next = (next + 1) & mask_) {
     size_t want = home(slots_[next].address);
     // Move `next` into `hole` unless its home lies cyclically in (hole, next].
@@ -67,13 +71,12 @@ bool BlockTable::erase(uintptr_t address, BlockRecord* removed) {
   }
   slots_[hole] = BlockRecord{};
   --count_;
-  return true;
 }
 
 const BlockRecord* BlockTable::find_containing(uintptr_t address) const {
   for (size_t i = 0; slots_ && i <= mask_; ++i) {
     const BlockRecord& r = slots_[i];
-    if (r.address && address >= r.address && address - r.address < (r.size ? r.size : 1)) return &r;
+    if (r.address && r.contains(address)) return &r;
   }
   return nullptr;
 }

@@ -1,37 +1,16 @@
-// The records of heap blocks, keyed by address: one open-addressing hash
-// table with linear probing and backward-shift deletion (no tombstones, so
-// lookups stay short under heavy churn). Not thread-safe: the tracker keeps
-// one per shard, each under its own lock. Storage is mmap'd.
+// The records of live heap blocks, keyed by address: one open-addressing
+// hash table with linear probing and backward-shift deletion (no
+// tombstones, so lookups stay short under heavy churn). Not thread-safe:
+// the tracker keeps one per shard, each under its own lock. Storage is
+// mmap'd.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "tracker/kinds.h"
-#include "tracker/stack_depot.h"
+#include "tracker/block_record.h"
 
 namespace nantrack {
-
-struct BlockRecord {
-  uintptr_t address = 0;  // 0 marks an empty slot
-  // 49 bits are 512 TiB: more than the 47-bit user address space holds.
-  uint64_t size : 49 = 0;
-  uint64_t kind : 7 = 0;  // AllocKind
-  uint64_t freed : 1 = 0;  // in quarantine: freed by the program, not yet by us
-  // Never a leak, and a root of the leak scan (__lsan_ignore_object, or
-  // allocated while __lsan_disable was in force on its thread).
-  uint64_t ignored : 1 = 0;
-  // log2 of the alignment asked for: it sizes the front redzone
-  // (tracker/guard_bytes.h), so the raw block libc gave can be found again.
-  uint64_t alignment_log2 : 6 = 4;
-  StackId alloc_stack = kNoStack;
-  uint32_t thread_or_free_stack = 0;  // live: allocating thread; freed: free stack
-
-  AllocKind alloc_kind() const { return static_cast<AllocKind>(kind); }
-  uint32_t thread() const { return freed ? 0 : thread_or_free_stack; }
-  StackId free_stack() const { return freed ? thread_or_free_stack : kNoStack; }
-};
-static_assert(sizeof(BlockRecord) == 24);
 
 // Mixes an address into a well-spread hash.
 constexpr uint64_t hash_address(uintptr_t address) {
@@ -88,9 +67,10 @@ class BlockTable {
   // table could not grow (mmap failed): the block then goes untracked.
   bool insert(const BlockRecord& record);
   BlockRecord* find(uintptr_t address);
-  // Removes the record, copying it to `removed` when given; returns false
-  // if there was none.
-  bool erase(uintptr_t address, BlockRecord* removed = nullptr);
+  // Removes the record; returns false if there was none.
+  bool erase(uintptr_t address);
+  // Removes a record find() returned (no second lookup).
+  void remove(BlockRecord& record);
   // Starts loading the cache lines where `address`'s record would be: its
   // home slot's and the next (a 24-byte record may straddle two lines, and
   // erase() walks the rest of the cluster). May run without the table's

@@ -25,7 +25,7 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   if (max_bytes == 0 || max_blocks == 0) return true;
   uint32_t capacity = 16;
   while (capacity <= max_blocks) capacity *= 2;  // room for one over the limit
-  ring_ = static_cast<Entry*>(map_memory(capacity * sizeof(Entry), true));
+  ring_ = static_cast<BlockRecord*>(map_memory(capacity * sizeof(BlockRecord), true));
   if (!ring_) return false;
   capacity_ = capacity;
   max_blocks_ = target_count_ = max_blocks;
@@ -36,7 +36,8 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   return true;
 }
 
-void Quarantine::push(uintptr_t address, uint64_t size) {
+void Quarantine::push(const BlockRecord& freed) {
+  const uint64_t size = freed.size;
   target_bytes_ = max_bytes_;
   target_count_ = max_blocks_;
   const bool pressure = shared_ && shared_->exceeded(), above_share = above_fair_share();
@@ -46,7 +47,7 @@ void Quarantine::push(uintptr_t address, uint64_t size) {
     target_bytes_ = bytes_ > size ? bytes_ - size : 0;
     target_count_ = count_ > 0 ? count_ - 1 : 0;
   }
-  ring_[(head_ + count_) & (capacity_ - 1)] = {address, size};
+  ring_[(head_ + count_) & (capacity_ - 1)] = freed;
   ++count_;
   bytes_ += size;
   unpublished_bytes_ += static_cast<int64_t>(size);
@@ -54,8 +55,8 @@ void Quarantine::push(uintptr_t address, uint64_t size) {
   publish_if_due();
 }
 
-Quarantine::Entry Quarantine::pop_oldest() {
-  Entry oldest = ring_[head_];
+BlockRecord Quarantine::pop_oldest() {
+  BlockRecord oldest = ring_[head_];
   head_ = (head_ + 1) & (capacity_ - 1);
   --count_;
   bytes_ -= oldest.size;
@@ -63,6 +64,22 @@ Quarantine::Entry Quarantine::pop_oldest() {
   --unpublished_blocks_;
   publish_if_due();
   return oldest;
+}
+
+const BlockRecord* Quarantine::find(uintptr_t address) const {
+  for (uint32_t i = count_; i > 0; --i) {
+    const BlockRecord& record = ring_[(head_ + i - 1) & (capacity_ - 1)];
+    if (record.address == address) return &record;
+  }
+  return nullptr;
+}
+
+const BlockRecord* Quarantine::find_containing(uintptr_t address) const {
+  for (uint32_t i = count_; i > 0; --i) {
+    const BlockRecord& record = ring_[(head_ + i - 1) & (capacity_ - 1)];
+    if (record.contains(address)) return &record;
+  }
+  return nullptr;
 }
 
 void Quarantine::publish_if_due() {
@@ -77,7 +94,7 @@ void Quarantine::publish_if_due() {
 void Quarantine::release() {
   // What this quarantine held no longer counts against the shared limits.
   if (shared_) shared_->add(unpublished_bytes_ - static_cast<int64_t>(bytes_), unpublished_blocks_ - count_);
-  unmap_memory(ring_, capacity_ * sizeof(Entry));
+  unmap_memory(ring_, capacity_ * sizeof(BlockRecord));
   ring_ = nullptr;
   shared_ = nullptr;
   capacity_ = head_ = count_ = max_blocks_ = target_count_ = fair_blocks_ = 0;

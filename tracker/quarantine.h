@@ -1,13 +1,19 @@
 // Freed blocks held back from libc, oldest first out. While a block sits
 // here libc cannot hand its address to anyone else, so a second free of it
-// is recognised as a double free (its record stays in the block table,
-// marked freed, with the free stack). Bounded by bytes and by count.
+// is recognised as a double free: its record moves here from the block
+// table, marked freed, with the free stack. Keeping it in the table
+// instead cost a second table lookup and removal for every free, on a line
+// long out of cache, when the block left (churn: a third of what the
+// quarantine cost); only a free of an address the table does not know
+// looks here, by a scan. Bounded by bytes and by count.
 // Not thread-safe: one per shard, under the shard's lock.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+
+#include "tracker/block_record.h"
 
 namespace nantrack {
 
@@ -50,11 +56,6 @@ class QuarantineBudget {
 
 class Quarantine {
  public:
-  struct Entry {
-    uintptr_t address;
-    uint64_t size;
-  };
-
   constexpr Quarantine() = default;
   Quarantine(const Quarantine&) = delete;
   Quarantine& operator=(const Quarantine&) = delete;
@@ -72,7 +73,8 @@ class Quarantine {
   // budget would only push everything else out).
   bool accepts(uint64_t size) const { return enabled() && size <= max_bytes_; }
 
-  void push(uintptr_t address, uint64_t size);
+  // `freed`: the record of a freed block (freed set, its free stack).
+  void push(const BlockRecord& freed);
   // True while this quarantine should give up its oldest entry (see
   // configure): the caller should evict oldest().
   bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
@@ -82,11 +84,21 @@ class Quarantine {
   // push makes a quarantine give anything up).
   bool wants_room_elsewhere() const { return wants_room_elsewhere_; }
   bool above_fair_share() const { return bytes_ > fair_bytes_ || count_ > fair_blocks_; }
-  Entry pop_oldest();
-  // The entry pop_oldest() would return; count() must not be 0.
-  const Entry& oldest() const { return ring_[head_]; }
+  BlockRecord pop_oldest();
+  // The record pop_oldest() would return; count() must not be 0.
+  const BlockRecord& oldest() const { return ring_[head_]; }
+  // The record of the block at `address`, or nullptr. Linear, newest
+  // first (a double free tends to follow the first free closely): for
+  // frees of addresses the block table does not hold, which are errors.
+  const BlockRecord* find(uintptr_t address) const;
+  // A record whose block contains `address` (see BlockTable). Linear.
+  const BlockRecord* find_containing(uintptr_t address) const;
+  template <typename Visitor>
+  void for_each(Visitor&& visit) const {
+    for (uint32_t i = 0; i < count_; ++i) visit(ring_[(head_ + i) & (capacity_ - 1)]);
+  }
   // Starts loading the ring a few entries past the oldest: evictions read
-  // it in order, one entry per free, and it is long cold by then (4 MiB of
+  // it in order, one entry per free, and it is long cold by then (6 MiB of
   // ring entries over all shards with the default limits).
   void prefetch_ahead() const { __builtin_prefetch(&ring_[(head_ + 8) & (capacity_ - 1)]); }
 
@@ -97,7 +109,7 @@ class Quarantine {
  private:
   void publish_if_due();
 
-  Entry* ring_ = nullptr;
+  BlockRecord* ring_ = nullptr;
   uint32_t capacity_ = 0;  // power of two, > max_blocks_
   uint32_t head_ = 0;      // index of the oldest entry
   uint32_t count_ = 0;

@@ -244,27 +244,25 @@ size_t Tracker::describe_damage(const BlockRecord& record, ErrorRecord* errors) 
   return count;
 }
 
-// The shard's oldest quarantined block leaves quarantine and the table;
-// its record goes to `evicted`. The shard's lock is held. Inline: every
-// free evicts about one.
+// The shard's oldest quarantined block leaves quarantine; its record goes
+// to `evicted`. The shard's lock is held. Inline: every free evicts about
+// one.
 NANTRACK_ALWAYS_INLINE void Tracker::evict_oldest(Shard& shard, EvictedBlocks& evicted) {
-  Quarantine::Entry oldest = shard.quarantine.pop_oldest();
-  if (shard.blocks.erase(oldest.address, &evicted.records[evicted.count])) ++evicted.count;
+  evicted.records[evicted.count++] = shard.quarantine.pop_oldest();
 }
 
 void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
   while (shard.quarantine.over_limit() && evicted.count < kMaxEvictedPerCall) evict_oldest(shard, evicted);
   if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
     evict_elsewhere(shard, evicted);
-  // The next block to leave was freed long ago: its bytes, its guard bytes
-  // and its record are cold. Start loading them now, so that by the time
+  // The next block to leave was freed long ago: its bytes and its guard
+  // bytes are cold, and so are the ring's next entries. Start loading them now, so that by the time
   // this shard evicts again (after other frees and the program's own work)
   // the free-fill check and libc's free find them in cache instead of
   // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
   if (evicted.count && shard.quarantine.count()) {
     shard.quarantine.prefetch_ahead();
-    const Quarantine::Entry& next = shard.quarantine.oldest();
-    shard.blocks.prefetch(next.address);
+    const BlockRecord& next = shard.quarantine.oldest();
     // Every line from libc's chunk header (8 bytes before the front guard
     // bytes) to the back guard bytes, up to 512 bytes: the hardware
     // prefetcher takes over on longer blocks.
@@ -332,7 +330,7 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   {
     LockGuard guard(shard.mutex);
     BlockRecord* record = shard.blocks.find(address);
-    clean = record && !record->freed && deallocation_matches(record->alloc_kind(), kind) && intact(*record);
+    clean = record && deallocation_matches(record->alloc_kind(), kind) && intact(*record);
     if (clean) [[likely]] {
       size = record->size;
       release_now = retire(shard, *record, free_stack, evicted);
@@ -343,24 +341,22 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   finish_deallocation(address, size, release_now, evicted);
 }
 
-// A live block leaves the program: into quarantine (then the oldest blocks
-// may leave it, into `evicted`), or, when quarantine will not take it,
-// out of the table; then the raw block to give libc is returned.
+// A live block leaves the program and the table: into quarantine (then the
+// oldest blocks may leave it, into `evicted`), or, when quarantine will not
+// take it, to libc: then the raw block to give libc is returned.
 void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
   ++shard.frees;
-  uintptr_t address = record.address;
-  uint64_t size = record.size;
-  if (shard.quarantine.accepts(size)) {
-    record.freed = 1;
-    record.thread_or_free_stack = free_stack;
-    if (options_.free_fill >= 0) std::memset(reinterpret_cast<void*>(address), int(options_.free_fill), size);
-    shard.quarantine.push(address, size);
+  BlockRecord freed = record;
+  shard.blocks.remove(record);
+  if (shard.quarantine.accepts(freed.size)) {
+    freed.freed = 1;
+    freed.thread_or_free_stack = free_stack;
+    if (options_.free_fill >= 0) std::memset(reinterpret_cast<void*>(freed.address), int(options_.free_fill), freed.size);
+    shard.quarantine.push(freed);
     evict(shard, evicted);
     return nullptr;
   }
-  void* raw = raw_block(record);
-  shard.blocks.erase(address);
-  return raw;
+  return raw_block(freed);
 }
 
 // After the shard lock: what retire() took out goes back to libc.
@@ -390,31 +386,33 @@ void Tracker::deallocate_checked(void* block, DeallocKind kind, StackId free_sta
   {
     LockGuard guard(shard.mutex);
     if (BlockRecord* record = shard.blocks.find(address)) {
-      found = true;
+      found = freed_now = true;
       error.alloc_kind = static_cast<uint8_t>(record->kind);
       error.block_address = address;
       error.block_size = size = record->size;
       error.alloc_stack = record->alloc_stack;
-      if (record->freed) {
+      if (!deallocation_matches(record->alloc_kind(), kind)) {
         error_count = 1;
-        error.kind = ErrorKind::DoubleFree;
-        error.free_stack = record->free_stack();
-      } else {
-        freed_now = true;
-        if (!deallocation_matches(record->alloc_kind(), kind)) {
-          error_count = 1;
-          error.kind = ErrorKind::MismatchedFree;
-        }
-        // Checked under the lock: once in quarantine, another thread's
-        // free may evict the block.
-        size_t damaged = inspect(*record, errors + error_count);
-        for (size_t i = error_count; i < error_count + damaged; ++i) {
-          errors[i].dealloc_kind = kind;
-          errors[i].stack = free_stack;
-        }
-        error_count += damaged;
-        release_now = retire(shard, *record, free_stack, evicted);
+        error.kind = ErrorKind::MismatchedFree;
       }
+      // Checked under the lock: once in quarantine, another thread's free
+      // may evict the block.
+      size_t damaged = inspect(*record, errors + error_count);
+      for (size_t i = error_count; i < error_count + damaged; ++i) {
+        errors[i].dealloc_kind = kind;
+        errors[i].stack = free_stack;
+      }
+      error_count += damaged;
+      release_now = retire(shard, *record, free_stack, evicted);
+    } else if (const BlockRecord* freed = shard.quarantine.find(address)) {
+      found = true;
+      error_count = 1;
+      error.kind = ErrorKind::DoubleFree;
+      error.alloc_kind = static_cast<uint8_t>(freed->kind);
+      error.block_address = address;
+      error.block_size = freed->size;
+      error.alloc_stack = freed->alloc_stack;
+      error.free_stack = freed->free_stack();
     }
   }
   if (freed_now) finish_deallocation(address, size, release_now, evicted);
@@ -444,10 +442,12 @@ void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& call
   {
     Shard& shard = shard_for(address);
     LockGuard guard(shard.mutex);
-    if (BlockRecord* record = shard.blocks.find(address)) {
+    if (const BlockRecord* record = shard.blocks.find(address)) {
       old = *record;
-      freed = record->freed;
-      live = !freed;
+      live = true;
+    } else if (const BlockRecord* record = shard.quarantine.find(address)) {
+      old = *record;
+      freed = true;
     }
   }
   bool was_untracked = !live && !freed && untracked_.contains(address);
@@ -506,7 +506,7 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
     Shard& shard = shard_for(address);
     LockGuard guard(shard.mutex);
     BlockRecord* record = shard.blocks.find(address);
-    if (!record || record->freed || !deallocation_matches(record->alloc_kind(), DeallocKind::Realloc)) return nullptr;
+    if (!record || !deallocation_matches(record->alloc_kind(), DeallocKind::Realloc)) return nullptr;
     size_t front = redzones_.front(static_cast<uint8_t>(record->alignment_log2));
     size_t needed = 0;
     if (__builtin_add_overflow(front + redzones_.back(), size, &needed) ||
@@ -558,7 +558,7 @@ std::optional<size_t> Tracker::live_size(void* block, bool wait) {
     return std::nullopt;
   BlockRecord* record = shard.blocks.find(address);
   std::optional<size_t> size;
-  if (record && !record->freed) size = size_t{record->size};
+  if (record) size = size_t{record->size};
   shard.mutex.unlock();
   return size;
 }
@@ -568,7 +568,9 @@ std::optional<size_t> Tracker::live_size(void* block, bool wait) {
 InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord& error) {
   for (Shard& shard : shards_) {
     LockGuard guard(shard.mutex);
-    if (const BlockRecord* block = shard.blocks.find_containing(address)) {
+    const BlockRecord* block = shard.blocks.find_containing(address);
+    if (!block) block = shard.quarantine.find_containing(address);
+    if (block) {
       error.block_address = block->address;
       error.block_size = block->size;
       error.alloc_kind = static_cast<uint8_t>(block->kind);

@@ -15,7 +15,7 @@ bool Tracker::ignore_block(const void* block) {
   Shard& shard = shard_for(address);
   LockGuard guard(shard.mutex);
   BlockRecord* record = shard.blocks.find(address);
-  if (!record || record->freed) return false;
+  if (!record) return false;
   record->ignored = 1;
   return true;
 }

@@ -103,7 +103,6 @@ void Tracker::classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_b
   if (!scan.reserve(capacity)) return;
   for (const Shard& shard : shards_) {
     shard.blocks.for_each([&](const BlockRecord& record) {
-      if (record.freed) return;
       const StackView stack = depot_.get(record.alloc_stack);
       const bool by_loader = stack.depth && leak_roots_.is_loader_code(stack.pcs[0]);
       scan.add_block(record.address, record.size, record.ignored || by_loader);
@@ -123,7 +122,7 @@ void Tracker::write_heap(TraceOutput& out, bool scan_leaks, uintptr_t own_stack_
 void Tracker::write_live_blocks(TraceOutput& out, Shard& shard, const ReachabilityScan& scan, LeakTally& tally) {
   // Stacks go first, then the blocks in chunks that fit one record.
   shard.blocks.for_each([&](const BlockRecord& record) {
-    if (!record.freed) write_stack_once(out, record.alloc_stack);
+    write_stack_once(out, record.alloc_stack);
   });
   TraceWriter& writer = *out.writer;
   uint32_t in_chunk = 0;
@@ -134,7 +133,6 @@ void Tracker::write_live_blocks(TraceOutput& out, Shard& shard, const Reachabili
     in_chunk = 0;
   };
   shard.blocks.for_each([&](const BlockRecord& record) {
-    if (record.freed) return;
     const LeakClass leak_class = scan.class_of(record.address);
     tally.add(leak_class, record.size);
     if (in_chunk == trace_format::kMaxBlocksPerRecord) close_chunk();
@@ -149,11 +147,13 @@ void Tracker::write_live_blocks(TraceOutput& out, Shard& shard, const Reachabili
 }
 
 void Tracker::check_live_and_quarantined(Shard& shard) {
-  shard.blocks.for_each([&](const BlockRecord& record) {
+  auto check = [&](const BlockRecord& record) {
     ErrorRecord errors[kMaxDamageErrors];
     size_t found = inspect(record, errors);
     for (size_t i = 0; i < found; ++i) report(errors[i], false);
-  });
+  };
+  shard.blocks.for_each(check);
+  shard.quarantine.for_each(check);
 }
 
 void Tracker::write_error(TraceOutput& out, const ErrorRecord& error) {

@@ -41,9 +41,11 @@ INSTANTIATE_TEST_SUITE_P(
     AllKinds, BadFrees,
     ::testing::Values(
         BadFree{"double_free", ErrorKind::DoubleFree, InvalidPointer::None, "double free of", "second_free"},
+        BadFree{"double_free_later", ErrorKind::DoubleFree, InvalidPointer::None, "double free of", "second_free"},
         BadFree{"invalid_stack", ErrorKind::InvalidFree, InvalidPointer::StackAddress, "invalid free of", "free_it"},
         BadFree{"invalid_global", ErrorKind::InvalidFree, InvalidPointer::GlobalAddress, "invalid free of", "free_it"},
         BadFree{"invalid_interior", ErrorKind::InvalidFree, InvalidPointer::Interior, "invalid free of", "free_it"},
+        BadFree{"interior_of_freed", ErrorKind::InvalidFree, InvalidPointer::Interior, "invalid free of", "free_it"},
         BadFree{"invalid_never", ErrorKind::InvalidFree, InvalidPointer::NeverAllocated, "invalid free of", "free_it"},
         BadFree{"malloc_delete", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "main"},
         BadFree{"new_free", ErrorKind::MismatchedFree, InvalidPointer::None, "mismatched free of", "free_it"},
@@ -90,6 +92,25 @@ TEST(BadFreeStacks, InteriorPointerNamesItsBlock) {
   EXPECT_EQ(trace.errors[0].address - trace.errors[0].block_address, 8u);
   EXPECT_TRUE(stack_has(trace, trace.errors[0].alloc_stack, "allocate_here"));
   EXPECT_TRUE(blocks_of_size(trace, 64).empty());  // the real free of the block went through
+}
+
+// Freed blocks' records are in the quarantine, not the block table: a
+// second free found there still names both earlier calls, and a free inside
+// a freed block still names that block.
+TEST(BadFreeStacks, QuarantinedBlocksAreFoundForDoubleAndInteriorFrees) {
+  RunResult later = run({program("bad_frees"), "double_free_later"});
+  const Trace& trace = later.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u) << later.err;
+  EXPECT_EQ(trace.errors[0].block_size, 24u);
+  EXPECT_TRUE(stack_has(trace, trace.errors[0].free_stack, "first_free"));
+  EXPECT_TRUE(stack_has(trace, trace.errors[0].alloc_stack, "allocate_here"));
+
+  RunResult interior = run({program("bad_frees"), "interior_of_freed"});
+  const Trace& interior_trace = interior.only_trace();
+  ASSERT_EQ(interior_trace.errors.size(), 1u) << interior.err;
+  EXPECT_EQ(interior_trace.errors[0].block_size, 64u);
+  EXPECT_EQ(interior_trace.errors[0].address - interior_trace.errors[0].block_address, 8u);
+  EXPECT_TRUE(stack_has(interior_trace, interior_trace.errors[0].alloc_stack, "allocate_here"));
 }
 
 TEST(BadFreeStacks, AbortOnErrorStopsAtTheFirstOne) {

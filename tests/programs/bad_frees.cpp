@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
     void* p = allocate_here(24);
     first_free(p);
     second_free(p);
+  } else if (!std::strcmp(mode, "double_free_later")) {
+    // Many frees between the two: the block waits in quarantine among others.
+    void* p = allocate_here(24);
+    first_free(p);
+    for (int i = 0; i < 1000; ++i) std::free(std::malloc(24 + i % 64));
+    second_free(p);
   } else if (!std::strcmp(mode, "invalid_stack")) {
     int local = 0;
     sink = &local;
@@ -43,6 +49,10 @@ int main(int argc, char** argv) {
     char* p = static_cast<char*>(allocate_here(64));
     free_it(p + 8);
     free_it(p);  // the real block is still fine
+  } else if (!std::strcmp(mode, "interior_of_freed")) {
+    char* p = static_cast<char*>(allocate_here(64));
+    first_free(p);
+    free_it(p + 8);
   } else if (!std::strcmp(mode, "invalid_never")) {
     free_it(reinterpret_cast<void*>(0x10000));
   } else if (!std::strcmp(mode, "malloc_delete")) {

@@ -34,15 +34,20 @@ TEST(BlockTableTest, InsertFindErase) {
   table.release();
 }
 
-TEST(BlockTableTest, EraseHandsBackTheRemovedRecord) {
+TEST(BlockTableTest, RemoveTakesOutTheRecordFindReturnedAndKeepsItsNeighbours) {
   BlockTable table;
-  table.insert(record(0x3000, 77, AllocKind::New));
-  BlockRecord removed;
-  ASSERT_TRUE(table.erase(0x3000, &removed));
-  EXPECT_EQ(removed.address, 0x3000u);
-  EXPECT_EQ(removed.size, 77u);
-  EXPECT_EQ(removed.alloc_kind(), AllocKind::New);
-  EXPECT_FALSE(table.erase(0x3000, &removed));
+  // Neighbouring granules: their records share a cluster.
+  for (uintptr_t address = 0x3000; address < 0x3100; address += 16) table.insert(record(address, address));
+  BlockRecord* found = table.find(0x3040);
+  ASSERT_NE(found, nullptr);
+  table.remove(*found);
+  EXPECT_EQ(table.find(0x3040), nullptr);
+  EXPECT_EQ(table.size(), 15u);
+  for (uintptr_t address = 0x3000; address < 0x3100; address += 16) {
+    if (address == 0x3040) continue;
+    ASSERT_NE(table.find(address), nullptr) << std::hex << address;
+    EXPECT_EQ(table.find(address)->size, address);
+  }
   table.release();
 }
 
@@ -68,8 +73,13 @@ TEST(BlockTableTest, MatchesAReferenceMapUnderRandomChurn) {
       uint64_t size = random() % 5000;
       table.insert(record(address, size));
       reference[address] = size;
-    } else {
+    } else if (step % 2) {
       EXPECT_EQ(table.erase(address), reference.erase(address) == 1);
+    } else if (BlockRecord* found = table.find(address)) {
+      table.remove(*found);
+      EXPECT_EQ(reference.erase(address), 1u);
+    } else {
+      EXPECT_EQ(reference.count(address), 0u);
     }
   }
   EXPECT_EQ(table.size(), reference.size());

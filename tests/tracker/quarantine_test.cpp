@@ -3,21 +3,33 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <vector>
 
 namespace nantrack {
 namespace {
 
+// The record of a freed block, as the tracker pushes it.
+BlockRecord freed(uintptr_t address, uint64_t size, StackId free_stack = 7) {
+  BlockRecord record;
+  record.address = address;
+  record.size = size;
+  record.freed = 1;
+  record.thread_or_free_stack = free_stack;
+  return record;
+}
+
 TEST(QuarantineTest, EvictsOldestFirstWhenOverTheByteLimit) {
   Quarantine q;
   ASSERT_TRUE(q.configure(100, 1000));
-  q.push(0x1, 40);
-  q.push(0x2, 40);
+  q.push(freed(0x1, 40));
+  q.push(freed(0x2, 40));
   EXPECT_FALSE(q.over_limit());
-  q.push(0x3, 40);
+  q.push(freed(0x3, 40));
   ASSERT_TRUE(q.over_limit());
-  Quarantine::Entry oldest = q.pop_oldest();
+  BlockRecord oldest = q.pop_oldest();
   EXPECT_EQ(oldest.address, 0x1u);
   EXPECT_EQ(oldest.size, 40u);
+  EXPECT_EQ(oldest.free_stack(), 7u);
   EXPECT_FALSE(q.over_limit());
   EXPECT_EQ(q.bytes(), 80u);
   q.release();
@@ -26,9 +38,9 @@ TEST(QuarantineTest, EvictsOldestFirstWhenOverTheByteLimit) {
 TEST(QuarantineTest, EvictsWhenOverTheBlockLimit) {
   Quarantine q;
   ASSERT_TRUE(q.configure(1 << 20, 3));
-  for (uintptr_t a = 1; a <= 3; ++a) q.push(a, 1);
+  for (uintptr_t a = 1; a <= 3; ++a) q.push(freed(a, 1));
   EXPECT_FALSE(q.over_limit());
-  q.push(4, 1);
+  q.push(freed(4, 1));
   ASSERT_TRUE(q.over_limit());
   EXPECT_EQ(q.pop_oldest().address, 1u);
   EXPECT_EQ(q.count(), 3u);
@@ -40,11 +52,38 @@ TEST(QuarantineTest, RingWrapsAroundManyTimes) {
   ASSERT_TRUE(q.configure(1 << 30, 5));
   uintptr_t next_out = 1;
   for (uintptr_t a = 1; a <= 10000; ++a) {
-    q.push(a, 8);
+    q.push(freed(a, 8));
     while (q.over_limit()) ASSERT_EQ(q.pop_oldest().address, next_out++);
   }
   EXPECT_EQ(q.count(), 5u);
   EXPECT_EQ(next_out, 9996u);
+  q.release();
+}
+
+TEST(QuarantineTest, FindsTheRecordsItHoldsByAddressAndByInteriorAddress) {
+  Quarantine q;
+  ASSERT_TRUE(q.configure(1000, 4));
+  q.push(freed(0x100, 32, 1));
+  q.push(freed(0x200, 0, 2));
+  q.push(freed(0x300, 64, 3));
+  ASSERT_NE(q.find(0x200), nullptr);
+  EXPECT_EQ(q.find(0x200)->free_stack(), 2u);
+  EXPECT_EQ(q.find(0x110), nullptr);
+  EXPECT_EQ(q.find(0x400), nullptr);
+  ASSERT_NE(q.find_containing(0x11f), nullptr);
+  EXPECT_EQ(q.find_containing(0x11f)->address, 0x100u);
+  EXPECT_EQ(q.find_containing(0x120), nullptr);
+  EXPECT_EQ(q.find_containing(0x200)->address, 0x200u);  // an empty block's start
+  EXPECT_EQ(q.find_containing(0x33f)->address, 0x300u);
+  // Records that left are not found; the ring's wrap keeps the rest.
+  q.push(freed(0x500, 8, 5));
+  q.push(freed(0x600, 8, 6));
+  while (q.over_limit()) q.pop_oldest();
+  EXPECT_EQ(q.find(0x100), nullptr);
+  EXPECT_NE(q.find(0x600), nullptr);
+  std::vector<uintptr_t> held;
+  q.for_each([&](const BlockRecord& record) { held.push_back(record.address); });
+  EXPECT_EQ(held, (std::vector<uintptr_t>{0x200, 0x300, 0x500, 0x600}));
   q.release();
 }
 
@@ -62,7 +101,7 @@ TEST(QuarantineTest, ZeroLimitsTurnItOffAndHugeBlocksAreRefused) {
 
 // Pushes into q, evicting what it gives up, as the tracker does.
 void push_and_evict(Quarantine& q, uintptr_t address, uint64_t size) {
-  q.push(address, size);
+  q.push(freed(address, size));
   while (q.over_limit()) q.pop_oldest();
 }
 
@@ -109,7 +148,7 @@ TEST_F(SharedQuarantinesTest, TogetherTheyStayWithinTheSharedLimits) {
 TEST_F(SharedQuarantinesTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
   // The first holds more than the shared limit and is not pushed again
   // (its threads stopped freeing), so it cannot shrink by itself.
-  for (uintptr_t a = 1; a <= 600; ++a) first.push(a, 16);
+  for (uintptr_t a = 1; a <= 600; ++a) first.push(freed(a, 16));
   ASSERT_TRUE(budget.exceeded());
   push_and_evict(second, 1000, 16);
   EXPECT_TRUE(second.wants_room_elsewhere());
