@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "tracker/rule_walker.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -34,7 +35,7 @@ void StackCapture::forget_cached_stacks() {
 void StackCapture::after_fork_in_child() {
   reclaim_thread_unwind_states_in_child();
   // The child reports its own unwind check.
-  hits_verified_ = mismatches_ = recorded_ = not_cacheable_ = 0;
+  hits_verified_ = walks_verified_ = mismatches_ = recorded_ = not_cacheable_ = 0;
 }
 
 StackId StackCapture::capture_uncached(StackDepot& depot) {
@@ -44,7 +45,19 @@ StackId StackCapture::capture_uncached(StackDepot& depot) {
 
 StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {
   uintptr_t pcs[Unwinder::kMaxDepth];
-  uint32_t depth = unwinder_.capture(pcs, max_depth_);
+  uint32_t depth = 0;
+  // Most stacks walk with the frame rules, which record as they go. Only
+  // a stack seen before is cached: the arena is better kept for stacks that
+  // come back than filled with one-offs.
+  if (walk_with_rules(caller, state.stack, unwinder_, state.rules, pcs, max_depth_, depth, state.recording)) {
+    StackId id = depot.intern(pcs, depth);
+    if (check_) [[unlikely]]
+      verify(caller, id, depot, "rule walk", walks_verified_);
+    if (id != kNoStack && state.cache.note_sighting(caller, id) == UnwindCache::Sighting::Again)
+      state.cache.insert(caller, state.recording, id);
+    return id;
+  }
+  depth = unwinder_.capture(pcs, max_depth_);
   StackId id = depot.intern(pcs, depth);
   if (id == kNoStack || state.cache.note_sighting(caller, id) != UnwindCache::Sighting::Again) return id;
   // Seen twice: worth a recorded unwind. It is cached only if it gives
@@ -63,15 +76,16 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
   return id;
 }
 
-void StackCapture::verify_hit(const CallerFrame& caller, StackId cached, StackDepot& depot) {
+void StackCapture::verify(const CallerFrame& caller, StackId found, StackDepot& depot, const char* what,
+                          std::atomic<uint64_t>& verified) {
   uintptr_t pcs[Unwinder::kMaxDepth];
   uint32_t depth = unwinder_.capture(pcs, max_depth_);
-  StackView expected = depot.get(cached);
+  StackView expected = depot.get(found);
   if (expected.depth == depth && std::memcmp(expected.pcs, pcs, depth * sizeof(uintptr_t)) == 0) {
-    hits_verified_.fetch_add(1, std::memory_order_relaxed);
+    verified.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  note_mismatch("cache hit", caller.pc, expected, pcs, depth);
+  note_mismatch(what, caller.pc, expected, pcs, depth);
 }
 
 void StackCapture::note_mismatch(const char* what, uintptr_t caller_pc, StackView expected, const uintptr_t* pcs,
@@ -101,15 +115,15 @@ void StackCapture::print_check_summary() const {
   if (!check_) return;
   InlineText<256> summary;
   summary << "nantrack: unwind check: " << hits_verified_.load() << " hits verified, " << mismatches_.load()
-          << " mismatches (" << recorded_.load() << " stacks recorded, " << not_cacheable_.load()
-          << " not cacheable)\n";
+          << " mismatches (" << walks_verified_.load() << " rule walks verified, " << recorded_.load()
+          << " stacks recorded, " << not_cacheable_.load() << " not cacheable)\n";
   write_all(2, summary.view());
   uint64_t details = mismatches_.load();
   for (uint64_t i = 0; i < details && i < kMismatchDetails; ++i) {
     const Mismatch& detail = mismatch_details_[i];
     InlineText<1024> line;
     line << "nantrack: unwind check: " << detail.what << " from caller ";
-    line.hex(detail.caller_pc) << ": cached ";
+    line.hex(detail.caller_pc) << ": found ";
     print_frames(line, detail.expected, detail.expected_depth, kDetailFrames);
     line << "; libunwind ";
     print_frames(line, detail.actual, detail.actual_depth, kDetailFrames);

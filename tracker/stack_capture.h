@@ -1,9 +1,10 @@
 // Where the tracker's stacks come from. A call into the allocator brings
 // its caller's frame (caller_frame.h); the stack above it is looked up in
-// the thread's validated unwind cache (unwind_cache.h), and only on a miss
-// unwound with libunwind and interned in the depot. Without a caller frame,
-// or with unwind_cache=0, every stack is unwound with libunwind's
-// unw_backtrace, from our own frames (which are then dropped).
+// the thread's validated unwind cache (unwind_cache.h), and on a miss
+// walked with the modules' frame rules (rule_walker.h) or, where those do
+// not reach, unwound with libunwind, then interned in the depot. Without a
+// caller frame, or with unwind_cache=0, every stack is unwound with
+// libunwind's unw_backtrace, from our own frames (which are then dropped).
 #pragma once
 
 #include <atomic>
@@ -38,7 +39,7 @@ class StackCapture {
       if (state && state->stack.contains(caller->sp)) [[likely]] {
         if (StackId id = state->cache.find(*caller)) [[likely]] {
           if (check_) [[unlikely]]
-            verify_hit(*caller, id, depot);
+            verify(*caller, id, depot, "cache hit", hits_verified_);
           return id;
         }
         return capture_on_miss(*caller, *state, depot);
@@ -62,7 +63,9 @@ class StackCapture {
  private:
   NANTRACK_NOINLINE StackId capture_uncached(StackDepot& depot);
   NANTRACK_NOINLINE StackId capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot);
-  NANTRACK_NOINLINE void verify_hit(const CallerFrame& caller, StackId cached, StackDepot& depot);
+  // unwind_check=1: unwinds with libunwind and compares with `found`.
+  NANTRACK_NOINLINE void verify(const CallerFrame& caller, StackId found, StackDepot& depot, const char* what,
+                                std::atomic<uint64_t>& verified);
   void note_mismatch(const char* what, uintptr_t caller_pc, StackView expected, const uintptr_t* pcs, uint32_t depth);
 
   Unwinder unwinder_;
@@ -81,6 +84,7 @@ class StackCapture {
     uintptr_t expected[kDetailFrames], actual[kDetailFrames];
   };
   std::atomic<uint64_t> hits_verified_{0};
+  std::atomic<uint64_t> walks_verified_{0};
   std::atomic<uint64_t> mismatches_{0};
   std::atomic<uint64_t> recorded_{0};
   std::atomic<uint64_t> not_cacheable_{0};

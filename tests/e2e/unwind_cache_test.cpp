@@ -1,7 +1,8 @@
-// The unwind cache gives exactly libunwind's frames: unwind_shapes
-// allocates from every stack shape that could fool it, with unwind_check=1
-// (every cache hit is unwound again with libunwind and compared), and the
-// leak stacks in the trace do not depend on the cache.
+// The unwind cache and the frame-rule walk behind it give exactly
+// libunwind's frames: unwind_shapes allocates from every stack shape that
+// could fool them, with unwind_check=1 (every cache hit and every rule walk
+// is unwound again with libunwind and compared), and the leak stacks in the
+// trace do not depend on the cache.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,15 +19,17 @@ namespace {
 struct CheckLine {
   uint64_t hits_verified = 0;
   uint64_t mismatches = 0;
+  uint64_t walks_verified = 0;
 };
 
-// One "nantrack: unwind check: N hits verified, M mismatches" line per
-// traced process.
+// One "nantrack: unwind check: N hits verified, M mismatches (W rule walks
+// verified, ...)" line per traced process.
 std::vector<CheckLine> check_lines(const std::string& err) {
-  static const std::regex line(R"(nantrack: unwind check: (\d+) hits verified, (\d+) mismatches)");
+  static const std::regex line(
+      R"(nantrack: unwind check: (\d+) hits verified, (\d+) mismatches \((\d+) rule walks verified)");
   std::vector<CheckLine> lines;
   for (auto it = std::sregex_iterator(err.begin(), err.end(), line); it != std::sregex_iterator(); ++it)
-    lines.push_back({std::stoull((*it)[1]), std::stoull((*it)[2])});
+    lines.push_back({std::stoull((*it)[1]), std::stoull((*it)[2]), std::stoull((*it)[3])});
   return lines;
 }
 
@@ -39,8 +42,10 @@ TEST(UnwindCache, EveryHitMatchesLibunwindOnEveryStackShape) {
   for (const CheckLine& line : lines) {
     EXPECT_EQ(line.mismatches, 0u) << result.err;
     // ~150,000 allocations and frees per process: nearly all must be hits,
-    // or the cache is not doing its job.
+    // or the cache is not doing its job; the misses but a few (signal
+    // frames) must be rule walks, or the walk is not.
     EXPECT_GT(line.hits_verified, 100000u) << result.err;
+    EXPECT_GT(line.walks_verified, 1000u) << result.err;
   }
 }
 
