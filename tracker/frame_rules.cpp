@@ -27,9 +27,12 @@ struct Reader {
   bool ok = true;
 
   bool has(size_t bytes) {
-    if (ok && static_cast<size_t>(end - at) >= bytes) return true;
+    if (ok && at <= end && static_cast<size_t>(end - at) >= bytes) return true;
     ok = false;
     return false;
+  }
+  void skip(uint64_t bytes) {
+    if (has(bytes)) at += bytes;
   }
   template <typename T>
   T fixed() {
@@ -120,8 +123,9 @@ bool read_common_entry(const uint8_t* cie, CommonEntry& common) {
   uint8_t version = in.fixed<uint8_t>();
   if (version != 1 && version != 3) return false;
   const char* augmentation = reinterpret_cast<const char*>(in.at);
-  while (in.has(1) && *in.at) ++in.at;
-  ++in.at;
+  while (in.fixed<uint8_t>() != 0) {
+  }
+  if (!in.ok) return false;
   common.code_align = in.uleb();
   common.data_align = in.sleb();
   common.ra_register = version == 1 ? in.fixed<uint8_t>() : in.uleb();
@@ -129,7 +133,7 @@ bool read_common_entry(const uint8_t* cie, CommonEntry& common) {
     common.has_augmentation_data = true;
     uint64_t data_length = in.uleb();
     if (!in.has(data_length)) return false;
-    const uint8_t* data_end = in.at + data_length;
+    const uint8_t* const data_end = in.at + data_length;
     for (const char* letter = augmentation + 1; *letter && in.ok; ++letter) {
       switch (*letter) {
         case 'R': common.fde_encoding = in.fixed<uint8_t>(); break;
@@ -206,11 +210,11 @@ bool run_instructions(Reader in, const CommonEntry& common, uintptr_t location, 
       case 0x0c: row.cfa_register = in.uleb(); row.cfa_offset = static_cast<int64_t>(in.uleb()); row.cfa_supported = true; break;
       case 0x0d: row.cfa_register = in.uleb(); break;
       case 0x0e: row.cfa_offset = static_cast<int64_t>(in.uleb()); break;
-      case 0x0f: row.cfa_supported = false; in.at += in.uleb(); break;  // def_cfa_expression
+      case 0x0f: row.cfa_supported = false; in.skip(in.uleb()); break;  // def_cfa_expression
       case 0x10:  // expression
       case 0x16: {  // val_expression
         set_kind(in.uleb(), RegisterRule::Unsupported);
-        in.at += in.uleb();
+        in.skip(in.uleb());
         break;
       }
       case 0x11: { uint64_t reg = in.uleb(); set_offset(reg, in.sleb() * common.data_align); break; }
@@ -223,7 +227,7 @@ bool run_instructions(Reader in, const CommonEntry& common, uintptr_t location, 
       default: return false;  // set_loc and vendor extensions
     }
   }
-  return in.ok && in.at <= in.end;
+  return in.ok;
 }
 
 // The FDE that covers `address`, by binary search in .eh_frame_hdr's table.
@@ -273,7 +277,7 @@ bool read_rule(uintptr_t address, Row& row) {
   uintptr_t start = in.pointer(common.fde_encoding);
   uintptr_t range = in.pointer(common.fde_encoding & kFormatMask);
   if (!in.ok || address < start || address - start >= range) return false;
-  if (common.has_augmentation_data) in.at += in.uleb();
+  if (common.has_augmentation_data) in.skip(in.uleb());
   Row initial;
   if (!run_instructions(Reader{common.instructions, common.end}, common, start, ~uintptr_t{0}, initial, initial))
     return false;
