@@ -326,11 +326,18 @@ void FrameRuleCache::release() {
   slots_ = nullptr;
 }
 
-void FrameRuleCache::clear() {
-  if (++epoch_ < kEpochs) return;
-  // Every epoch used: wipe, and start again from the first.
-  std::memset(static_cast<void*>(slots_), 0, kSlots * sizeof(Slot));
-  epoch_ = 1;
+void FrameRuleCache::wipe() {
+  for (size_t i = 0; slots_ && i < kSlots; ++i) slots_[i].key.store(0, std::memory_order_relaxed);
+}
+
+void FrameRuleCache::store(Slot& slot, uint64_t key, FrameRule rule) {
+  uint64_t version = slot.version.load(std::memory_order_relaxed);
+  if ((version & 1) || !slot.version.compare_exchange_strong(version, version + 1, std::memory_order_relaxed))
+    return;  // another thread is writing it
+  std::atomic_thread_fence(std::memory_order_release);
+  slot.key.store(key, std::memory_order_relaxed);
+  slot.rule.store(std::bit_cast<uint64_t>(rule), std::memory_order_relaxed);
+  slot.version.store(version + 2, std::memory_order_release);
 }
 
 }  // namespace nantrack

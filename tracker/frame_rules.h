@@ -10,6 +10,8 @@
 // Modules are found with _dl_find_object (lock-free, async-signal-safe).
 #pragma once
 
+#include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -30,13 +32,19 @@ static_assert(sizeof(FrameRule) == 8);
 // instruction), or one with supported == 0.
 FrameRule read_frame_rule(uintptr_t address);
 
-// One thread's rules by address, direct-mapped over 64 Ki slots (a
-// compiler's stacks pass through ~75,000 distinct return addresses; 4 Ki
-// slots missed 1.5 million times in one compile, at ~200 ns each).
-// Unsupported addresses are remembered too. Emptied with the thread's
-// unwind cache when a module is unloaded (its addresses may then hold
-// other code): by starting a new epoch, which no older slot matches, so
-// emptying touches none of the 1 MiB.
+// The rules by address for the whole process, direct-mapped over 64 Ki
+// slots (a compiler's stacks pass through ~75,000 distinct return
+// addresses; 4 Ki slots missed 1.5 million times in one compile, at ~200
+// ns each). Shared by every thread: a thread pool's new thread finds the
+// rules its siblings read, and the memory (1.5 MiB reserved, touched as
+// used) does not grow with the number of threads. Unsupported addresses
+// are remembered too.
+//
+// Lock-free: each slot is a small seqlock. A reader that sees a slot
+// change under it treats it as a miss; a writer that finds a slot being
+// written leaves it. Keys carry the unwind generation (bumped when a
+// module is unloaded, whose addresses may then hold other code), so the
+// rules of an older one stop matching without a wipe.
 class FrameRuleCache {
  public:
   constexpr FrameRuleCache() = default;
@@ -44,31 +52,48 @@ class FrameRuleCache {
   FrameRuleCache& operator=(const FrameRuleCache&) = delete;
 
   bool init();  // maps the slots; false when out of memory
+  bool ready() const { return slots_ != nullptr; }
   void release();
-  void clear();
+  // The generation count wrapped: forget every rule, lest one from 65,536
+  // generations ago match again.
+  void wipe();
 
-  FrameRule rule_for(uintptr_t address) {
+  FrameRule rule_for(uintptr_t address, uint64_t generation) {
     if (address >> kAddressBits) [[unlikely]]
       return read_frame_rule(address);  // beyond 47-bit user space: uncached
-    const uint64_t key = address | epoch_ << kAddressBits;
+    const uint64_t key = address | (generation & kGenerationMask) << kAddressBits;
     Slot& slot = slots_[(address ^ (address >> 16)) & (kSlots - 1)];
-    if (slot.key != key) {
-      slot.rule = read_frame_rule(address);
-      slot.key = key;
+    FrameRule rule;
+    if (!load(slot, key, rule)) {
+      rule = read_frame_rule(address);
+      store(slot, key, rule);
     }
-    return slot.rule;
+    return rule;
   }
+
+  static constexpr unsigned kAddressBits = 48;
+  static constexpr uint64_t kGenerationMask = (uint64_t{1} << (64 - kAddressBits)) - 1;
 
  private:
   static constexpr size_t kSlots = size_t{1} << 16;
-  static constexpr unsigned kAddressBits = 48;
-  static constexpr uint64_t kEpochs = uint64_t{1} << (64 - kAddressBits);
   struct Slot {
-    uint64_t key;  // address | epoch << kAddressBits; 0 (epoch 0) in a fresh slot
-    FrameRule rule;
+    std::atomic<uint64_t> version;  // odd while being written
+    std::atomic<uint64_t> key;      // address | generation << kAddressBits; 0 in a fresh slot
+    std::atomic<uint64_t> rule;     // a FrameRule's bytes
   };
+
+  static bool load(const Slot& slot, uint64_t key, FrameRule& rule) {
+    const uint64_t version = slot.version.load(std::memory_order_acquire);
+    const uint64_t found = slot.key.load(std::memory_order_relaxed);
+    const uint64_t bits = slot.rule.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if ((version & 1) || found != key || slot.version.load(std::memory_order_relaxed) != version) return false;
+    rule = std::bit_cast<FrameRule>(bits);
+    return true;
+  }
+  static void store(Slot& slot, uint64_t key, FrameRule rule);
+
   Slot* slots_ = nullptr;
-  uint64_t epoch_ = 1;
 };
 
 }  // namespace nantrack

@@ -5,8 +5,8 @@
 namespace nantrack {
 
 bool walk_with_rules(const CallerFrame& caller, const StackBounds& stack, const Unwinder& frames,
-                     FrameRuleCache& rules, uintptr_t* pcs, uint32_t max_depth, uint32_t& depth,
-                     UnwindRecording& recording) {
+                     FrameRuleCache& rules, uint64_t generation, uintptr_t* pcs, uint32_t max_depth,
+                     uint32_t& depth, UnwindRecording& recording) {
   depth = 0;
   recording.read_count = 0;
   recording.read_fp = false;
@@ -34,7 +34,7 @@ bool walk_with_rules(const CallerFrame& caller, const StackBounds& stack, const 
     // finds its rule even when the call ends its function.
     if (!frames.skips(pc)) pcs[depth++] = pc - 1;
     if (depth == max_depth) break;
-    const FrameRule rule = rules.rule_for(pc - 1);
+    const FrameRule rule = rules.rule_for(pc - 1, generation);
     if (!rule.supported) return false;
     if (rule.ra_undefined) break;  // the outermost frame
     if (rule.cfa_from_fp) {

@@ -18,8 +18,9 @@ namespace nantrack {
 // unwind cache records them. False when a frame needs what the rules do
 // not cover, or a read would leave the thread's stack above caller.sp:
 // then libunwind must unwind, and nothing here is valid.
+// `generation`: the unwind generation the rules must be from.
 bool walk_with_rules(const CallerFrame& caller, const StackBounds& stack, const Unwinder& frames,
-                     FrameRuleCache& rules, uintptr_t* pcs, uint32_t max_depth, uint32_t& depth,
-                     UnwindRecording& recording);
+                     FrameRuleCache& rules, uint64_t generation, uintptr_t* pcs, uint32_t max_depth,
+                     uint32_t& depth, UnwindRecording& recording);
 
 }  // namespace nantrack

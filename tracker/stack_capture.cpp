@@ -20,15 +20,18 @@ bool StackCapture::start(uintptr_t own_code_begin, uintptr_t own_code_end) {
     return false;
   }
   // Without the remote interface the cache would never fill: plain unwinds.
-  if (use_cache_ && recorder_.load())
+  if (use_cache_ && recorder_.load()) {
     start_thread_unwind_states();
-  else
+    rules_.init();  // without it, misses go to libunwind
+  } else {
     use_cache_ = false;
+  }
   return true;
 }
 
 void StackCapture::forget_cached_stacks() {
-  g_unwind_generation.fetch_add(1, std::memory_order_relaxed);
+  uint64_t generation = g_unwind_generation.fetch_add(1, std::memory_order_relaxed) + 1;
+  if ((generation & FrameRuleCache::kGenerationMask) == 0) rules_.wipe();
   recorder_.flush();
 }
 
@@ -49,7 +52,8 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
   // Most stacks walk with the frame rules, which record as they go. Only
   // a stack seen before is cached: the arena is better kept for stacks that
   // come back than filled with one-offs.
-  if (walk_with_rules(caller, state.stack, unwinder_, state.rules, pcs, max_depth_, depth, state.recording)) {
+  if (rules_.ready() && walk_with_rules(caller, state.stack, unwinder_, rules_, state.generation, pcs, max_depth_,
+                                        depth, state.recording)) {
     StackId id = depot.intern(pcs, depth);
     if (check_) [[unlikely]]
       verify(caller, id, depot, "rule walk", walks_verified_);

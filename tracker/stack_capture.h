@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "tracker/caller_frame.h"
+#include "tracker/frame_rules.h"
 #include "tracker/options.h"
 #include "tracker/recording_unwinder.h"
 #include "tracker/stack_depot.h"
@@ -70,6 +71,7 @@ class StackCapture {
 
   Unwinder unwinder_;
   RecordingUnwinder recorder_;
+  FrameRuleCache rules_;
   uint32_t max_depth_ = 64;
   bool use_cache_ = false;
   bool check_ = false;

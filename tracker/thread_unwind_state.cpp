@@ -43,9 +43,7 @@ ThreadUnwindState* create() {
   void* memory = map_memory(sizeof(ThreadUnwindState));
   if (!memory) return nullptr;
   auto* state = new (memory) ThreadUnwindState;
-  if (!state->cache.init() || !state->rules.init()) {
-    state->cache.release();
-    state->rules.release();
+  if (!state->cache.init()) {
     unmap_memory(memory, sizeof(ThreadUnwindState));
     return nullptr;
   }
@@ -73,7 +71,6 @@ bool this_thread_stack(StackBounds& bounds) {
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   if (ThreadUnwindState* state = t_unwind_state) {
     state->cache.clear();
-    state->rules.clear();
     state->generation = g_unwind_generation.load(std::memory_order_relaxed);
     return state;
   }
@@ -81,10 +78,8 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   ThreadUnwindState* state = take_from_pool();
   if (!state) state = create();
   if (!state) return nullptr;
-  // A state from the pool holds another thread's stacks (another stack),
-  // and rules from before the last module was unloaded, perhaps.
+  // A state from the pool holds another thread's stacks (another stack).
   state->cache.clear();
-  state->rules.clear();
   state->generation = g_unwind_generation.load(std::memory_order_relaxed);
   if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {
     return_to_pool(state);

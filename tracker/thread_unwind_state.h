@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstdint>
 
-#include "tracker/frame_rules.h"
 #include "tracker/platform.h"
 #include "tracker/recording_unwinder.h"
 #include "tracker/unwind_cache.h"
@@ -17,7 +16,6 @@ namespace nantrack {
 
 struct ThreadUnwindState {
   UnwindCache cache;
-  FrameRuleCache rules;
   StackBounds stack;
   uint64_t generation = 0;  // of g_unwind_generation when last emptied
   // Scratch for recorded unwinds, off the stack (threads may have small ones).

@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <bit>
+#include <thread>
+#include <vector>
+
 // A frame-pointer function: the CFA moves from rsp to rbp and back, with
 // a remembered state around an early return. Each label marks an address
 // whose rule is checked.
@@ -147,15 +152,50 @@ TEST(FrameRulesTest, WhatOnlyLibunwindCanFollowIsUnsupported) {
   EXPECT_FALSE(read_frame_rule(0x10).supported);  // no module
 }
 
-TEST(FrameRulesTest, TheCacheAnswersAsTheTablesDoBeforeAndAfterItIsEmptied) {
+TEST(FrameRulesTest, TheCacheAnswersAsTheTablesDoInEveryGeneration) {
   FrameRuleCache cache;
   ASSERT_TRUE(cache.init());
-  for (int round = 0; round < 3; ++round) {
-    expect_rule(cache.rule_for(at(rules_fp_body)), true, 16, true, -16);
-    expect_rule(cache.rule_for(at(rules_fp_entry)), false, 8, false, 0);
-    EXPECT_FALSE(cache.rule_for(at(rules_signal_frame)).supported);
-    cache.clear();
+  for (uint64_t generation : {1, 2, 1, 3, 0x10000, 0x10001}) {
+    for (int again = 0; again < 2; ++again) {
+      expect_rule(cache.rule_for(at(rules_fp_body), generation), true, 16, true, -16);
+      expect_rule(cache.rule_for(at(rules_fp_entry), generation), false, 8, false, 0);
+      EXPECT_FALSE(cache.rule_for(at(rules_signal_frame), generation).supported);
+    }
   }
+  cache.wipe();
+  expect_rule(cache.rule_for(at(rules_fp_body), 1), true, 16, true, -16);
+  cache.release();
+}
+
+// Threads share the cache: while they fill and overwrite one slot with
+// two addresses' rules (a ^ k * 0x10001 lands in a's slot), none may ever
+// get the other address's rule.
+TEST(FrameRulesTest, ThreadsSharingASlotNeverGetAnotherAddresssRule) {
+  FrameRuleCache cache;
+  ASSERT_TRUE(cache.init());
+  const uintptr_t first = at(rules_fp_body);
+  const uint64_t first_rule = std::bit_cast<uint64_t>(read_frame_rule(first));
+  uintptr_t second = 0;
+  uint64_t second_rule = 0;
+  for (uintptr_t k = 1; k < 64 && !second; ++k) {
+    uintptr_t candidate = first ^ (k * 0x10001);
+    uint64_t rule = std::bit_cast<uint64_t>(read_frame_rule(candidate));
+    if (rule != first_rule) second = candidate, second_rule = rule;
+  }
+  ASSERT_NE(second, 0u) << "no address with another rule shares the slot";
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < 50000; ++i) {
+        const uint64_t generation = 1 + (i + t) % 3;
+        if (std::bit_cast<uint64_t>(cache.rule_for(first, generation)) != first_rule) ++wrong;
+        if (std::bit_cast<uint64_t>(cache.rule_for(second, generation)) != second_rule) ++wrong;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
   cache.release();
 }
 
