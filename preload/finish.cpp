@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,9 +18,30 @@ namespace nantrack {
 namespace {
 
 char g_cli_path[PATH_MAX];
+// Where stderr went at start, when it is a terminal or a file: coreutils
+// (and many programs like them) close stderr at exit, before our report.
+char g_stderr_path[PATH_MAX];
 void (*g_libstdcxx_freeres)() = nullptr;
 
-void print_residue_banner() {
+// Notes stderr's path if it can be opened again later. Pipes and sockets
+// cannot, and holding a copy of the descriptor instead would keep a
+// reader waiting for end-of-file on it after the program closed its own.
+void remember_stderr_path() {
+  struct stat status;
+  if (fstat(2, &status) != 0 || !(S_ISREG(status.st_mode) || S_ISCHR(status.st_mode))) return;
+  ssize_t length = readlink("/proc/self/fd/2", g_stderr_path, sizeof(g_stderr_path) - 1);
+  g_stderr_path[length > 0 && g_stderr_path[0] == '/' ? length : 0] = '\0';
+}
+
+// Where our output at exit goes: stderr, or, when the program closed it,
+// stderr as it was at start, opened again (appending) if it can be; -1
+// when neither is there. Async-signal-safe.
+int output_fd() {
+  if (fcntl(2, F_GETFD) >= 0 || !g_stderr_path[0]) return 2;
+  return open(g_stderr_path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+}
+
+void print_residue_banner(int fd) {
   InlineText<512> banner;
   banner << "      __\n"
             "  __( o)>  A real programmer\n"
@@ -29,17 +52,17 @@ void print_residue_banner() {
   banner.grouped(tracker().unfreed_bytes()) << " bytes in ";
   banner.grouped(tracker().unfreed_blocks()) << (tracker().unfreed_blocks() == 1 ? " block" : " blocks")
                                              << " left unfreed\n";
-  write_all(2, banner.view());
+  write_all(fd, banner.view());
 }
 
 // Runs `nantrack report TRACE` with its output on our stderr and waits for
 // it. Only async-signal-safe calls: it also runs from a fatal-signal
 // handler. The CLI runs without LD_PRELOAD, so it is not traced itself.
-void run_report(const char* trace_path) {
+void run_report(const char* trace_path, int fd) {
   if (!g_cli_path[0]) {
-    write_all(2, "nantrack: cannot find the nantrack CLI (set NANTRACK_CLI); the trace is in ");
-    write_all(2, trace_path);
-    write_all(2, "\n");
+    write_all(fd, "nantrack: cannot find the nantrack CLI (set NANTRACK_CLI); the trace is in ");
+    write_all(fd, trace_path);
+    write_all(fd, "\n");
     return;
   }
   constexpr size_t kMaxEnvironment = 4096;
@@ -52,6 +75,7 @@ void run_report(const char* trace_path) {
   char* argv[] = {g_cli_path, const_cast<char*>("report"), const_cast<char*>(trace_path), nullptr};
   pid_t child = _Fork();
   if (child == 0) {
+    if (fd != 2) dup2(fd, 2);
     dup2(2, 1);
     execve(g_cli_path, argv, environment);
     _exit(127);
@@ -78,6 +102,7 @@ void find_libstdcxx_freeres() {
 
 void prepare_finish() {
   find_libstdcxx_freeres();
+  remember_stderr_path();
   if (const char* configured = getenv("NANTRACK_CLI")) {
     if (strlen(configured) < sizeof(g_cli_path)) strcpy(g_cli_path, configured);
     return;
@@ -101,8 +126,10 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
   tracker().print_unwind_check();
-  if (tracker().options().residue) print_residue_banner();
-  if (tracker().options().report) run_report(tracker().trace_path());
+  const int fd = output_fd();
+  if (tracker().options().residue) print_residue_banner(fd);
+  if (tracker().options().report) run_report(tracker().trace_path(), fd);
+  if (fd != 2 && fd >= 0) close(fd);
 }
 
 }  // namespace nantrack

@@ -318,5 +318,20 @@ TEST(PlainPreload, PrintsTheSymbolizedReportAtExit) {
   EXPECT_EQ(count(result.err, "SUMMARY: nantrack:"), 1);
 }
 
+// coreutils close stdout and stderr at exit, before the report: when
+// stderr was a file, the report and the banner still reach it.
+TEST(PlainPreload, ReportReachesAStderrFileTheProgramClosedAtExit) {
+  TempDir dir;
+  const std::string log = dir / "stderr.log";
+  RunResult result = run({"/bin/sh", "-c", "exec /bin/echo hello 2>" + log},
+                         {.nantrack_options = "report=1:residue=1"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "hello\n");
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(count(text, "SUMMARY: nantrack:"), 1) << text;
+  EXPECT_EQ(count(text, "A wise duck"), 1) << text;
+}
+
 }  // namespace
 }  // namespace nantrack::testing
