@@ -90,6 +90,38 @@ struct Reader {
   }
 };
 
+// Call frame instructions (DWARF 5, section 6.4.2; DW_CFA_*).
+enum CallFrameOpcode : uint8_t {
+  kNop = 0x00,
+  kAdvanceLoc1 = 0x02,
+  kAdvanceLoc2 = 0x03,
+  kAdvanceLoc4 = 0x04,
+  kOffsetExtended = 0x05,
+  kRestoreExtended = 0x06,
+  kUndefined = 0x07,
+  kSameValue = 0x08,
+  kRegister = 0x09,
+  kRememberState = 0x0a,
+  kRestoreState = 0x0b,
+  kDefCfa = 0x0c,
+  kDefCfaRegister = 0x0d,
+  kDefCfaOffset = 0x0e,
+  kDefCfaExpression = 0x0f,
+  kExpression = 0x10,
+  kOffsetExtendedSf = 0x11,
+  kDefCfaSf = 0x12,
+  kDefCfaOffsetSf = 0x13,
+  kValOffset = 0x14,
+  kValOffsetSf = 0x15,
+  kValExpression = 0x16,
+  kGnuArgsSize = 0x2e,
+  kNegativeOffsetExtended = 0x2f,
+  // Packed with an operand in the low six bits.
+  kAdvanceLocPacked = 0x40,
+  kOffsetPacked = 0x80,
+  kRestorePacked = 0xc0,
+};
+
 // How one register is recovered in a row of the CFA table.
 struct RegisterRule {
   enum Kind : uint8_t { Same, Undefined, Offset, Unsupported } kind = Same;
@@ -182,49 +214,106 @@ bool run_instructions(Reader in, const CommonEntry& common, uintptr_t location, 
   };
   while (in.at < in.end && in.ok) {
     uint8_t op = in.fixed<uint8_t>();
-    switch (op >> 6) {
-      case 1:
+    switch (op >> 6) {  // the three opcodes with an operand in their low six bits
+      case kAdvanceLocPacked >> 6:
         if (!advance(op & 0x3f)) return true;
         continue;
-      case 2: set_offset(op & 0x3f, static_cast<int64_t>(in.uleb()) * common.data_align); continue;
-      case 3: restore(op & 0x3f); continue;
+      case kOffsetPacked >> 6:
+        set_offset(op & 0x3f, static_cast<int64_t>(in.uleb()) * common.data_align);
+        continue;
+      case kRestorePacked >> 6:
+        restore(op & 0x3f);
+        continue;
     }
     switch (op) {
-      case 0x00: break;  // nop
-      case 0x02: if (!advance(in.fixed<uint8_t>())) return true; break;
-      case 0x03: if (!advance(in.fixed<uint16_t>())) return true; break;
-      case 0x04: if (!advance(in.fixed<uint32_t>())) return true; break;
-      case 0x05: { uint64_t reg = in.uleb(); set_offset(reg, static_cast<int64_t>(in.uleb()) * common.data_align); break; }
-      case 0x06: restore(in.uleb()); break;
-      case 0x07: set_kind(in.uleb(), RegisterRule::Undefined); break;
-      case 0x08: set_kind(in.uleb(), RegisterRule::Same); break;
-      case 0x09: set_kind(in.uleb(), RegisterRule::Unsupported); in.uleb(); break;  // register
-      case 0x0a:
-        if (depth == kMaxRemembered) return false;
-        remembered[depth++] = row;
+      case kNop:
         break;
-      case 0x0b:
-        if (depth == 0) return false;
-        row = remembered[--depth];
+      case kAdvanceLoc1:
+        if (!advance(in.fixed<uint8_t>())) return true;
         break;
-      case 0x0c: row.cfa_register = in.uleb(); row.cfa_offset = static_cast<int64_t>(in.uleb()); row.cfa_supported = true; break;
-      case 0x0d: row.cfa_register = in.uleb(); break;
-      case 0x0e: row.cfa_offset = static_cast<int64_t>(in.uleb()); break;
-      case 0x0f: row.cfa_supported = false; in.skip(in.uleb()); break;  // def_cfa_expression
-      case 0x10:  // expression
-      case 0x16: {  // val_expression
+      case kAdvanceLoc2:
+        if (!advance(in.fixed<uint16_t>())) return true;
+        break;
+      case kAdvanceLoc4:
+        if (!advance(in.fixed<uint32_t>())) return true;
+        break;
+      case kOffsetExtended: {
+        uint64_t reg = in.uleb();
+        set_offset(reg, static_cast<int64_t>(in.uleb()) * common.data_align);
+        break;
+      }
+      case kOffsetExtendedSf: {
+        uint64_t reg = in.uleb();
+        set_offset(reg, in.sleb() * common.data_align);
+        break;
+      }
+      case kNegativeOffsetExtended: {
+        uint64_t reg = in.uleb();
+        set_offset(reg, -static_cast<int64_t>(in.uleb()) * common.data_align);
+        break;
+      }
+      case kRestoreExtended:
+        restore(in.uleb());
+        break;
+      case kUndefined:
+        set_kind(in.uleb(), RegisterRule::Undefined);
+        break;
+      case kSameValue:
+        set_kind(in.uleb(), RegisterRule::Same);
+        break;
+      case kRegister:
+        set_kind(in.uleb(), RegisterRule::Unsupported);
+        in.uleb();
+        break;
+      case kValOffset:
+        set_kind(in.uleb(), RegisterRule::Unsupported);
+        in.uleb();
+        break;
+      case kValOffsetSf:
+        set_kind(in.uleb(), RegisterRule::Unsupported);
+        in.sleb();
+        break;
+      case kExpression:
+      case kValExpression:
         set_kind(in.uleb(), RegisterRule::Unsupported);
         in.skip(in.uleb());
         break;
-      }
-      case 0x11: { uint64_t reg = in.uleb(); set_offset(reg, in.sleb() * common.data_align); break; }
-      case 0x12: row.cfa_register = in.uleb(); row.cfa_offset = in.sleb() * common.data_align; row.cfa_supported = true; break;
-      case 0x13: row.cfa_offset = in.sleb() * common.data_align; break;
-      case 0x14: set_kind(in.uleb(), RegisterRule::Unsupported); in.uleb(); break;  // val_offset
-      case 0x15: set_kind(in.uleb(), RegisterRule::Unsupported); in.sleb(); break;  // val_offset_sf
-      case 0x2e: in.uleb(); break;  // GNU_args_size: matters when resuming, not when stepping
-      case 0x2f: { uint64_t reg = in.uleb(); set_offset(reg, -static_cast<int64_t>(in.uleb()) * common.data_align); break; }
-      default: return false;  // set_loc and vendor extensions
+      case kRememberState:
+        if (depth == kMaxRemembered) return false;
+        remembered[depth++] = row;
+        break;
+      case kRestoreState:
+        if (depth == 0) return false;
+        row = remembered[--depth];
+        break;
+      case kDefCfa:
+        row.cfa_register = in.uleb();
+        row.cfa_offset = static_cast<int64_t>(in.uleb());
+        row.cfa_supported = true;
+        break;
+      case kDefCfaSf:
+        row.cfa_register = in.uleb();
+        row.cfa_offset = in.sleb() * common.data_align;
+        row.cfa_supported = true;
+        break;
+      case kDefCfaRegister:
+        row.cfa_register = in.uleb();
+        break;
+      case kDefCfaOffset:
+        row.cfa_offset = static_cast<int64_t>(in.uleb());
+        break;
+      case kDefCfaOffsetSf:
+        row.cfa_offset = in.sleb() * common.data_align;
+        break;
+      case kDefCfaExpression:
+        row.cfa_supported = false;
+        in.skip(in.uleb());
+        break;
+      case kGnuArgsSize:  // matters when resuming in a frame, not when stepping out of it
+        in.uleb();
+        break;
+      default:  // set_loc and vendor extensions
+        return false;
     }
   }
   return in.ok;

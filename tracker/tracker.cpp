@@ -255,11 +255,12 @@ void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
   while (shard.quarantine.over_limit() && evicted.count < kMaxEvictedPerCall) evict_oldest(shard, evicted);
   if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
     evict_elsewhere(shard, evicted);
-  // The next block to leave was freed long ago: its bytes and its guard
-  // bytes are cold, and so are the ring's next entries. Start loading them now, so that by the time
-  // this shard evicts again (after other frees and the program's own work)
-  // the free-fill check and libc's free find them in cache instead of
-  // waiting on memory (sqlite3 inserting 100k rows: a sixth of its time).
+  // The next block to leave was freed long ago: its bytes and guard bytes
+  // are cold, and so are the ring's next entries. Start loading them now,
+  // so that by the time this shard evicts again (after other frees and the
+  // program's own work) the free-fill check and libc's free find them in
+  // cache instead of waiting on memory (sqlite3 inserting 100k rows: a
+  // sixth of its time).
   if (evicted.count && shard.quarantine.count()) {
     shard.quarantine.prefetch_ahead();
     const BlockRecord& next = shard.quarantine.oldest();
