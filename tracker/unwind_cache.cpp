@@ -14,14 +14,19 @@ struct UnwindCache::Layout {
   uint32_t read_fp;
   Ref last_chain;       // the chain this layout last answered with
   uint32_t repeating;   // its last two answers were that chain: try it first
+  Ref newest_chain;     // the chains of this layout, linked newest first
+  uint32_t key_count;
+  uint16_t key_words[kMaxKeyWords];  // indexes into offsets
   uint32_t offsets[];
 };
 
 struct UnwindCache::Chain {
-  uint64_t hash;
+  uint64_t key;
   Ref layout;
   StackId stack;
   uint64_t fp;  // compared only when the layout read rbp
+  Ref older;    // the previous chain of the same layout
+  uint32_t unused;
   uint64_t values[];
 };
 
@@ -33,10 +38,7 @@ uint64_t read_stack_word(uintptr_t address) {
   return value;
 }
 
-// Hashing runs on every hit over ~20 words: a rotate-xor per word in two
-// independent chains (even and odd words, so the chain's latency, which
-// bounds a hit, is halved) and one strong mix at the end. A weak hash only
-// costs a miss; equality is always checked word by word.
+// A weak hash only costs a miss; equality is always checked word by word.
 constexpr uint64_t mix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
@@ -45,16 +47,13 @@ constexpr uint64_t mix(uint64_t h) {
   return h ^ (h >> 33);
 }
 
-template <typename WordAt>
-uint64_t hash_words(uint32_t layout, bool read_fp, uint64_t fp, uint32_t count, WordAt word_at) {
-  uint64_t even = layout * 0x9e3779b97f4a7c15ull ^ (read_fp ? fp : 0), odd = count;
-  uint32_t i = 0;
-  for (; i + 2 <= count; i += 2) {
-    even = std::rotl(even, 23) ^ word_at(i);
-    odd = std::rotl(odd, 29) ^ word_at(i + 1);
-  }
-  if (i < count) even = std::rotl(even, 23) ^ word_at(i);
-  return mix(even + odd * 0xd6e8feb86659fd93ull);
+// The hash of a layout's key words (and of the frame pointer when the
+// layout read it), as `word_at(index)` gives them.
+template <typename Layout, typename WordAt>
+uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, WordAt word_at) {
+  uint64_t h = layout_ref * 0x9e3779b97f4a7c15ull ^ (layout.read_fp ? fp : 0);
+  for (uint32_t k = 0; k < layout.key_count; ++k) h = std::rotl(h, 23) ^ word_at(layout.key_words[k]);
+  return mix(h);
 }
 
 }  // namespace
@@ -135,16 +134,17 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       }
       layout->repeating = 0;
     }
-    uint64_t hash = hash_words(set[way], layout->read_fp, caller.fp, layout->read_count, word_at);
-    const ChainBucket& bucket = chains_[hash & (kChainBuckets - 1)];
+    uint64_t key = key_of(set[way], *layout, caller.fp, word_at);
+    const ChainBucket& bucket = chains_[key & (kChainBuckets - 1)];
     for (size_t chain_way = 0; chain_way < kWays; ++chain_way) {
-      if (bucket.tags[chain_way] != static_cast<uint32_t>(hash >> 32) || !bucket.refs[chain_way]) continue;
+      if (bucket.tags[chain_way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[chain_way]) continue;
       const Chain* chain = at<Chain>(bucket.refs[chain_way]);
-      if (chain->hash != hash || chain->layout != set[way]) continue;
+      if (chain->key != key || chain->layout != set[way]) continue;
       if (layout->read_fp && chain->fp != caller.fp) continue;
-      // Without a branch per word: a chain that got this far (same hash,
-      // same tag) almost always matches.
+      // Without a branch per word: a chain with the same key words almost
+      // always matches.
       uint64_t differ = 0;
+#pragma GCC unroll 4
       for (uint32_t i = 0; i < layout->read_count; ++i) differ |= word_at(i) ^ chain->values[i];
       if (!differ) {
         layout->repeating = layout->last_chain == bucket.refs[chain_way];
@@ -182,6 +182,8 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   layout->read_fp = recording.read_fp;
   layout->last_chain = 0;
   layout->repeating = 0;
+  layout->newest_chain = 0;
+  layout->key_count = 0;
   std::memcpy(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t));
   // The newest layout goes first; the oldest of a full set is forgotten
   // (its chains stay in the arena, unreachable, until the next clear).
@@ -190,31 +192,79 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   return ref;
 }
 
+UnwindCache::Chain* UnwindCache::chain_with_key(Ref layout, uint64_t key, uint64_t fp) const {
+  const ChainBucket& bucket = chains_[key & (kChainBuckets - 1)];
+  bool read_fp = at<Layout>(layout)->read_fp;
+  for (size_t way = 0; way < kWays; ++way) {
+    if (bucket.tags[way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[way]) continue;
+    Chain* chain = at<Chain>(bucket.refs[way]);
+    if (chain->key == key && chain->layout == layout && (!read_fp || chain->fp == fp)) return chain;
+  }
+  return nullptr;
+}
+
+void UnwindCache::place(Ref ref) {
+  const Chain* chain = at<Chain>(ref);
+  ChainBucket& bucket = chains_[chain->key & (kChainBuckets - 1)];
+  size_t way = 0;
+  while (way < kWays && bucket.refs[way]) ++way;
+  // Rotating rather than by hash: chains that share a key would otherwise
+  // keep evicting each other from one way.
+  if (way == kWays) way = next_victim_++ & (kWays - 1);
+  bucket.tags[way] = static_cast<uint32_t>(chain->key >> 32);
+  bucket.refs[way] = ref;
+}
+
+void UnwindCache::rekey(Ref layout_ref) {
+  const Layout* layout = at<Layout>(layout_ref);
+  for (Ref ref = layout->newest_chain; ref; ref = at<Chain>(ref)->older) {
+    Chain* chain = at<Chain>(ref);
+    ChainBucket& bucket = chains_[chain->key & (kChainBuckets - 1)];
+    for (size_t way = 0; way < kWays; ++way)
+      if (bucket.refs[way] == ref) bucket.refs[way] = 0;
+    chain->key = key_of(layout_ref, *layout, chain->fp, [&](uint32_t i) { return chain->values[i]; });
+    place(ref);
+  }
+}
+
 void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack) {
   if (!arena_ || stack == kNoStack) return;
   size_t chain_bytes = sizeof(Chain) + recording.read_count * sizeof(uint64_t);
   size_t worst_case = sizeof(Layout) + recording.read_count * sizeof(uint32_t) + chain_bytes + 16;
   if (arena_used_ + worst_case > kArenaBytes) clear();
-  Ref layout = find_or_add_layout(caller, recording);
+  Ref layout_ref = find_or_add_layout(caller, recording);
+  if (!layout_ref) return;
+  Layout* layout = at<Layout>(layout_ref);
+  auto value_at = [&](uint32_t i) { return recording.values[i]; };
+  uint64_t key = key_of(layout_ref, *layout, caller.fp, value_at);
+  // A chain the key words cannot tell from this one: the first word where
+  // they differ becomes a key word too.
+  while (Chain* twin = chain_with_key(layout_ref, key, caller.fp)) {
+    uint32_t word = 0;
+    while (word < recording.read_count && twin->values[word] == recording.values[word]) ++word;
+    if (word == recording.read_count) {  // the same chain: its stack is this one
+      twin->stack = stack;
+      return;
+    }
+    if (layout->key_count == kMaxKeyWords) break;  // they share a bucket
+    layout->key_words[layout->key_count++] = static_cast<uint16_t>(word);
+    rekey(layout_ref);
+    key = key_of(layout_ref, *layout, caller.fp, value_at);
+  }
   Ref ref = allocate(chain_bytes);
-  if (!layout || !ref) return;
+  if (!ref) return;
   Chain* chain = at<Chain>(ref);
-  chain->hash = hash_words(layout, recording.read_fp, caller.fp, recording.read_count,
-                           [&](uint32_t i) { return recording.values[i]; });
-  chain->layout = layout;
+  chain->key = key;
+  chain->layout = layout_ref;
   chain->stack = stack;
   chain->fp = caller.fp;
+  chain->older = layout->newest_chain;
+  chain->unused = 0;
   std::memcpy(chain->values, recording.values, recording.read_count * sizeof(uint64_t));
-  // The way of an older copy of this chain, an empty way, else one picked
-  // by the hash's middle bits (no LRU state to update on hits).
-  ChainBucket& bucket = chains_[chain->hash & (kChainBuckets - 1)];
-  size_t way = 0;
-  while (way < kWays && bucket.refs[way] && bucket.tags[way] != static_cast<uint32_t>(chain->hash >> 32)) ++way;
-  if (way == kWays) way = (chain->hash >> 20) & (kWays - 1);
-  bucket.tags[way] = static_cast<uint32_t>(chain->hash >> 32);
-  bucket.refs[way] = ref;
-  at<Layout>(layout)->last_chain = ref;
-  at<Layout>(layout)->repeating = 0;
+  layout->newest_chain = ref;
+  place(ref);
+  layout->last_chain = ref;
+  layout->repeating = 0;
 }
 
 }  // namespace nantrack

@@ -14,11 +14,15 @@
 //
 // Several chains usually share one caller pc and sp (a malloc wrapper
 // called from many paths at the same depth). They share a *layout* (the
-// list of addresses read) when their frames have the same sizes, so a
-// lookup reads the layout's words, hashes them and finds the chain with
-// exactly those values in one probe of a 4-way bucket. Layouts are keyed by (pc, sp); a few
-// per key are kept. While a layout keeps giving the same chain (a call site
-// in a loop), that chain is compared first, without hashing.
+// list of addresses read) when their frames have the same sizes. Layouts
+// are keyed by (pc, sp); a few per key are kept. A layout's chains are
+// found by a hash of a few of its words, its *key words*: the places where
+// two of its chains were seen to differ, added one at a time as chains
+// come that the key so far cannot tell apart. A lookup hashes just those
+// words, probes one 4-way bucket and compares every word of the chain it
+// finds: ~20 words read once rather than hashed and then compared. While a
+// layout keeps giving the same chain (a call site in a loop), that chain is
+// compared first, without hashing.
 //
 // Safety of the reads: a layout's addresses were read on this thread's
 // stack between the recorded sp and the stack's top; with the same sp on
@@ -74,6 +78,7 @@ class UnwindCache {
   static constexpr size_t kWays = 4;
   static constexpr size_t kChainBuckets = 4096;
   static constexpr size_t kSeenSlots = 4096;
+  static constexpr uint32_t kMaxKeyWords = 6;
 
  private:
   struct Layout;
@@ -96,6 +101,14 @@ class UnwindCache {
   }
   Ref allocate(size_t bytes);
   Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
+  // A chain of `layout` in `key`'s bucket with that key and frame pointer.
+  Chain* chain_with_key(Ref layout, uint64_t key, uint64_t fp) const;
+  // Files `chain` under its key, evicting a chain if the bucket is full.
+  void place(Ref chain);
+  // Re-files every chain of `layout` after its key words changed.
+  void rekey(Ref layout);
+
+  uint32_t next_victim_ = 0;  // rotates over a full bucket's ways
 
   char* arena_ = nullptr;
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none

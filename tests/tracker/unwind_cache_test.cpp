@@ -119,6 +119,59 @@ TEST_F(UnwindCacheTest, RunsOfOnePathAnswerRightWhenThePathChanges) {
   }
 }
 
+// The key words only pick a bucket: chains that differ at the first word
+// where they differ share everything else, and each gets its own answer.
+TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreTellApart) {
+  const std::initializer_list<uint32_t> words = {1, 10, 20, 30, 40, 50};
+  cache.insert(caller, recording_of(words), 100);
+  for (uint32_t word : {10, 20, 30, 40}) {
+    stack[word] ^= 0x100;
+    cache.insert(caller, recording_of(words), 100 + word);
+    stack[word] ^= 0x100;
+  }
+  EXPECT_EQ(cache.find(caller), 100u);
+  for (uint32_t word : {10, 20, 30, 40}) {
+    stack[word] ^= 0x100;
+    EXPECT_EQ(cache.find(caller), 100 + word) << "word " << word;
+    stack[word] ^= 0x100;
+  }
+  stack[50] ^= 0x100;  // where no two chains differ: not a key word, still read
+  EXPECT_EQ(cache.find(caller), kNoStack);
+  stack[50] ^= 0x100;
+  stack[10] ^= 0x100;  // the changes of two chains at once: neither
+  stack[30] ^= 0x100;
+  EXPECT_EQ(cache.find(caller), kNoStack);
+}
+
+// More places of difference than there are key words: chains the key cannot
+// tell apart share a bucket, and a lookup never answers with another's stack.
+TEST_F(UnwindCacheTest, ChainsTheKeyCannotTellApartNeverAnswerForEachOther) {
+  const std::initializer_list<uint32_t> words = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22};
+  cache.insert(caller, recording_of(words), 100);
+  for (uint32_t word : words) {
+    stack[word] ^= 0x100;
+    cache.insert(caller, recording_of(words), 200 + word);
+    stack[word] ^= 0x100;
+  }
+  uint32_t found = 0;
+  for (uint32_t word : words) {
+    stack[word] ^= 0x100;
+    StackId id = cache.find(caller);
+    stack[word] ^= 0x100;
+    EXPECT_TRUE(id == kNoStack || id == 200 + word) << "word " << word << " gave " << id;
+    found += id != kNoStack;
+  }
+  EXPECT_GE(found, UnwindCache::kMaxKeyWords);
+  stack[22] ^= 0x100;
+  EXPECT_EQ(cache.find(caller), 222u) << "the newest is always kept";
+}
+
+TEST_F(UnwindCacheTest, TheSameChainInsertedAgainAnswersWithItsNewStack) {
+  cache.insert(caller, recording_of({1, 3, 5}), 42);
+  cache.insert(caller, recording_of({1, 3, 5}), 43);
+  EXPECT_EQ(cache.find(caller), 43u);
+}
+
 TEST_F(UnwindCacheTest, LayoutsOfOneCallerCoexist) {
   cache.insert(caller, recording_of({1, 3}), 42);
   cache.insert(caller, recording_of({2, 6, 9}), 43);
