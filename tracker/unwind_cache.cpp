@@ -114,6 +114,17 @@ uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) {
   return mix(caller.pc ^ std::rotl(caller.sp, 29)) & (kLayoutSets - 1);
 }
 
+// Whether the stack seen from `caller` holds every word `chain` recorded.
+// Without a branch per word: the chain asked about almost always matches.
+bool UnwindCache::holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller) {
+  if (layout.read_fp && chain.fp != caller.fp) return false;
+  uint64_t differ = 0;
+#pragma GCC unroll 4
+  for (uint32_t i = 0; i < layout.read_count; ++i)
+    differ |= read_stack_word(caller.sp + layout.offsets[i]) ^ chain.values[i];
+  return differ == 0;
+}
+
 StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
   const Ref* set = layout_sets_ + layout_set_index(caller) * kWays;
@@ -123,15 +134,10 @@ StackId UnwindCache::find(const CallerFrame& caller) {
     auto word_at = [&](uint32_t i) { return read_stack_word(caller.sp + layout->offsets[i]); };
     // A call site in a loop allocates from one path many times in a row:
     // while its answers repeat, the last chain is compared first, without
-    // hashing, from the outermost word in (chains of one layout share their
-    // innermost frames, so another path shows itself within a few words).
+    // hashing.
     if (layout->repeating) {
       const Chain* last = at<Chain>(layout->last_chain);
-      if (!layout->read_fp || last->fp == caller.fp) {
-        uint32_t i = layout->read_count;
-        while (i > 0 && word_at(i - 1) == last->values[i - 1]) --i;
-        if (i == 0) return last->stack;
-      }
+      if (holds_chain(*layout, *last, caller)) return last->stack;
       layout->repeating = 0;
     }
     uint64_t key = key_of(set[way], *layout, caller.fp, word_at);
@@ -140,13 +146,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       if (bucket.tags[chain_way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[chain_way]) continue;
       const Chain* chain = at<Chain>(bucket.refs[chain_way]);
       if (chain->key != key || chain->layout != set[way]) continue;
-      if (layout->read_fp && chain->fp != caller.fp) continue;
-      // Without a branch per word: a chain with the same key words almost
-      // always matches.
-      uint64_t differ = 0;
-#pragma GCC unroll 4
-      for (uint32_t i = 0; i < layout->read_count; ++i) differ |= word_at(i) ^ chain->values[i];
-      if (!differ) {
+      if (holds_chain(*layout, *chain, caller)) {
         layout->repeating = layout->last_chain == bucket.refs[chain_way];
         layout->last_chain = bucket.refs[chain_way];
         return chain->stack;

@@ -94,6 +94,7 @@ class UnwindCache {
   };
 
   static uint64_t layout_set_index(const CallerFrame& caller);
+  static bool holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller);
   uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
   T* at(Ref ref) const {
