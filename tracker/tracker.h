@@ -38,6 +38,7 @@ struct RealFunctions {
   void* (*malloc)(size_t) = nullptr;
   void (*free)(void*) = nullptr;
   size_t (*malloc_usable_size)(void*) = nullptr;
+  void* (*realloc)(void*, size_t) = nullptr;
 };
 
 // __lsan_disable() nesting depth on this thread: blocks it allocates while
@@ -184,12 +185,19 @@ class Tracker {
   StackId capture_stack(const CallerFrame* caller);
   uint32_t thread_id();
   BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
-  void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
+  // Guards and records a block libc gave; its first `kept` bytes hold data
+  // already (realloc), the rest get the malloc fill.
+  void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
   void deallocate(void* block, DeallocKind kind, StackId free_stack);
   NANTRACK_NOINLINE void deallocate_checked(void* block, DeallocKind kind, StackId free_stack);
   void* retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted);
   void finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted);
   void* resize_in_place(void* block, size_t size, StackId stack);
+  // Blocks this large are resized by libc's realloc (resize_by_libc).
+  static constexpr uint64_t kLibcResizeBytes = 128 << 10;
+  void* resize_by_libc(void* block, size_t size, StackId stack);
+  // The errors inspect() found on a block realloc() is about to move.
+  void report_realloc_damage(ErrorRecord* errors, size_t count, StackId stack);
   void* raw_block(const BlockRecord& record) const;
   // Checks a block's redzones (and, for a freed one, its free fill), puts
   // the patterns back so that the damage is reported once, and returns the

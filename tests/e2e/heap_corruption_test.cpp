@@ -137,6 +137,34 @@ TEST(Realloc, GrowingInPlaceChecksTheRedzonesFirst) {
   EXPECT_EQ(trace.counters.allocations, trace.counters.frees + trace.live_blocks.size()) << "realloc: one of each";
 }
 
+// Without libc's realloc for large blocks every step would copy the whole
+// buffer, and this run would not end before the test's timeout.
+TEST(Realloc, LargeBlocksGrowWithLibcAndKeepTheirGuardBytes) {
+  RunResult result = run({program("heap_corruption"), "realloc_large_grow"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "survived\n");
+  const Trace& trace = result.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u) << result.err;
+  const ErrorEvent& error = trace.errors[0];
+  EXPECT_EQ(error.kind, ErrorKind::HeapOverflow);
+  EXPECT_EQ(error.overflow_side, OverflowSide::After);
+  EXPECT_EQ(error.block_size, uint64_t{128} << 20);
+  EXPECT_EQ(error.first_changed_offset, uint64_t{128} << 20);
+  EXPECT_EQ(error.alloc_kind, AllocKind::Realloc);
+  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "main"));
+  for (const LiveBlock& block : trace.live_blocks) EXPECT_NE(block.kind, AllocKind::Realloc) << block.size;
+  EXPECT_EQ(trace.counters.allocations, trace.counters.frees + trace.live_blocks.size()) << "realloc: one of each";
+}
+
+TEST(Realloc, LargeBlockLibcCannotGrowStaysTracked) {
+  RunResult result = run({program("heap_corruption"), "realloc_large_refused"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "refused\nsurvived\n");
+  const Trace& trace = result.only_trace();
+  EXPECT_TRUE(trace.errors.empty()) << result.err;
+  for (const LiveBlock& block : trace.live_blocks) EXPECT_FALSE(stack_has(trace, block.stack, "allocate_here"));
+}
+
 TEST(WriteAfterFree, CaughtWhenTheBlockLeavesQuarantine) {
   // 64 blocks in quarantine at most: the churn evicts the damaged block.
   RunResult result = run({program("heap_corruption"), "write_after_free_evicted"},

@@ -1,6 +1,8 @@
 // Writes past either end of a block and into freed blocks, one kind per
 // mode (argv[1]). Under nantrack each is reported with its stacks and the
 // program still exits 0: the damage only touches guard or freed bytes.
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +26,12 @@ __attribute__((noinline)) void poke(char* block, long offset, size_t count) {
 }
 
 __attribute__((noinline)) void release_here(char* block) { std::free(block); }
+
+// Returns its argument through a volatile: the compiler forgets where it came from.
+__attribute__((noinline)) void* sink_of(void* block) {
+  sink = block;
+  return sink;
+}
 }
 
 namespace {
@@ -97,6 +105,40 @@ int main(int argc, char** argv) {
     std::puts(grown == block ? "in place" : "moved");
     if (grown[19] != 7) std::puts("contents lost");
     release_here(grown);
+  } else if (mode == "realloc_large_grow") {
+    // A buffer grown 4 KiB at a time from 128 KiB to 128 MiB: resized by
+    // libc (mremap), as without nantrack; moving it every time would copy
+    // terabytes. Its guard bytes follow it.
+    constexpr size_t kStep = 4096, kFirst = size_t{128} << 10, kFinal = size_t{128} << 20;
+    char* buffer = allocate_here(kFirst);
+    std::memset(buffer, 0, kFirst);
+    for (size_t size = kFirst; size < kFinal; size += kStep) {
+      buffer = static_cast<char*>(std::realloc(buffer, size + kStep));
+      if (!buffer) return 1;
+      std::memset(buffer + size, static_cast<char>(size / kStep), kStep);
+    }
+    for (size_t page = kFirst / kStep; page < kFinal / kStep; ++page) {
+      if (buffer[page * kStep] != static_cast<char>(page)) {
+        std::puts("contents lost");
+        break;
+      }
+    }
+    poke(buffer, kFinal, 1);
+    release_here(buffer);
+  } else if (mode == "realloc_large_refused") {
+    // libc cannot grow it: realloc fails, the block stays as it was.
+    constexpr size_t kSize = size_t{256} << 10;
+    char* block = allocate_here(kSize);
+    std::memset(block, 5, kSize);
+    errno = 0;
+    void* grown = std::realloc(block, SIZE_MAX / 4);
+    sink = grown;
+    std::puts(grown == nullptr && errno == ENOMEM ? "refused" : "granted");
+    if (grown) return 1;
+    // The compiler cannot know realloc failed: it would warn of use after free.
+    char* kept = static_cast<char*>(sink_of(block));
+    if (kept[0] != 5 || kept[kSize - 1] != 5) std::puts("contents lost");
+    release_here(kept);
   } else if (mode == "usable_size") {
     // Writing up to malloc_usable_size is allowed and must not trip a guard.
     char* block = allocate_here(13);
