@@ -59,9 +59,10 @@ uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, WordAt w
 }  // namespace
 
 bool UnwindCache::init() {
-  arena_ = static_cast<char*>(map_memory(kArenaBytes, true));
-  layout_sets_ = static_cast<Ref*>(map_memory(kLayoutSets * kWays * sizeof(Ref)));
-  chains_ = static_cast<ChainBucket*>(map_memory(kChainBuckets * sizeof(ChainBucket)));
+  // Mapped at the grown sizes; pages are touched only as they are used.
+  arena_ = static_cast<char*>(map_memory(kArenaBytes * kGrowth, true));
+  layout_sets_ = static_cast<Ref*>(map_memory(kLayoutSets * kGrowth * kWays * sizeof(Ref)));
+  chains_ = static_cast<ChainBucket*>(map_memory(kChainBuckets * kGrowth * sizeof(ChainBucket)));
   seen_ = static_cast<uint64_t*>(map_memory(kSeenSlots * sizeof(uint64_t)));
   if (arena_ && layout_sets_ && chains_ && seen_) return true;
   release();
@@ -69,23 +70,35 @@ bool UnwindCache::init() {
 }
 
 void UnwindCache::release() {
-  unmap_memory(arena_, kArenaBytes);
-  unmap_memory(layout_sets_, kLayoutSets * kWays * sizeof(Ref));
-  unmap_memory(chains_, kChainBuckets * sizeof(ChainBucket));
+  unmap_memory(arena_, kArenaBytes * kGrowth);
+  unmap_memory(layout_sets_, kLayoutSets * kGrowth * kWays * sizeof(Ref));
+  unmap_memory(chains_, kChainBuckets * kGrowth * sizeof(ChainBucket));
   unmap_memory(seen_, kSeenSlots * sizeof(uint64_t));
   arena_ = nullptr;
   layout_sets_ = nullptr;
   chains_ = nullptr;
   seen_ = nullptr;
   arena_used_ = 8;
+  arena_bytes_ = kArenaBytes;
+  layout_sets_count_ = kLayoutSets;
+  chain_buckets_ = kChainBuckets;
 }
 
 void UnwindCache::clear() {
   if (!arena_) return;
-  std::memset(layout_sets_, 0, kLayoutSets * kWays * sizeof(Ref));
-  std::memset(chains_, 0, kChainBuckets * sizeof(ChainBucket));
+  std::memset(layout_sets_, 0, layout_sets_count_ * kWays * sizeof(Ref));
+  std::memset(chains_, 0, chain_buckets_ * sizeof(ChainBucket));
   std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));
   arena_used_ = 8;
+}
+
+void UnwindCache::grow_or_clear() {
+  if (arena_bytes_ == kArenaBytes) {
+    arena_bytes_ = kArenaBytes * kGrowth;
+    layout_sets_count_ = kLayoutSets * kGrowth;
+    chain_buckets_ = kChainBuckets * kGrowth;
+  }
+  clear();
 }
 
 uint64_t& UnwindCache::sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const {
@@ -110,8 +123,8 @@ void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
   slot = fingerprint & ~uint64_t{1};
 }
 
-uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) {
-  return mix(caller.pc ^ std::rotl(caller.sp, 29)) & (kLayoutSets - 1);
+uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) const {
+  return mix(caller.pc ^ std::rotl(caller.sp, 29)) & (layout_sets_count_ - 1);
 }
 
 // Whether the stack seen from `caller` holds every word `chain` recorded.
@@ -141,7 +154,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       layout->repeating = 0;
     }
     uint64_t key = key_of(set[way], *layout, caller.fp, word_at);
-    const ChainBucket& bucket = chains_[key & (kChainBuckets - 1)];
+    const ChainBucket& bucket = bucket_of(key);
     for (size_t chain_way = 0; chain_way < kWays; ++chain_way) {
       if (bucket.tags[chain_way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[chain_way]) continue;
       const Chain* chain = at<Chain>(bucket.refs[chain_way]);
@@ -158,7 +171,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
 
 UnwindCache::Ref UnwindCache::allocate(size_t bytes) {
   bytes = (bytes + 7) & ~size_t{7};
-  if (arena_used_ + bytes > kArenaBytes) return 0;
+  if (arena_used_ + bytes > arena_bytes_) return 0;
   Ref ref = static_cast<Ref>(arena_used_ / 8);
   arena_used_ += bytes;
   return ref;
@@ -193,7 +206,7 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
 }
 
 UnwindCache::Chain* UnwindCache::chain_with_key(Ref layout, uint64_t key, uint64_t fp) const {
-  const ChainBucket& bucket = chains_[key & (kChainBuckets - 1)];
+  const ChainBucket& bucket = bucket_of(key);
   bool read_fp = at<Layout>(layout)->read_fp;
   for (size_t way = 0; way < kWays; ++way) {
     if (bucket.tags[way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[way]) continue;
@@ -205,7 +218,7 @@ UnwindCache::Chain* UnwindCache::chain_with_key(Ref layout, uint64_t key, uint64
 
 void UnwindCache::place(Ref ref) {
   const Chain* chain = at<Chain>(ref);
-  ChainBucket& bucket = chains_[chain->key & (kChainBuckets - 1)];
+  ChainBucket& bucket = bucket_of(chain->key);
   size_t way = 0;
   while (way < kWays && bucket.refs[way]) ++way;
   // Rotating rather than by hash: chains that share a key would otherwise
@@ -219,7 +232,7 @@ void UnwindCache::rekey(Ref layout_ref) {
   const Layout* layout = at<Layout>(layout_ref);
   for (Ref ref = layout->newest_chain; ref; ref = at<Chain>(ref)->older) {
     Chain* chain = at<Chain>(ref);
-    ChainBucket& bucket = chains_[chain->key & (kChainBuckets - 1)];
+    ChainBucket& bucket = bucket_of(chain->key);
     for (size_t way = 0; way < kWays; ++way)
       if (bucket.refs[way] == ref) bucket.refs[way] = 0;
     chain->key = key_of(layout_ref, *layout, chain->fp, [&](uint32_t i) { return chain->values[i]; });
@@ -231,7 +244,7 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   if (!arena_ || stack == kNoStack) return;
   size_t chain_bytes = sizeof(Chain) + recording.read_count * sizeof(uint64_t);
   size_t worst_case = sizeof(Layout) + recording.read_count * sizeof(uint32_t) + chain_bytes + 16;
-  if (arena_used_ + worst_case > kArenaBytes) clear();
+  if (arena_used_ + worst_case > arena_bytes_) grow_or_clear();
   Ref layout_ref = find_or_add_layout(caller, recording);
   if (!layout_ref) return;
   Layout* layout = at<Layout>(layout_ref);

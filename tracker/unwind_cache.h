@@ -30,7 +30,12 @@
 // bounds), that range is mapped.
 //
 // Single-threaded: one per thread. Memory is mmap'd; when the arena is
-// full the whole cache is cleared and refilled.
+// full the whole cache is cleared and refilled. It starts small (2 MiB of
+// arena, and tables to match); the first time it fills, it grows to four
+// times that before starting over: a thread that sees few stacks, as most
+// of a pool's do, never touches more, and one with a compiler's variety of
+// stacks keeps far more of them (cc1plus: a third fewer rule walks, 4% fewer
+// instructions).
 #pragma once
 
 #include <cstddef>
@@ -73,10 +78,12 @@ class UnwindCache {
   Sighting note_sighting(const CallerFrame& caller, StackId stack);
   void refuse(const CallerFrame& caller, StackId stack);
 
+  // Sizes before the first fill; kGrowth times them after.
   static constexpr size_t kArenaBytes = size_t{2} << 20;
   static constexpr size_t kLayoutSets = 1024;
-  static constexpr size_t kWays = 4;
   static constexpr size_t kChainBuckets = 4096;
+  static constexpr size_t kGrowth = 4;
+  static constexpr size_t kWays = 4;
   static constexpr size_t kSeenSlots = 4096;
   static constexpr uint32_t kMaxKeyWords = 6;
 
@@ -93,7 +100,8 @@ class UnwindCache {
     Ref refs[kWays];
   };
 
-  static uint64_t layout_set_index(const CallerFrame& caller);
+  uint64_t layout_set_index(const CallerFrame& caller) const;
+  ChainBucket& bucket_of(uint64_t key) const { return chains_[key & (chain_buckets_ - 1)]; }
   static bool holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller);
   uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
@@ -102,6 +110,8 @@ class UnwindCache {
   }
   Ref allocate(size_t bytes);
   Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
+  // When the arena is full: grows the cache the first time, and clears it.
+  void grow_or_clear();
   // A chain of `layout` in `key`'s bucket with that key and frame pointer.
   Chain* chain_with_key(Ref layout, uint64_t key, uint64_t fp) const;
   // Files `chain` under its key, evicting a chain if the bucket is full.
@@ -113,8 +123,12 @@ class UnwindCache {
 
   char* arena_ = nullptr;
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
-  Ref* layout_sets_ = nullptr;  // kLayoutSets x kWays, most recent first
-  ChainBucket* chains_ = nullptr;  // kChainBuckets, by hash of layout and values
+  // What is in use of the memory mapped for the grown sizes.
+  size_t arena_bytes_ = kArenaBytes;
+  size_t layout_sets_count_ = kLayoutSets;
+  size_t chain_buckets_ = kChainBuckets;
+  Ref* layout_sets_ = nullptr;  // layout_sets_count_ x kWays, most recent first
+  ChainBucket* chains_ = nullptr;  // chain_buckets_, by key
   // kSeenSlots fingerprints of (caller, stack): odd when seen, even
   // when its recording was refused.
   uint64_t* seen_ = nullptr;

@@ -199,6 +199,32 @@ TEST_F(UnwindCacheTest, ClearForgetsEverything) {
   EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
 }
 
+// The first time the arena fills, the cache grows before starting over:
+// a set of chains too large for the first size fits the second (but for
+// the few whose bucket its ways cannot hold).
+TEST_F(UnwindCacheTest, AFullCacheGrowsOnceBeforeStartingOver) {
+  // 6 words a chain: ~100 bytes of arena with its layout's share.
+  constexpr uint32_t kChains = 30000;
+  static_assert(kChains * 88 > UnwindCache::kArenaBytes);
+  static_assert(kChains * 120 < UnwindCache::kArenaBytes * UnwindCache::kGrowth);
+  for (int round = 0; round < 2; ++round) {
+    for (uint32_t i = 0; i < kChains; ++i) {
+      stack[0] = i;
+      stack[10] = i * 7;
+      cache.insert(caller, recording_of({0, 10, 20, 30, 40, 50}), i + 1);
+    }
+  }
+  uint32_t found = 0;
+  for (uint32_t i = 0; i < kChains; ++i) {
+    stack[0] = i;
+    stack[10] = i * 7;
+    found += cache.find(caller) == i + 1;
+  }
+  // More than the first size has ways for; a few share a full bucket.
+  EXPECT_GT(found, UnwindCache::kChainBuckets * UnwindCache::kWays);
+  EXPECT_GT(found, kChains * 9 / 10);
+}
+
 TEST_F(UnwindCacheTest, FullArenaStartsOver) {
   // Far more chains than the arena holds: it is cleared and refilled, and
   // the latest insertions are found.
