@@ -25,6 +25,10 @@ void* map_memory(size_t bytes, bool reserve_only) { return map(bytes, reserve_on
 
 void* map_populated_memory(size_t bytes) { return map(bytes, false, true); }
 
+void prefer_small_pages(void* address, size_t bytes) {
+  if (address) madvise(address, round_up_to_page(bytes), MADV_NOHUGEPAGE);
+}
+
 void unmap_memory(void* address, size_t bytes) {
   if (address) munmap(address, round_up_to_page(bytes));
 }

@@ -14,6 +14,10 @@ void* map_memory(size_t bytes, bool reserve_only = false);
 // (3 million live blocks: a tenth of the time went to faulting in tables).
 void* map_populated_memory(size_t bytes);
 void unmap_memory(void* address, size_t bytes);
+// For memory filled a little at a time by each of many threads: where
+// transparent huge pages are always on, a first touch would otherwise bring
+// in a whole 2 MiB page.
+void prefer_small_pages(void* address, size_t bytes);
 
 inline constexpr size_t kPageSize = 4096;
 constexpr size_t round_up_to_page(size_t bytes) { return (bytes + kPageSize - 1) & ~(kPageSize - 1); }

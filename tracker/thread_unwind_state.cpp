@@ -75,11 +75,15 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
     return state;
   }
   if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
+  // A state from the pool holds another thread's stacks (another stack). A
+  // new one is empty: clearing it would touch every page of its tables
+  // (176 KiB a thread).
   ThreadUnwindState* state = take_from_pool();
-  if (!state) state = create();
+  if (state)
+    state->cache.clear();
+  else
+    state = create();
   if (!state) return nullptr;
-  // A state from the pool holds another thread's stacks (another stack).
-  state->cache.clear();
   state->generation = g_unwind_generation.load(std::memory_order_relaxed);
   if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {
     return_to_pool(state);

@@ -59,29 +59,55 @@ uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, WordAt w
 }  // namespace
 
 bool UnwindCache::init() {
-  // Mapped at the grown sizes; pages are touched only as they are used.
-  arena_ = static_cast<char*>(map_memory(kArenaBytes * kGrowth, true));
-  layout_sets_ = static_cast<Ref*>(map_memory(kLayoutSets * kGrowth * kWays * sizeof(Ref)));
-  chains_ = static_cast<ChainBucket*>(map_memory(kChainBuckets * kGrowth * sizeof(ChainBucket)));
   seen_ = static_cast<uint64_t*>(map_memory(kSeenSlots * sizeof(uint64_t)));
-  if (arena_ && layout_sets_ && chains_ && seen_) return true;
+  if (seen_ && map_tables(1)) return true;
   release();
   return false;
 }
 
 void UnwindCache::release() {
-  unmap_memory(arena_, kArenaBytes * kGrowth);
-  unmap_memory(layout_sets_, kLayoutSets * kGrowth * kWays * sizeof(Ref));
-  unmap_memory(chains_, kChainBuckets * kGrowth * sizeof(ChainBucket));
+  unmap_tables();
   unmap_memory(seen_, kSeenSlots * sizeof(uint64_t));
-  arena_ = nullptr;
-  layout_sets_ = nullptr;
-  chains_ = nullptr;
   seen_ = nullptr;
-  arena_used_ = 8;
   arena_bytes_ = kArenaBytes;
   layout_sets_count_ = kLayoutSets;
   chain_buckets_ = kChainBuckets;
+}
+
+// Maps the arena and tables at `scale` times the first sizes, empty, in
+// place of the current ones; false (and the current ones kept) if mmap
+// failed. Mapped only when needed, so that threads that never grow do not
+// reserve (and, where overcommit is strict, commit) the larger sizes.
+bool UnwindCache::map_tables(size_t scale) {
+  auto* arena = static_cast<char*>(map_memory(kArenaBytes * scale, true));
+  auto* sets = static_cast<Ref*>(map_memory(kLayoutSets * scale * kWays * sizeof(Ref)));
+  auto* chains = static_cast<ChainBucket*>(map_memory(kChainBuckets * scale * sizeof(ChainBucket)));
+  if (!arena || !sets || !chains) {
+    unmap_memory(arena, kArenaBytes * scale);
+    unmap_memory(sets, kLayoutSets * scale * kWays * sizeof(Ref));
+    unmap_memory(chains, kChainBuckets * scale * sizeof(ChainBucket));
+    return false;
+  }
+  prefer_small_pages(arena, kArenaBytes * scale);
+  unmap_tables();
+  arena_ = arena;
+  layout_sets_ = sets;
+  chains_ = chains;
+  arena_bytes_ = kArenaBytes * scale;
+  layout_sets_count_ = kLayoutSets * scale;
+  chain_buckets_ = kChainBuckets * scale;
+  arena_used_ = 8;
+  return true;
+}
+
+void UnwindCache::unmap_tables() {
+  unmap_memory(arena_, arena_bytes_);
+  unmap_memory(layout_sets_, layout_sets_count_ * kWays * sizeof(Ref));
+  unmap_memory(chains_, chain_buckets_ * sizeof(ChainBucket));
+  arena_ = nullptr;
+  layout_sets_ = nullptr;
+  chains_ = nullptr;
+  arena_used_ = 8;
 }
 
 void UnwindCache::clear() {
@@ -93,10 +119,9 @@ void UnwindCache::clear() {
 }
 
 void UnwindCache::grow_or_clear() {
-  if (arena_bytes_ == kArenaBytes) {
-    arena_bytes_ = kArenaBytes * kGrowth;
-    layout_sets_count_ = kLayoutSets * kGrowth;
-    chain_buckets_ = kChainBuckets * kGrowth;
+  if (arena_bytes_ == kArenaBytes && map_tables(kGrowth)) {
+    std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));  // the new tables are empty already
+    return;
   }
   clear();
 }

@@ -33,7 +33,7 @@
 // full the whole cache is cleared and refilled. It starts small (2 MiB of
 // arena, and tables to match); the first time it fills, it grows to four
 // times that before starting over: a thread that sees few stacks, as most
-// of a pool's do, never touches more, and one with a compiler's variety of
+// of a pool's do, never maps more, and one with a compiler's variety of
 // stacks keeps far more of them (cc1plus: a third fewer rule walks, 4% fewer
 // instructions).
 #pragma once
@@ -112,6 +112,8 @@ class UnwindCache {
   Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
   // When the arena is full: grows the cache the first time, and clears it.
   void grow_or_clear();
+  bool map_tables(size_t scale);
+  void unmap_tables();
   // A chain of `layout` in `key`'s bucket with that key and frame pointer.
   Chain* chain_with_key(Ref layout, uint64_t key, uint64_t fp) const;
   // Files `chain` under its key, evicting a chain if the bucket is full.
@@ -123,7 +125,7 @@ class UnwindCache {
 
   char* arena_ = nullptr;
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
-  // What is in use of the memory mapped for the grown sizes.
+  // The sizes mapped: the first ones, or kGrowth times them.
   size_t arena_bytes_ = kArenaBytes;
   size_t layout_sets_count_ = kLayoutSets;
   size_t chain_buckets_ = kChainBuckets;
