@@ -26,7 +26,7 @@ struct UnwindCache::Chain {
   StackId stack;
   uint64_t fp;  // compared only when the layout read rbp
   Ref older;    // the previous chain of the same layout
-  uint32_t unused;
+  uint32_t padding;  // values stay 8-byte aligned
   uint64_t values[];
 };
 
@@ -297,7 +297,7 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   chain->stack = stack;
   chain->fp = caller.fp;
   chain->older = layout->newest_chain;
-  chain->unused = 0;
+  chain->padding = 0;
   std::memcpy(chain->values, recording.values, recording.read_count * sizeof(uint64_t));
   layout->newest_chain = ref;
   place(ref);
