@@ -439,7 +439,6 @@ void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& call
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   StackId stack = capture_stack(&caller);
   if (void* resized = resize_in_place(block, size, stack)) return resized;
-  if (void* resized = resize_by_libc(block, size, stack)) return resized;
   BlockRecord old;
   bool live = false, freed = false;
   {
@@ -474,6 +473,9 @@ void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& call
     errno = ENOMEM;
     return nullptr;
   }
+  // Only a block found large here pays for the second lookup.
+  if (live && old.size >= kLibcResizeBytes)
+    if (void* resized = resize_by_libc(block, size, stack)) return resized;
   size_t raw_bytes = 0;
   void* raw = raw_size(size, 16, raw_bytes) ? real_.malloc(raw_bytes) : nullptr;
   if (!raw) {
@@ -555,7 +557,8 @@ void Tracker::report_realloc_damage(ErrorRecord* errors, size_t count, StackId s
 // took 22 s when every step copied, 0.02 s now (0.01 s natively). The old
 // block does not go to quarantine, so a stale pointer to it is not caught:
 // within quarantine_bytes it would have held a few such blocks at most.
-// nullptr when the block is not such a block or libc could not resize it.
+// nullptr when the block is not such a block (checked again under the
+// lock: the caller looked without holding it) or libc could not resize it.
 void* Tracker::resize_by_libc(void* block, size_t size, StackId stack) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   constexpr uint8_t kPlainAlignment = RedzoneLayout::alignment_log2(16);
@@ -584,9 +587,7 @@ void* Tracker::resize_by_libc(void* block, size_t size, StackId stack) {
     --shard.frees;
     return nullptr;
   }
-  live_bytes_.add(-static_cast<int64_t>(old.size));
-  if (late_.load(std::memory_order_relaxed)) [[unlikely]]
-    write_late_free(address);
+  finish_deallocation(address, old.size, nullptr, EvictedBlocks{});
   return track(raw, size, AllocKind::Realloc, kPlainAlignment, stack, old.size < size ? old.size : size);
 }
 
