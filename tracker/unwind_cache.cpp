@@ -69,9 +69,6 @@ void UnwindCache::release() {
   unmap_tables();
   unmap_memory(seen_, kSeenSlots * sizeof(uint64_t));
   seen_ = nullptr;
-  arena_bytes_ = kArenaBytes;
-  layout_sets_count_ = kLayoutSets;
-  chain_buckets_ = kChainBuckets;
 }
 
 // Maps the arena and tables at `scale` times the first sizes, empty, in
@@ -163,6 +160,18 @@ bool UnwindCache::holds_chain(const Layout& layout, const Chain& chain, const Ca
   return differ == 0;
 }
 
+// The first chain of `layout` filed under `key` that `accept` takes, or 0.
+template <typename Accept>
+UnwindCache::Ref UnwindCache::chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const {
+  const ChainBucket& bucket = bucket_of(key);
+  for (size_t way = 0; way < kWays; ++way) {
+    if (bucket.tags[way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[way]) continue;
+    const Chain& chain = *at<Chain>(bucket.refs[way]);
+    if (chain.key == key && chain.layout == layout && accept(chain)) return bucket.refs[way];
+  }
+  return 0;
+}
+
 StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
   const Ref* set = layout_sets_ + layout_set_index(caller) * kWays;
@@ -179,16 +188,11 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       layout->repeating = 0;
     }
     uint64_t key = key_of(set[way], *layout, caller.fp, word_at);
-    const ChainBucket& bucket = bucket_of(key);
-    for (size_t chain_way = 0; chain_way < kWays; ++chain_way) {
-      if (bucket.tags[chain_way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[chain_way]) continue;
-      const Chain* chain = at<Chain>(bucket.refs[chain_way]);
-      if (chain->key != key || chain->layout != set[way]) continue;
-      if (holds_chain(*layout, *chain, caller)) {
-        layout->repeating = layout->last_chain == bucket.refs[chain_way];
-        layout->last_chain = bucket.refs[chain_way];
-        return chain->stack;
-      }
+    Ref found = chain_in_bucket(set[way], key, [&](const Chain& chain) { return holds_chain(*layout, chain, caller); });
+    if (found) {
+      layout->repeating = layout->last_chain == found;
+      layout->last_chain = found;
+      return at<Chain>(found)->stack;
     }
   }
   return kNoStack;
@@ -230,17 +234,6 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   return ref;
 }
 
-UnwindCache::Chain* UnwindCache::chain_with_key(Ref layout, uint64_t key, uint64_t fp) const {
-  const ChainBucket& bucket = bucket_of(key);
-  bool read_fp = at<Layout>(layout)->read_fp;
-  for (size_t way = 0; way < kWays; ++way) {
-    if (bucket.tags[way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[way]) continue;
-    Chain* chain = at<Chain>(bucket.refs[way]);
-    if (chain->key == key && chain->layout == layout && (!read_fp || chain->fp == fp)) return chain;
-  }
-  return nullptr;
-}
-
 void UnwindCache::place(Ref ref) {
   const Chain* chain = at<Chain>(ref);
   ChainBucket& bucket = bucket_of(chain->key);
@@ -277,7 +270,9 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   uint64_t key = key_of(layout_ref, *layout, caller.fp, value_at);
   // A chain the key words cannot tell from this one: the first word where
   // they differ becomes a key word too.
-  while (Chain* twin = chain_with_key(layout_ref, key, caller.fp)) {
+  auto same_fp = [&](const Chain& chain) { return !layout->read_fp || chain.fp == caller.fp; };
+  while (Ref twin_ref = chain_in_bucket(layout_ref, key, same_fp)) {
+    Chain* twin = at<Chain>(twin_ref);
     uint32_t word = 0;
     while (word < recording.read_count && twin->values[word] == recording.values[word]) ++word;
     if (word == recording.read_count) {  // the same chain: its stack is this one

@@ -114,8 +114,8 @@ class UnwindCache {
   void grow_or_clear();
   bool map_tables(size_t scale);
   void unmap_tables();
-  // A chain of `layout` in `key`'s bucket with that key and frame pointer.
-  Chain* chain_with_key(Ref layout, uint64_t key, uint64_t fp) const;
+  template <typename Accept>
+  Ref chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const;
   // Files `chain` under its key, evicting a chain if the bucket is full.
   void place(Ref chain);
   // Re-files every chain of `layout` after its key words changed.
