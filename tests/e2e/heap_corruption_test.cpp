@@ -114,16 +114,21 @@ RunResult run_in_place_realloc(const char* mode) {
   return result;
 }
 
+// A write one byte past the end of a block main() resized to `size`.
+void expect_overflow_past_resized_end(const Trace& trace, const ErrorEvent& error, uint64_t size) {
+  EXPECT_EQ(error.kind, ErrorKind::HeapOverflow);
+  EXPECT_EQ(error.overflow_side, OverflowSide::After);
+  EXPECT_EQ(error.block_size, size);
+  EXPECT_EQ(error.first_changed_offset, size);
+  EXPECT_EQ(error.alloc_kind, AllocKind::Realloc);
+  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "main"));
+}
+
 TEST(Realloc, ShrinkingInPlaceMovesTheBackRedzone) {
   RunResult result = run_in_place_realloc("realloc_shrink_after");
   const Trace& trace = result.only_trace();
   ASSERT_FALSE(trace.errors.empty());
-  const ErrorEvent& error = trace.errors[0];
-  EXPECT_EQ(error.overflow_side, OverflowSide::After);
-  EXPECT_EQ(error.block_size, 8u);
-  EXPECT_EQ(error.first_changed_offset, 8u);
-  EXPECT_EQ(error.alloc_kind, AllocKind::Realloc);
-  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "main"));
+  expect_overflow_past_resized_end(trace, trace.errors[0], 8);
 }
 
 TEST(Realloc, GrowingInPlaceChecksTheRedzonesFirst) {
@@ -145,13 +150,7 @@ TEST(Realloc, LargeBlocksGrowWithLibcAndKeepTheirGuardBytes) {
   EXPECT_EQ(result.out, "survived\n");
   const Trace& trace = result.only_trace();
   ASSERT_EQ(trace.errors.size(), 1u) << result.err;
-  const ErrorEvent& error = trace.errors[0];
-  EXPECT_EQ(error.kind, ErrorKind::HeapOverflow);
-  EXPECT_EQ(error.overflow_side, OverflowSide::After);
-  EXPECT_EQ(error.block_size, uint64_t{128} << 20);
-  EXPECT_EQ(error.first_changed_offset, uint64_t{128} << 20);
-  EXPECT_EQ(error.alloc_kind, AllocKind::Realloc);
-  EXPECT_TRUE(stack_has(trace, error.alloc_stack, "main"));
+  expect_overflow_past_resized_end(trace, trace.errors[0], uint64_t{128} << 20);
   for (const LiveBlock& block : trace.live_blocks) EXPECT_NE(block.kind, AllocKind::Realloc) << block.size;
   EXPECT_EQ(trace.counters.allocations, trace.counters.frees + trace.live_blocks.size()) << "realloc: one of each";
 }
