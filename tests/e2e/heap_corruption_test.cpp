@@ -155,6 +155,13 @@ TEST(Realloc, LargeBlocksGrowWithLibcAndKeepTheirGuardBytes) {
   EXPECT_EQ(trace.counters.allocations, trace.counters.frees + trace.live_blocks.size()) << "realloc: one of each";
 }
 
+// malloc_fill covers only the bytes a resize added, never the data kept.
+TEST(Realloc, LargeBlocksKeepTheirContentsUnderMallocFill) {
+  RunResult result = run({program("heap_corruption"), "realloc_large_grow"}, {.nantrack_options = "malloc_fill=171"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "survived\n");
+}
+
 TEST(Realloc, LargeBlockLibcCannotGrowStaysTracked) {
   RunResult result = run({program("heap_corruption"), "realloc_large_refused"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
