@@ -13,7 +13,7 @@ PACKAGES := cmake ninja-build g++ gcc make pkg-config \
             libgtest-dev libgmock-dev googletest libbenchmark-dev \
             libc6-dbg python3 git file chromium
 # Only `make bench` needs the peers we compare against.
-BENCH_PACKAGES := heaptrack valgrind
+BENCH_PACKAGES := heaptrack valgrind liblsan0
 
 .PHONY: all deps build test demo bench install clean
 

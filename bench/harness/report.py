@@ -1,5 +1,6 @@
 """The results: medians and ratios to native, as a table for people and as
 JSON for comparing later runs."""
+import functools
 import json
 import math
 from pathlib import Path
@@ -21,7 +22,7 @@ def ratios(result: WorkloadResult, series: Series) -> tuple[float, float] | None
 
 
 def tracker_series(result: WorkloadResult, tool_name: str) -> Series | None:
-    """The tool's column for this workload (valgrind's may be at a reduced size)."""
+    """The tool's column for this workload (a slow tool's may be at a reduced size)."""
     return next((s for s in result.series if s.tool.name == tool_name), None)
 
 
@@ -83,10 +84,13 @@ def format_table(results: list[WorkloadResult], trackers: list[str], tool_notes:
         for series in result.series:
             if series.failure:
                 notes.append(f"{name}, {series.tool.name}: FAILED: {series.failure}")
-        valgrind = tracker_series(result, "valgrind")
-        if valgrind and valgrind.size != result.workload.size:
-            notes.append(f"{name}: {REDUCED_MARK} valgrind ran at size {valgrind.size:,} instead of "
-                          f"{result.workload.size:,}; its ratios are against native at that size")
+        reduced = [s for s in map(functools.partial(tracker_series, result), trackers)
+                   if s and s.size != result.workload.size]
+        if reduced:
+            whose = "their" if len(reduced) > 1 else "its"
+            notes.append(f"{name}: {REDUCED_MARK} {' and '.join(s.tool.name for s in reduced)} ran at size "
+                         f"{reduced[0].size:,} instead of {result.workload.size:,}; "
+                         f"{whose} ratios are against native at that size")
     means = geometric_means(results, trackers)
     if means:
         rows.append(["geomean, real programs", "",
@@ -112,7 +116,7 @@ def write_json(path: Path, metadata: dict, results: list[WorkloadResult], tracke
     document = {
         **metadata,
         "workloads": [{"name": r.workload.name, "kind": r.workload.kind, "models": r.workload.models,
-                       "size": r.workload.size, "valgrind_size": r.workload.valgrind_size,
+                       "size": r.workload.size, "reduced_size": r.workload.reduced_size,
                        "skipped": r.skipped, "series": [_series_json(r, s) for s in r.series]}
                       for r in results],
         "geomean_real_programs": {tool: {"wall_ratio": wall, "rss_ratio": rss}

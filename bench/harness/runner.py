@@ -1,6 +1,6 @@
 """Running one workload under every tool, in alternation (native, nantrack,
-heaptrack, valgrind, native, ...) so that a change in machine load during the
-benchmark hits every column alike."""
+heaptrack, valgrind, LeakSanitizer, native, ...) so that a change in machine
+load during the benchmark hits every column alike."""
 import os
 import re
 import shutil
@@ -41,17 +41,18 @@ class WorkloadResult:
         return next((s for s in self.series if s.tool.name == tool_name and s.size == size), None)
 
 
-def plan_series(workload: Workload, tools: list[Tool], runs: int, valgrind_runs: int) -> list[Series]:
-    """The series to measure; valgrind (and native at valgrind's reduced
-    size, its baseline) get fewer runs."""
+def plan_series(workload: Workload, tools: list[Tool], runs: int, slow_runs: int) -> list[Series]:
+    """The series to measure; the slow tools (and native at their reduced
+    size, their baseline, once for all of them) get fewer runs."""
     native, series = tools[0], []  # make_tools puts native first
     for tool in tools:
-        if tool.name != "valgrind":
+        if not tool.slow:
             series.append(Series(tool, workload.size, runs))
             continue
-        if workload.valgrind_size is not None:
-            series.append(Series(native, workload.valgrind_size, valgrind_runs))
-        series.append(Series(tool, workload.valgrind_size or workload.size, valgrind_runs))
+        size = workload.reduced_size or workload.size
+        if size != workload.size and not any(s.tool is native and s.size == size for s in series):
+            series.append(Series(native, size, slow_runs))
+        series.append(Series(tool, size, slow_runs))
     return series
 
 
@@ -95,13 +96,13 @@ def report_progress(workload: Workload, series: Series, round_index: int) -> Non
 
 
 def run_workload(workload: Workload, tools: list[Tool], build_dir: Path, runs: int,
-                 valgrind_runs: int) -> WorkloadResult:
+                 slow_runs: int) -> WorkloadResult:
     result = WorkloadResult(workload)
     result.skipped = missing_program(workload)
     if result.skipped:
         print(f"  {workload.name:<15} skipped: {result.skipped}", file=sys.stderr)
         return result
-    result.series = plan_series(workload, tools, runs, valgrind_runs)
+    result.series = plan_series(workload, tools, runs, slow_runs)
     with tempfile.TemporaryDirectory(prefix=f"nantrack-bench-{workload.name}-") as work:
         context = Context(build_dir, Path(work))
         if workload.setup:

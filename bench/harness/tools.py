@@ -1,6 +1,7 @@
 """The columns of the table: how each tool runs a command, and how to tell
 afterwards that it really did its job (a run that only looked fast because
 the tool never engaged must count as failed)."""
+import ctypes.util
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +13,9 @@ class Tool:
     name = ""
     # RLIMIT_AS for the tool and everything it starts; None: no limit.
     address_space_limit: int | None = None
+    # Slow enough that full-size runs would take minutes: fewer runs, at the
+    # workload's reduced size.
+    slow = False
 
     def unavailable(self) -> str | None:
         """Why this tool cannot run here, or None."""
@@ -88,6 +92,7 @@ class Heaptrack(Tool):
 
 class Valgrind(Tool):
     name = "valgrind"
+    slow = True
 
     def unavailable(self):
         return None if shutil.which("valgrind") else "valgrind is not installed"
@@ -104,7 +109,46 @@ class Valgrind(Tool):
         return None
 
 
-TRACKER_NAMES = ("nantrack", "heaptrack", "valgrind")
+class LeakSanitizer(Tool):
+    """GCC's standalone LeakSanitizer runtime preloaded into the unmodified
+    program: what LSan can do without the rebuild it is meant for. By
+    default it walks frame pointers, which -O2 code does not keep, so its
+    stacks stop after a frame or two; `dwarf` (fast_unwind_on_malloc=0)
+    unwinds with DWARF CFI like nantrack, for stacks as complete as ours."""
+
+    # Printed at start-up with verbosity=1: proof the runtime was loaded.
+    STARTED = "Installed the sigaction"
+    LEAK = "Direct leak of"
+
+    def __init__(self, dwarf: bool = False):
+        self.dwarf = dwarf
+        self.slow = dwarf
+        self.name = "lsan dwarf" if dwarf else "lsan"
+        self.library = ctypes.util.find_library("lsan")
+
+    def unavailable(self):
+        return None if self.library else "liblsan.so is not installed (Debian package liblsan0)"
+
+    def wrap(self, argv, out_dir):
+        # exitcode=0: a leak the program has anyway must not fail the run
+        # (LSan exits with 23); its report is still made and written.
+        options = ["exitcode=0", f"log_path={out_dir}/lsan", "verbosity=1"]
+        if self.dwarf:
+            options.append("fast_unwind_on_malloc=0")
+        return argv, {"LD_PRELOAD": self.library, "LSAN_OPTIONS": ":".join(options)}
+
+    def check(self, out_dir, pids, expected_leak):
+        logs = [out_dir / f"lsan.{pid}" for pid in pids]
+        texts = [log.read_text(errors="replace") if log.exists() else "" for log in logs]
+        for log, text in zip(logs, texts):
+            if self.STARTED not in text:
+                return f"LeakSanitizer did not start (no '{self.STARTED}' in {log.name})"
+        if expected_leak and not any(self.LEAK in text for text in texts):
+            return "LeakSanitizer reported no leak"
+        return None
+
+
+TRACKER_NAMES = ("nantrack", "heaptrack", "valgrind", "lsan")
 
 # `--checks`: one nantrack column per check switched off, and all of them
 # off, so the table shows what each costs (README.md, "Options").
@@ -122,6 +166,8 @@ def make_tools(library: Path, names, variants: dict[str, str] | None = None) -> 
         if name == "nantrack":
             tools += [Nantrack(library), *(Nantrack(library, options, label)
                                            for label, options in (variants or {}).items())]
+        elif name == "lsan":
+            tools += [LeakSanitizer(), LeakSanitizer(dwarf=True)]
         else:
             tools.append(Heaptrack() if name == "heaptrack" else Valgrind())
     return tools

@@ -4,9 +4,9 @@ A workload is a name, the commands it times (`steps`: run one after another
 in its scratch directory, times added) and optionally an untimed `setup`
 (once per size, e.g. generate input) and `reset` (before every run, e.g. a
 fresh git repository). `size` is passed to `steps` and `setup`;
-`valgrind_size`, when set, is the smaller size valgrind runs at because the
-full one would take it minutes (its ratio is then against native at that
-same size). To add a workload, add an entry to WORKLOADS.
+`reduced_size`, when set, is the smaller size the slow tools (valgrind, and
+LeakSanitizer with DWARF stacks) run at because the full one would take them
+minutes (their ratios are then against native at that same size). To add a workload, add an entry to WORKLOADS.
 """
 import functools
 import os
@@ -49,7 +49,7 @@ class Workload:
     models: str  # what real situation it stands for
     steps: Callable[[Context, int | None], Steps]
     size: int | None = None
-    valgrind_size: int | None = None
+    reduced_size: int | None = None
     setup: Callable[[Path, int | None], None] | None = None
     reset: Callable[[Path], None] | None = None
     needs: tuple[str, ...] = ()  # programs that must be installed
@@ -93,20 +93,20 @@ WORKLOADS = [
     Workload("churn", SYNTHETIC,
              "a busy server: small malloc/free pairs 12-20 frames deep, ~1000 call sites",
              steps=lambda c, n: [[c.bench_program("churn"), str(n), "1"]],
-             size=5_000_000, valgrind_size=1_000_000),
+             size=5_000_000, reduced_size=1_000_000),
     Workload("churn-2t", SYNTHETIC, "the same pairs split over 2 threads allocating at once",
              steps=lambda c, n: [[c.bench_program("churn"), str(n), "2"]],
-             size=5_000_000, valgrind_size=1_000_000),
+             size=5_000_000, reduced_size=1_000_000),
     Workload("live3m", SYNTHETIC, "3 million small blocks live at once: the tracker's memory per block",
              steps=lambda c, n: [[c.bench_program("live3m"), str(n)]], size=3_000_000),
     Workload("leaky", SYNTHETIC, "100 leaked blocks of 1000 bytes: proves tracking was on",
              steps=lambda c, n: [[c.bench_program("leaky")]], expected_leak=(100, 1000)),
     Workload("python-json", REAL_PROGRAM, "CPython serialising and parsing JSON (pymalloc in front of malloc)",
              steps=lambda c, n: [[PYTHON, str(BENCH_DIR / "inputs" / "json_round_trip.py"), str(n)]],
-             size=40_000, valgrind_size=10_000, needs=(PYTHON,)),
+             size=40_000, reduced_size=10_000, needs=(PYTHON,)),
     Workload("sqlite-insert", REAL_PROGRAM, "sqlite3 importing rows into an in-memory database, then indexing",
              steps=lambda c, n: [["sqlite3", ":memory:", f".read {inputs.inserts_sql(c.work_dir, n)}"]],
-             size=100_000, valgrind_size=25_000, setup=inputs.write_inserts_sql, needs=("sqlite3",)),
+             size=100_000, reduced_size=25_000, setup=inputs.write_inserts_sql, needs=("sqlite3",)),
     Workload("g++-compile", REAL_PROGRAM, "g++ -O2 compiling a translation unit that uses the std containers",
              steps=lambda c, n: [compiler_proper(BENCH_DIR / "inputs" / "compile_unit.cpp",
                                                  c.work_dir / "compile_unit.s")],
@@ -117,6 +117,6 @@ WORKLOADS = [
              setup=inputs.write_source_tree, reset=fresh_git_repository, needs=("git",), env=GIT_ENV),
     Workload("sort-1m", REAL_PROGRAM, "sort(1) of 1 million text lines (2 threads)",
              steps=lambda c, n: [["sort", "-o", "sorted.txt", str(inputs.text_lines(c.work_dir, n))]],
-             size=1_000_000, valgrind_size=250_000, setup=inputs.write_text_lines, needs=("sort",),
+             size=1_000_000, reduced_size=250_000, setup=inputs.write_text_lines, needs=("sort",),
              env={"LC_ALL": "C"}),
 ]
