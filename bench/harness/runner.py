@@ -79,7 +79,7 @@ def measure_once(series: Series, workload: Workload, context: Context) -> None:
         except RunFailed as failure:
             series.failure = str(failure)
             return
-        series.failure = series.tool.check(out_dir, run.pids, workload.expected_leak)
+        series.failure = series.tool.check(out_dir, run.pids, workload)
         if not series.failure:
             series.samples.append(run.sample)
 

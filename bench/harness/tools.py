@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from harness.trace_check import check_trace
+from harness.workloads import Workload
 
 
 class Tool:
@@ -26,8 +27,9 @@ class Tool:
         tool, with its output files going to `out_dir`."""
         return argv, {}
 
-    def check(self, out_dir: Path, pids: list[int], expected_leak) -> str | None:
-        """What is missing from `out_dir` after processes `pids` ran, or None."""
+    def check(self, out_dir: Path, pids: list[int], workload: Workload) -> str | None:
+        """What is missing from `out_dir` after processes `pids` ran
+        `workload`, or None."""
         return None
 
 
@@ -68,8 +70,8 @@ class Nantrack(Tool):
             return f"times include the symbolized report printed at exit by {cli}"
         return f"no CLI at {cli}, so times exclude the report at exit (trace writing only)"
 
-    def check(self, out_dir, pids, expected_leak):
-        problems = (check_trace(out_dir, pid, expected_leak) for pid in pids)
+    def check(self, out_dir, pids, workload):
+        problems = (check_trace(out_dir, pid, workload.expected_leak) for pid in pids)
         return next((problem for problem in problems if problem), None)
 
 
@@ -86,7 +88,7 @@ class Heaptrack(Tool):
     def wrap(self, argv, out_dir):
         return ["heaptrack", "-o", str(out_dir / "heaptrack"), *argv], {}
 
-    def check(self, out_dir, pids, expected_leak):
+    def check(self, out_dir, pids, workload):
         return None if any(out_dir.glob("heaptrack.*")) else "heaptrack wrote no data file"
 
 
@@ -101,7 +103,7 @@ class Valgrind(Tool):
         return ["valgrind", "--tool=memcheck", "--leak-check=full",
                 f"--log-file={out_dir}/valgrind.%p.log", *argv], {}
 
-    def check(self, out_dir, pids, expected_leak):
+    def check(self, out_dir, pids, workload):
         for pid in pids:
             log = out_dir / f"valgrind.{pid}.log"
             if not log.exists() or "ERROR SUMMARY" not in log.read_text(errors="replace"):
@@ -137,13 +139,15 @@ class LeakSanitizer(Tool):
             options.append("fast_unwind_on_malloc=0")
         return argv, {"LD_PRELOAD": self.library, "LSAN_OPTIONS": ":".join(options)}
 
-    def check(self, out_dir, pids, expected_leak):
+    def check(self, out_dir, pids, workload):
+        if not workload.allocates:
+            return None  # the runtime starts at the first call it intercepts
         logs = [out_dir / f"lsan.{pid}" for pid in pids]
         texts = [log.read_text(errors="replace") if log.exists() else "" for log in logs]
         for log, text in zip(logs, texts):
             if self.STARTED not in text:
                 return f"LeakSanitizer did not start (no '{self.STARTED}' in {log.name})"
-        if expected_leak and not any(self.LEAK in text for text in texts):
+        if workload.expected_leak and not any(self.LEAK in text for text in texts):
             return "LeakSanitizer reported no leak"
         return None
 

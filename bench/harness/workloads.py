@@ -55,6 +55,9 @@ class Workload:
     needs: tuple[str, ...] = ()  # programs that must be installed
     env: dict[str, str] = field(default_factory=dict)
     expected_leak: tuple[int, int] | None = None  # (blocks, bytes each) it leaks on purpose
+    # False: it never calls malloc, so a tool that starts at its first
+    # intercepted call (preloaded LeakSanitizer) leaves no sign it ran.
+    allocates: bool = True
 
 
 # The distribution's interpreter, not a version-manager shim that would run
@@ -89,7 +92,7 @@ def compiler_proper(source: Path, output: Path) -> list[str]:
 
 WORKLOADS = [
     Workload("true", FIXED_COST, "starting any process under the tool: /bin/true",
-             steps=lambda c, n: [["/bin/true"]]),
+             steps=lambda c, n: [["/bin/true"]], allocates=False),
     Workload("churn", SYNTHETIC,
              "a busy server: small malloc/free pairs 12-20 frames deep, ~1000 call sites",
              steps=lambda c, n: [[c.bench_program("churn"), str(n), "1"]],
