@@ -27,9 +27,10 @@ class Tool:
         tool, with its output files going to `out_dir`."""
         return argv, {}
 
-    def check(self, out_dir: Path, pids: list[int], workload: Workload) -> str | None:
+    def check(self, out_dir: Path, pids: list[int], workload: Workload | None) -> str | None:
         """What is missing from `out_dir` after processes `pids` ran
-        `workload`, or None."""
+        `workload` (None: a program with nothing more expected of it, such as
+        the micro-benchmark), or None."""
         return None
 
 
@@ -71,7 +72,8 @@ class Nantrack(Tool):
         return f"no CLI at {cli}, so times exclude the report at exit (trace writing only)"
 
     def check(self, out_dir, pids, workload):
-        problems = (check_trace(out_dir, pid, workload.expected_leak) for pid in pids)
+        expected_leak = workload.expected_leak if workload else None
+        problems = (check_trace(out_dir, pid, expected_leak) for pid in pids)
         return next((problem for problem in problems if problem), None)
 
 
@@ -140,14 +142,14 @@ class LeakSanitizer(Tool):
         return argv, {"LD_PRELOAD": self.library, "LSAN_OPTIONS": ":".join(options)}
 
     def check(self, out_dir, pids, workload):
-        if not workload.allocates:
+        if workload and not workload.allocates:
             return None  # the runtime starts at the first call it intercepts
         logs = [out_dir / f"lsan.{pid}" for pid in pids]
         texts = [log.read_text(errors="replace") if log.exists() else "" for log in logs]
         for log, text in zip(logs, texts):
             if self.STARTED not in text:
                 return f"LeakSanitizer did not start (no '{self.STARTED}' in {log.name})"
-        if workload.expected_leak and not any(self.LEAK in text for text in texts):
+        if workload and workload.expected_leak and not any(self.LEAK in text for text in texts):
             return "LeakSanitizer reported no leak"
         return None
 
