@@ -34,10 +34,12 @@ class Run:
 
 
 def _failure_excerpt(log_path: Path) -> str:
-    """The log lines that say what went wrong, else its last lines."""
+    """": " and the log lines that say what went wrong, else its last lines;
+    nothing when the log is empty (a crash before any output)."""
     lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
     errors = [line for line in lines if ERROR_WORDS.search(line)]
-    return " | ".join((errors or lines)[-3:])
+    excerpt = " | ".join((errors or lines)[-3:])
+    return f": {excerpt}" if excerpt else ""
 
 
 def _limit_address_space(limit_bytes: int | None):
@@ -76,12 +78,12 @@ def run_step(measure_child: Path, argv: list[str], env: dict[str, str], cwd: Pat
     if timed_out.is_set():
         raise RunFailed(f"{name} timed out after {RUN_TIMEOUT_S} s")
     if launcher.returncode != 0:
-        raise RunFailed(f"measure_child failed: {_failure_excerpt(log_path)}")
+        raise RunFailed(f"measure_child failed{_failure_excerpt(log_path)}")
     wall_ns, max_rss_kb, status, pid = map(int, result_path.read_text().split())
     exit_code = os.waitstatus_to_exitcode(status)
     if exit_code != 0:
         how = f"killed by signal {-exit_code}" if exit_code < 0 else f"exit status {exit_code}"
-        raise RunFailed(f"{name} {how}: {_failure_excerpt(log_path)}")
+        raise RunFailed(f"{name} {how}{_failure_excerpt(log_path)}")
     return Sample(wall_ns / 1e9, max_rss_kb), pid
 
 
