@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include <emmintrin.h>
+
 #include "tracker/internal_memory.h"
 
 namespace nantrack {
@@ -17,6 +19,7 @@ struct UnwindCache::Layout {
   Ref newest_chain;     // the chains of this layout, linked newest first
   uint32_t key_count;
   uint16_t key_words[kMaxKeyWords];  // indexes into offsets
+  uint32_t key_offsets[kMaxKeyWords];  // offsets[key_words[k]]: what a lookup reads
   uint32_t offsets[];
 };
 
@@ -48,11 +51,11 @@ constexpr uint64_t mix(uint64_t h) {
 }
 
 // The hash of a layout's key words (and of the frame pointer when the
-// layout read it), as `word_at(index)` gives them.
-template <typename Layout, typename WordAt>
-uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, WordAt word_at) {
+// layout read it), as `key_word(k)` gives the k-th of them.
+template <typename Layout, typename KeyWord>
+uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, KeyWord key_word) {
   uint64_t h = layout_ref * 0x9e3779b97f4a7c15ull ^ (layout.read_fp ? fp : 0);
-  for (uint32_t k = 0; k < layout.key_count; ++k) h = std::rotl(h, 23) ^ word_at(layout.key_words[k]);
+  for (uint32_t k = 0; k < layout.key_count; ++k) h = std::rotl(h, 23) ^ key_word(k);
   return mix(h);
 }
 
@@ -164,10 +167,15 @@ bool UnwindCache::holds_chain(const Layout& layout, const Chain& chain, const Ca
 template <typename Accept>
 UnwindCache::Ref UnwindCache::chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const {
   const ChainBucket& bucket = bucket_of(key);
-  for (size_t way = 0; way < kWays; ++way) {
-    if (bucket.tags[way] != static_cast<uint32_t>(key >> 32) || !bucket.refs[way]) continue;
-    const Chain& chain = *at<Chain>(bucket.refs[way]);
-    if (chain.key == key && chain.layout == layout && accept(chain)) return bucket.refs[way];
+  // The four tags compared at once: the ways to visit, as bits.
+  static_assert(kWays == 4 && sizeof(bucket.tags) == sizeof(__m128i));
+  const __m128i tags = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bucket.tags));
+  const __m128i wanted = _mm_set1_epi32(static_cast<int>(key >> 32));
+  for (unsigned ways = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(tags, wanted))); ways; ways &= ways - 1) {
+    const Ref ref = bucket.refs[std::countr_zero(ways)];
+    if (!ref) continue;
+    const Chain& chain = *at<Chain>(ref);
+    if (chain.key == key && chain.layout == layout && accept(chain)) return ref;
   }
   return 0;
 }
@@ -178,7 +186,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
   for (size_t way = 0; way < kWays && set[way]; ++way) {
     Layout* layout = at<Layout>(set[way]);
     if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
-    auto word_at = [&](uint32_t i) { return read_stack_word(caller.sp + layout->offsets[i]); };
+    auto key_word = [&](uint32_t k) { return read_stack_word(caller.sp + layout->key_offsets[k]); };
     // A call site in a loop allocates from one path many times in a row:
     // while its answers repeat, the last chain is compared first, without
     // hashing.
@@ -187,7 +195,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       if (holds_chain(*layout, *last, caller)) return last->stack;
       layout->repeating = 0;
     }
-    uint64_t key = key_of(set[way], *layout, caller.fp, word_at);
+    uint64_t key = key_of(set[way], *layout, caller.fp, key_word);
     Ref found = chain_in_bucket(set[way], key, [&](const Chain& chain) { return holds_chain(*layout, chain, caller); });
     if (found) {
       layout->repeating = layout->last_chain == found;
@@ -253,7 +261,7 @@ void UnwindCache::rekey(Ref layout_ref) {
     ChainBucket& bucket = bucket_of(chain->key);
     for (size_t way = 0; way < kWays; ++way)
       if (bucket.refs[way] == ref) bucket.refs[way] = 0;
-    chain->key = key_of(layout_ref, *layout, chain->fp, [&](uint32_t i) { return chain->values[i]; });
+    chain->key = key_of(layout_ref, *layout, chain->fp, [&](uint32_t k) { return chain->values[layout->key_words[k]]; });
     place(ref);
   }
 }
@@ -266,7 +274,7 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   Ref layout_ref = find_or_add_layout(caller, recording);
   if (!layout_ref) return;
   Layout* layout = at<Layout>(layout_ref);
-  auto value_at = [&](uint32_t i) { return recording.values[i]; };
+  auto value_at = [&](uint32_t k) { return recording.values[layout->key_words[k]]; };
   uint64_t key = key_of(layout_ref, *layout, caller.fp, value_at);
   // A chain the key words cannot tell from this one: the first word where
   // they differ becomes a key word too.
@@ -280,7 +288,8 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
       return;
     }
     if (layout->key_count == kMaxKeyWords) break;  // they share a bucket
-    layout->key_words[layout->key_count++] = static_cast<uint16_t>(word);
+    layout->key_words[layout->key_count] = static_cast<uint16_t>(word);
+    layout->key_offsets[layout->key_count++] = layout->offsets[word];
     rekey(layout_ref);
     key = key_of(layout_ref, *layout, caller.fp, value_at);
   }
