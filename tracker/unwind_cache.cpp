@@ -80,11 +80,11 @@ void UnwindCache::release() {
 // reserve (and, where overcommit is strict, commit) the larger sizes.
 bool UnwindCache::map_tables(size_t scale) {
   auto* arena = static_cast<char*>(map_memory(kArenaBytes * scale, true));
-  auto* sets = static_cast<Ref*>(map_memory(kLayoutSets * scale * kWays * sizeof(Ref)));
+  auto* sets = static_cast<LayoutSet*>(map_memory(kLayoutSets * scale * sizeof(LayoutSet)));
   auto* chains = static_cast<ChainBucket*>(map_memory(kChainBuckets * scale * sizeof(ChainBucket)));
   if (!arena || !sets || !chains) {
     unmap_memory(arena, kArenaBytes * scale);
-    unmap_memory(sets, kLayoutSets * scale * kWays * sizeof(Ref));
+    unmap_memory(sets, kLayoutSets * scale * sizeof(LayoutSet));
     unmap_memory(chains, kChainBuckets * scale * sizeof(ChainBucket));
     return false;
   }
@@ -102,7 +102,7 @@ bool UnwindCache::map_tables(size_t scale) {
 
 void UnwindCache::unmap_tables() {
   unmap_memory(arena_, arena_bytes_);
-  unmap_memory(layout_sets_, layout_sets_count_ * kWays * sizeof(Ref));
+  unmap_memory(layout_sets_, layout_sets_count_ * sizeof(LayoutSet));
   unmap_memory(chains_, chain_buckets_ * sizeof(ChainBucket));
   arena_ = nullptr;
   layout_sets_ = nullptr;
@@ -112,7 +112,7 @@ void UnwindCache::unmap_tables() {
 
 void UnwindCache::clear() {
   if (!arena_) return;
-  std::memset(layout_sets_, 0, layout_sets_count_ * kWays * sizeof(Ref));
+  std::memset(layout_sets_, 0, layout_sets_count_ * sizeof(LayoutSet));
   std::memset(chains_, 0, chain_buckets_ * sizeof(ChainBucket));
   std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));
   arena_used_ = 8;
@@ -148,8 +148,10 @@ void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
   slot = fingerprint & ~uint64_t{1};
 }
 
-uint64_t UnwindCache::layout_set_index(const CallerFrame& caller) const {
-  return mix(caller.pc ^ std::rotl(caller.sp, 29)) & (layout_sets_count_ - 1);
+UnwindCache::LayoutSet& UnwindCache::layout_set(const CallerFrame& caller, uint32_t& tag) const {
+  const uint64_t h = mix(caller.pc ^ std::rotl(caller.sp, 29));
+  tag = static_cast<uint32_t>(h >> 32);
+  return layout_sets_[h & (layout_sets_count_ - 1)];
 }
 
 // Whether the stack seen from `caller` holds every word `chain` recorded.
@@ -182,9 +184,12 @@ UnwindCache::Ref UnwindCache::chain_in_bucket(Ref layout, uint64_t key, Accept&&
 
 StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
-  const Ref* set = layout_sets_ + layout_set_index(caller) * kWays;
-  for (size_t way = 0; way < kWays && set[way]; ++way) {
-    Layout* layout = at<Layout>(set[way]);
+  uint32_t tag;
+  const LayoutSet& set = layout_set(caller, tag);
+  for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
+    if (set.tags[way] != tag) continue;
+    const Ref layout_ref = set.refs[way];
+    Layout* layout = at<Layout>(layout_ref);
     if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
     auto key_word = [&](uint32_t k) { return read_stack_word(caller.sp + layout->key_offsets[k]); };
     // A call site in a loop allocates from one path many times in a row:
@@ -195,8 +200,8 @@ StackId UnwindCache::find(const CallerFrame& caller) {
       if (holds_chain(*layout, *last, caller)) return last->stack;
       layout->repeating = 0;
     }
-    uint64_t key = key_of(set[way], *layout, caller.fp, key_word);
-    Ref found = chain_in_bucket(set[way], key, [&](const Chain& chain) { return holds_chain(*layout, chain, caller); });
+    uint64_t key = key_of(layout_ref, *layout, caller.fp, key_word);
+    Ref found = chain_in_bucket(layout_ref, key, [&](const Chain& chain) { return holds_chain(*layout, chain, caller); });
     if (found) {
       layout->repeating = layout->last_chain == found;
       layout->last_chain = found;
@@ -215,13 +220,15 @@ UnwindCache::Ref UnwindCache::allocate(size_t bytes) {
 }
 
 UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording) {
-  Ref* set = layout_sets_ + layout_set_index(caller) * kWays;
-  for (size_t way = 0; way < kWays && set[way]; ++way) {
-    const Layout* layout = at<Layout>(set[way]);
+  uint32_t tag;
+  LayoutSet& set = layout_set(caller, tag);
+  for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
+    if (set.tags[way] != tag) continue;
+    const Layout* layout = at<Layout>(set.refs[way]);
     if (layout->pc == caller.pc && layout->sp == caller.sp && layout->read_fp == recording.read_fp &&
         layout->read_count == recording.read_count &&
         std::memcmp(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t)) == 0)
-      return set[way];
+      return set.refs[way];
   }
   Ref ref = allocate(sizeof(Layout) + recording.read_count * sizeof(uint32_t));
   if (!ref) return 0;
@@ -237,8 +244,10 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   std::memcpy(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t));
   // The newest layout goes first; the oldest of a full set is forgotten
   // (its chains stay in the arena, unreachable, until the next clear).
-  std::memmove(set + 1, set, (kWays - 1) * sizeof(Ref));
-  set[0] = ref;
+  std::memmove(set.refs + 1, set.refs, (kWays - 1) * sizeof(Ref));
+  std::memmove(set.tags + 1, set.tags, (kWays - 1) * sizeof(uint32_t));
+  set.refs[0] = ref;
+  set.tags[0] = tag;
   return ref;
 }
 
