@@ -11,9 +11,10 @@ PACKAGES := cmake ninja-build g++ gcc make pkg-config \
             libunwind-dev libdw-dev libelf-dev \
             libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev \
             libgtest-dev libgmock-dev googletest libbenchmark-dev \
-            libc6-dbg python3 git file chromium
-# Only `make bench` needs the peers we compare against.
-BENCH_PACKAGES := heaptrack valgrind liblsan0
+            libc6-dbg python3 git file chromium liblsan0
+# Only `make bench` needs the other peers we compare against (the test
+# suite runs the harness with LeakSanitizer, which g++ brings anyway).
+BENCH_PACKAGES := heaptrack valgrind
 
 .PHONY: all deps build test demo bench install clean
 
