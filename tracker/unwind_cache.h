@@ -93,19 +93,19 @@ class UnwindCache {
   // Arena references are offsets in 8-byte units; 0 is "none".
   using Ref = uint32_t;
 
-  // Chains by key: a tag (the key's top half) beside each reference spares
-  // a visit to the arena for every non-matching way.
-  struct ChainBucket {
+  // kWays references into the arena, each with a tag (the top half of the
+  // hash that chose these ways): a way whose tag differs is skipped
+  // without a visit to the arena, which would be a cache miss.
+  struct TaggedWays {
     uint32_t tags[kWays];
     Ref refs[kWays];
   };
-  // Layouts by (pc, sp), most recent first, tagged the same way: a
-  // compiler's call sites share sets, and each way that is another's cost
-  // a miss in the arena (cc1plus: 570k of them in 1.8M lookups).
-  struct LayoutSet {
-    uint32_t tags[kWays];
-    Ref refs[kWays];
-  };
+  // Chains by key.
+  using ChainBucket = TaggedWays;
+  // Layouts by (pc, sp), most recent first. Tagged because a compiler's
+  // call sites share sets: cc1plus visited another site's layout 570k
+  // times in 1.8M lookups before they were.
+  using LayoutSet = TaggedWays;
 
   // The set for `caller`, and in `tag` the tag its layout has there.
   LayoutSet& layout_set(const CallerFrame& caller, uint32_t& tag) const;
