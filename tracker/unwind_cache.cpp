@@ -69,9 +69,14 @@ bool UnwindCache::init() {
 }
 
 void UnwindCache::release() {
-  unmap_tables();
+  unmap_tables(arena_, layout_sets_, chains_, scale_);
   unmap_memory(seen_, kSeenSlots * sizeof(uint64_t));
+  arena_ = nullptr;
+  layout_sets_ = nullptr;
+  chains_ = nullptr;
   seen_ = nullptr;
+  scale_ = 1;
+  arena_used_ = 8;
 }
 
 // Maps the arena and tables at `scale` times the first sizes, empty, in
@@ -79,47 +84,39 @@ void UnwindCache::release() {
 // failed. Mapped only when needed, so that threads that never grow do not
 // reserve (and, where overcommit is strict, commit) the larger sizes.
 bool UnwindCache::map_tables(size_t scale) {
-  auto* arena = static_cast<char*>(map_memory(kArenaBytes * scale, true));
-  auto* sets = static_cast<LayoutSet*>(map_memory(kLayoutSets * scale * sizeof(LayoutSet)));
-  auto* chains = static_cast<ChainBucket*>(map_memory(kChainBuckets * scale * sizeof(ChainBucket)));
+  auto* arena = static_cast<char*>(map_memory(arena_bytes(scale), true));
+  auto* sets = static_cast<LayoutSet*>(map_memory(sets_bytes(scale)));
+  auto* chains = static_cast<ChainBucket*>(map_memory(buckets_bytes(scale)));
   if (!arena || !sets || !chains) {
-    unmap_memory(arena, kArenaBytes * scale);
-    unmap_memory(sets, kLayoutSets * scale * sizeof(LayoutSet));
-    unmap_memory(chains, kChainBuckets * scale * sizeof(ChainBucket));
+    unmap_tables(arena, sets, chains, scale);
     return false;
   }
-  prefer_small_pages(arena, kArenaBytes * scale);
-  unmap_tables();
+  prefer_small_pages(arena, arena_bytes(scale));
+  unmap_tables(arena_, layout_sets_, chains_, scale_);
   arena_ = arena;
   layout_sets_ = sets;
   chains_ = chains;
-  arena_bytes_ = kArenaBytes * scale;
-  layout_sets_count_ = kLayoutSets * scale;
-  chain_buckets_ = kChainBuckets * scale;
+  scale_ = scale;
   arena_used_ = 8;
   return true;
 }
 
-void UnwindCache::unmap_tables() {
-  unmap_memory(arena_, arena_bytes_);
-  unmap_memory(layout_sets_, layout_sets_count_ * sizeof(LayoutSet));
-  unmap_memory(chains_, chain_buckets_ * sizeof(ChainBucket));
-  arena_ = nullptr;
-  layout_sets_ = nullptr;
-  chains_ = nullptr;
-  arena_used_ = 8;
+void UnwindCache::unmap_tables(char* arena, LayoutSet* sets, ChainBucket* chains, size_t scale) {
+  unmap_memory(arena, arena_bytes(scale));
+  unmap_memory(sets, sets_bytes(scale));
+  unmap_memory(chains, buckets_bytes(scale));
 }
 
 void UnwindCache::clear() {
   if (!arena_) return;
-  std::memset(layout_sets_, 0, layout_sets_count_ * sizeof(LayoutSet));
-  std::memset(chains_, 0, chain_buckets_ * sizeof(ChainBucket));
+  std::memset(layout_sets_, 0, sets_bytes(scale_));
+  std::memset(chains_, 0, buckets_bytes(scale_));
   std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));
   arena_used_ = 8;
 }
 
 void UnwindCache::grow_or_clear() {
-  if (arena_bytes_ == kArenaBytes && map_tables(kGrowth)) {
+  if (scale_ == 1 && map_tables(kGrowth)) {
     std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));  // the new tables are empty already
     return;
   }
@@ -151,7 +148,7 @@ void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
 UnwindCache::LayoutSet& UnwindCache::layout_set(const CallerFrame& caller, uint32_t& tag) const {
   const uint64_t h = mix(caller.pc ^ std::rotl(caller.sp, 29));
   tag = static_cast<uint32_t>(h >> 32);
-  return layout_sets_[h & (layout_sets_count_ - 1)];
+  return layout_sets_[h & (kLayoutSets * scale_ - 1)];
 }
 
 // Whether the stack seen from `caller` holds every word `chain` recorded.
@@ -213,7 +210,7 @@ StackId UnwindCache::find(const CallerFrame& caller) {
 
 UnwindCache::Ref UnwindCache::allocate(size_t bytes) {
   bytes = (bytes + 7) & ~size_t{7};
-  if (arena_used_ + bytes > arena_bytes_) return 0;
+  if (arena_used_ + bytes > arena_bytes(scale_)) return 0;
   Ref ref = static_cast<Ref>(arena_used_ / 8);
   arena_used_ += bytes;
   return ref;
@@ -279,7 +276,7 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
   if (!arena_ || stack == kNoStack) return;
   size_t chain_bytes = sizeof(Chain) + recording.read_count * sizeof(uint64_t);
   size_t worst_case = sizeof(Layout) + recording.read_count * sizeof(uint32_t) + chain_bytes + 16;
-  if (arena_used_ + worst_case > arena_bytes_) grow_or_clear();
+  if (arena_used_ + worst_case > arena_bytes(scale_)) grow_or_clear();
   Ref layout_ref = find_or_add_layout(caller, recording);
   if (!layout_ref) return;
   Layout* layout = at<Layout>(layout_ref);

@@ -109,7 +109,7 @@ class UnwindCache {
 
   // The set for `caller`, and in `tag` the tag its layout has there.
   LayoutSet& layout_set(const CallerFrame& caller, uint32_t& tag) const;
-  ChainBucket& bucket_of(uint64_t key) const { return chains_[key & (chain_buckets_ - 1)]; }
+  ChainBucket& bucket_of(uint64_t key) const { return chains_[key & (kChainBuckets * scale_ - 1)]; }
   static bool holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller);
   uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
@@ -120,8 +120,12 @@ class UnwindCache {
   Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
   // When the arena is full: grows the cache the first time, and clears it.
   void grow_or_clear();
+  // What the arena and the tables take at `scale` times the first sizes.
+  static constexpr size_t arena_bytes(size_t scale) { return kArenaBytes * scale; }
+  static constexpr size_t sets_bytes(size_t scale) { return kLayoutSets * scale * sizeof(LayoutSet); }
+  static constexpr size_t buckets_bytes(size_t scale) { return kChainBuckets * scale * sizeof(ChainBucket); }
   bool map_tables(size_t scale);
-  void unmap_tables();
+  static void unmap_tables(char* arena, LayoutSet* sets, ChainBucket* chains, size_t scale);
   template <typename Accept>
   Ref chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const;
   // Files `chain` under its key, evicting a chain if the bucket is full.
@@ -133,12 +137,9 @@ class UnwindCache {
 
   char* arena_ = nullptr;
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
-  // The sizes mapped: the first ones, or kGrowth times them.
-  size_t arena_bytes_ = kArenaBytes;
-  size_t layout_sets_count_ = kLayoutSets;
-  size_t chain_buckets_ = kChainBuckets;
-  LayoutSet* layout_sets_ = nullptr;  // layout_sets_count_ of them
-  ChainBucket* chains_ = nullptr;  // chain_buckets_, by key
+  size_t scale_ = 1;  // of the sizes mapped: 1, or kGrowth once grown
+  LayoutSet* layout_sets_ = nullptr;  // kLayoutSets * scale_ of them
+  ChainBucket* chains_ = nullptr;  // kChainBuckets * scale_, by key
   // kSeenSlots fingerprints of (caller, stack): odd when seen, even
   // when its recording was refused.
   uint64_t* seen_ = nullptr;
