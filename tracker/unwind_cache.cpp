@@ -19,7 +19,9 @@ struct UnwindCache::Layout {
   Ref newest_chain;     // the chains of this layout, linked newest first
   uint32_t key_count;
   uint16_t key_words[kMaxKeyWords];  // indexes into offsets
-  uint32_t key_offsets[kMaxKeyWords];  // offsets[key_words[k]]: what a lookup reads
+  // offsets[key_words[k]], kept beside the indexes (which insert() needs
+  // for the recorded values): a lookup then loads one word less per key word.
+  uint32_t key_offsets[kMaxKeyWords];
   uint32_t offsets[];
 };
 

@@ -1,6 +1,5 @@
 """The results: medians and ratios to native, as a table for people and as
 JSON for comparing later runs."""
-import functools
 import json
 import math
 from pathlib import Path
@@ -84,8 +83,8 @@ def format_table(results: list[WorkloadResult], trackers: list[str], tool_notes:
         for series in result.series:
             if series.failure:
                 notes.append(f"{name}, {series.tool.name}: FAILED: {series.failure}")
-        reduced = [s for s in map(functools.partial(tracker_series, result), trackers)
-                   if s and s.size != result.workload.size]
+        columns = (tracker_series(result, tool) for tool in trackers)
+        reduced = [s for s in columns if s and s.size != result.workload.size]
         if reduced:
             whose = "their" if len(reduced) > 1 else "its"
             notes.append(f"{name}: {REDUCED_MARK} {' and '.join(s.tool.name for s in reduced)} ran at size "

@@ -6,7 +6,8 @@ in its scratch directory, times added) and optionally an untimed `setup`
 fresh git repository). `size` is passed to `steps` and `setup`;
 `reduced_size`, when set, is the smaller size the slow tools (valgrind, and
 LeakSanitizer with DWARF stacks) run at because the full one would take them
-minutes (their ratios are then against native at that same size). To add a workload, add an entry to WORKLOADS.
+minutes (their ratios are then against native at that same size). To add a
+workload, add an entry to WORKLOADS.
 """
 import functools
 import os

@@ -121,7 +121,7 @@ TEST_F(UnwindCacheTest, RunsOfOnePathAnswerRightWhenThePathChanges) {
 
 // The key words only pick a bucket: chains that differ at the first word
 // where they differ share everything else, and each gets its own answer.
-TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreTellApart) {
+TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreToldApart) {
   const std::initializer_list<uint32_t> words = {1, 10, 20, 30, 40, 50};
   cache.insert(caller, recording_of(words), 100);
   for (uint32_t word : {10, 20, 30, 40}) {
