@@ -8,6 +8,7 @@ itself stays out of the suite (bench/README.md).
 usage: harness_smoke_test.py BUILD_DIR
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -71,6 +72,29 @@ class RunBenchSmokeTest(unittest.TestCase):
 
     def test_the_table_names_the_reduced_size_only_where_there_is_one(self):
         self.assertNotIn("ran at size", self.output)  # true and leaky have no reduced size
+
+
+class RunBenchWithALibraryFromElsewhereTest(unittest.TestCase):
+    """--library with a copy of the library (a build to compare against):
+    the copy finds no CLI beside it, and the build's is used instead of
+    timing runs without their report."""
+
+    def test_the_copy_runs_the_builds_cli_at_exit(self):
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(scratch) / "libnantrack.so"
+            copy.write_bytes((BUILD_DIR / "lib" / "libnantrack.so").read_bytes())
+            env = {k: v for k, v in os.environ.items() if k != "NANTRACK_CLI"}
+            run = subprocess.run([sys.executable, str(SOURCE_DIR / "bench" / "run-bench"), str(BUILD_DIR), "--quick",
+                                  "--only", "leaky", "--tools", "nantrack", "--library", str(copy)],
+                                 capture_output=True, text=True, timeout=600, env=env)
+        output = run.stdout + run.stderr
+        self.assertEqual(run.returncode, 0, output)
+        found = re.search(r"^results: (.+\.json)$", run.stdout, re.MULTILINE)
+        self.assertIsNotNone(found, output)
+        Path(found.group(1)).unlink()
+        self.assertIn(f"times include the symbolized report printed at exit by {BUILD_DIR / 'bin' / 'nantrack'}",
+                      output)
+        self.assertNotIn("no CLI", output)
 
 
 class LeakSanitizerCheckTest(unittest.TestCase):
