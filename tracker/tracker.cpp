@@ -105,6 +105,10 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
 }
 
 // ---------------------------------------------------------------- hot path
+// What every malloc and free runs is inlined into on_allocation() and
+// on_deallocation() (NANTRACK_ALWAYS_INLINE): as eight separate calls, their
+// prologues, argument passing and record copies were 7% of churn's
+// instructions and 4% of sqlite3's.
 
 uint32_t Tracker::thread_id() {
   if (!t_thread_id) [[unlikely]]
@@ -112,7 +116,7 @@ uint32_t Tracker::thread_id() {
   return t_thread_id;
 }
 
-StackId Tracker::capture_stack(const CallerFrame* caller) {
+NANTRACK_ALWAYS_INLINE StackId Tracker::capture_stack(const CallerFrame* caller) {
   if (!started_.load(std::memory_order_acquire)) [[unlikely]] {
     // No unwinding before start(): libunwind is not loaded yet, and the
     // loader may be mid-relocation. The direct caller costs nothing.
@@ -155,7 +159,7 @@ void* Tracker::on_allocation(void* raw, size_t size, AllocKind kind, size_t alig
   return track(raw, size, kind, alignment_log2, capture_stack(&caller));
 }
 
-void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept) {
+NANTRACK_ALWAYS_INLINE void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
   size_t front = redzones_.front(alignment_log2);
@@ -182,7 +186,7 @@ void* Tracker::track(void* raw, size_t size, AllocKind kind, uint8_t alignment_l
   return block;
 }
 
-bool Tracker::intact(const BlockRecord& record) const {
+NANTRACK_ALWAYS_INLINE bool Tracker::intact(const BlockRecord& record) const {
   const auto* block = reinterpret_cast<const uint8_t*>(record.address);
   if (redzones_.enabled()) {
     size_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
@@ -252,7 +256,7 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict_oldest(Shard& shard, EvictedBlocks& e
   evicted.records[evicted.count++] = shard.quarantine.pop_oldest();
 }
 
-void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
+NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
   while (shard.quarantine.over_limit() && evicted.count < kMaxEvictedPerCall) evict_oldest(shard, evicted);
   if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
     evict_elsewhere(shard, evicted);
@@ -297,7 +301,7 @@ void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
 
 // The evicted blocks are out of the table: no other thread can reach them,
 // so they are checked without the shard lock.
-void Tracker::release_evicted(const EvictedBlocks& evicted) {
+NANTRACK_ALWAYS_INLINE void Tracker::release_evicted(const EvictedBlocks& evicted) {
   for (size_t i = 0; i < evicted.count; ++i) {
     const BlockRecord& record = evicted.records[i];
     if (!intact(record)) [[unlikely]] {
@@ -320,7 +324,7 @@ void Tracker::on_deallocation(void* block, DeallocKind kind, const CallerFrame* 
 // The common case, a live block freed by its family's function with its
 // guard bytes intact, takes no error bookkeeping; anything else is redone
 // by deallocate_checked(), which decides under the lock again.
-void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
+NANTRACK_ALWAYS_INLINE void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
   if (deferred_pending_.load(std::memory_order_relaxed)) [[unlikely]]
     drain_deferred();
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
@@ -346,7 +350,7 @@ void Tracker::deallocate(void* block, DeallocKind kind, StackId free_stack) {
 // A live block leaves the program and the table: into quarantine (then the
 // oldest blocks may leave it, into `evicted`), or, when quarantine will not
 // take it, to libc: then the raw block to give libc is returned.
-void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
+NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
   ++shard.frees;
   BlockRecord freed = record;
   shard.blocks.remove(record);
@@ -362,7 +366,7 @@ void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, Evi
 }
 
 // After the shard lock: what retire() took out goes back to libc.
-void Tracker::finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted) {
+NANTRACK_ALWAYS_INLINE void Tracker::finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted) {
   release_evicted(evicted);
   if (release_now) real_.free(release_now);
   live_bytes_.add(-static_cast<int64_t>(size));
