@@ -152,9 +152,19 @@ void LeakRoots::scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uin
 // The caller's frame and those above it are live: the stack is scanned
 // from here up. Frames below (the scan's own) are not, nor are stale frames
 // left below by calls that have returned: they must not hide leaks.
+LeakRoots::CalleeSavedRegisters LeakRoots::callee_saved_registers(const mcontext_t& context) {
+  const greg_t* saved = context.gregs;
+  CalleeSavedRegisters registers;
+  int i = 0;
+  for (int name : {REG_RBX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15})
+    registers.values[i++] = static_cast<uintptr_t>(saved[name]);
+  return registers;
+}
+
 NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_stack_begin) const {
   ucontext_t context;
-  getcontext(&context);  // this thread's callee-saved registers
+  getcontext(&context);
+  const CalleeSavedRegisters registers = callee_saved_registers(context.uc_mcontext);
   const auto stack_pointer =
       own_stack_begin ? own_stack_begin : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
@@ -166,8 +176,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_sta
     scan_thread(scan, thread.stack_pointer - kRedZoneBytes, thread.thread_pointer, thread.registers,
                 thread.register_bytes);
   }
-  scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), &context.uc_mcontext,
-              sizeof(context.uc_mcontext.gregs));
+  scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), registers.values, sizeof(registers.values));
   scan.scan_root_blocks();
   resume_other_threads();
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ucontext.h>
 
 #include "tracker/module_map.h"
 #include "tracker/reachability.h"
@@ -43,6 +44,15 @@ class LeakRoots {
   // A thread's static TLS and TCB, around its thread pointer (TLS variant
   // II: the TLS blocks below it, the TCB above); before init(), the TCB.
   Range static_tls_of(uintptr_t thread_pointer) const;
+  // Of the registers getcontext() saved on the thread running the scan, the
+  // ones that can hold the program's values: the callee-saved ones (rbx,
+  // rbp, r12-r15). getcontext() also saves the argument registers, which
+  // hold what the scan's own code last passed, a block's address among them,
+  // and leaves others unwritten: read as roots, they hid a leak.
+  struct CalleeSavedRegisters {
+    uintptr_t values[6];
+  };
+  static CalleeSavedRegisters callee_saved_registers(const mcontext_t& context);
   // Scans every root, stopping the other threads meanwhile. Called with
   // the heap frozen, from the snapshot, not from a signal handler. This
   // thread's stack is read from `own_stack_begin` up (0: from the caller).
