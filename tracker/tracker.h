@@ -188,7 +188,14 @@ class Tracker {
   // Guards and records a block libc gave; its first `kept` bytes hold data
   // already (realloc), the rest get the malloc fill.
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
-  void deallocate(void* block, DeallocKind kind, StackId free_stack);
+  // A free's stack: captured, or (`pending`) to be captured from `caller`
+  // only if the free needs it.
+  struct FreeStack {
+    StackId id = kNoStack;
+    bool pending = false;
+    const CallerFrame* caller = nullptr;
+  };
+  void deallocate(void* block, DeallocKind kind, FreeStack free_stack);
   NANTRACK_NOINLINE void deallocate_checked(void* block, DeallocKind kind, StackId free_stack);
   void* retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted);
   void finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted);
@@ -253,6 +260,8 @@ class Tracker {
   std::atomic<bool> deferred_pending_{false};
   std::atomic<bool> leak_check_done_{false};  // __lsan_do_leak_check ran
   bool write_traces_ = true;
+  // A clean free's stack is kept only with its block in quarantine.
+  bool keeps_free_stacks_ = false;
   bool forked_child_ = false;
 
   Options options_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <utility>
 
 #include "tests/e2e/traced_run.h"
 
@@ -130,6 +131,20 @@ ErrorKind double_free_reported_as(const std::string& options) {
   const Trace& trace = result.only_trace();
   EXPECT_EQ(trace.errors.size(), 1u) << options;
   return trace.errors.empty() ? ErrorKind{} : trace.errors[0].kind;
+}
+
+// Without a quarantine a free is unwound only once it is found to be an
+// error: the report still names the bad call.
+TEST(BadFreeStacks, WithoutAQuarantineABadFreeStillNamesItsCall) {
+  for (const auto& [mode, bad_call_in] : {std::pair{"invalid_stack", "free_it"}, {"invalid_interior", "free_it"},
+                                          {"new_free", "free_it"}, {"double_free", "second_free"}}) {
+    RunResult result = run({program("bad_frees"), mode}, {.nantrack_options = "quarantine_bytes=0"});
+    EXPECT_EQ(result.exit_code, 0) << mode << result.err;
+    const Trace& trace = result.only_trace();
+    ASSERT_EQ(trace.errors.size(), 1u) << mode << result.err;
+    EXPECT_TRUE(stack_has(trace, trace.errors[0].stack, bad_call_in)) << mode;
+    EXPECT_TRUE(stack_has(trace, trace.errors[0].stack, "main")) << mode;
+  }
 }
 
 TEST(BadFreeStacks, DoubleFreeIsCaughtEvenAfterTheAddressWasReused) {

@@ -49,6 +49,23 @@ TEST(UnwindCache, EveryHitMatchesLibunwindOnEveryStackShape) {
   }
 }
 
+// A clean free's stack is kept only with its block in quarantine: without
+// one, frees are not unwound at all (a bad free still is: errors_test).
+TEST(UnwindCache, FreesAreUnwoundOnlyWhenAQuarantineKeepsTheirStacks) {
+  auto unwinds = [](const std::string& options) {
+    RunResult result = run({program("unwind_shapes")}, {.nantrack_options = "unwind_check=1:" + options});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::vector<CheckLine> lines = check_lines(result.err);
+    EXPECT_EQ(lines.size(), 1u) << result.err;
+    return lines.empty() ? 0 : lines[0].hits_verified + lines[0].walks_verified;
+  };
+  const uint64_t with_quarantine = unwinds("quarantine_bytes=16m");
+  const uint64_t without = unwinds("quarantine_bytes=0");
+  // unwind_shapes frees nearly every block it allocates.
+  EXPECT_GT(with_quarantine, 100000u);
+  EXPECT_LT(without, with_quarantine * 6 / 10) << with_quarantine << " unwinds with a quarantine";
+}
+
 TEST(UnwindCache, CheckIsSilentWithoutTheOption) {
   RunResult result = run({program("unwind_shapes")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
