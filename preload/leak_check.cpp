@@ -30,9 +30,11 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
 
 }  // namespace
 
-SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack) {
+SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
+                               const LeakRoots::CalleeSavedRegisters* program_registers) {
   shim::InsideNantrack inside;
-  SnapshotResult result = tracker().write_snapshot(trigger, reinterpret_cast<uintptr_t>(program_stack));
+  SnapshotResult result =
+      tracker().write_snapshot(trigger, {reinterpret_cast<uintptr_t>(program_stack), program_registers});
   if (result.made && tracker().options().report) print_outcome(result, caller);
   return result;
 }

@@ -13,8 +13,11 @@ namespace nantrack {
 // the snapshot trace with the others instead). `program_stack`: the frame
 // of the exported function the program called (or of the signal handler,
 // whose frame holds the interrupted registers); nantrack's frames below it
-// hold stale copies of block addresses that would hide leaks. Not from
-// inside nantrack.
-SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack);
+// hold stale copies of block addresses that would hide leaks.
+// `program_registers`: the caller's callee-saved registers at its call, when
+// the entry point saved them (preload/leak_check_entry.S). Not from inside
+// nantrack.
+SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
+                               const LeakRoots::CalleeSavedRegisters* program_registers = nullptr);
 
 }  // namespace nantrack

@@ -83,19 +83,25 @@ NANTRACK_EXPORT void __lsan_unregister_root_region(const void* begin, size_t siz
     complain("__lsan_unregister_root_region", begin, "no such region is registered; nothing removed", size);
 }
 
-NANTRACK_EXPORT int nantrack_check_leaks(void) {
+// The leak checks: preload/leak_check_entry.S exports them and calls these
+// with the caller's callee-saved registers and stack.
+extern "C" int nantrack_check_leaks_from(const LeakRoots::CalleeSavedRegisters* registers,
+                                         const void* program_stack) {
   if (!may_enter("nantrack_check_leaks()")) return -1;
-  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", __builtin_frame_address(0));
+  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", program_stack, registers);
   return result.made ? leaked_blocks(result) : -1;
 }
 
-NANTRACK_EXPORT int __lsan_do_recoverable_leak_check(void) {
+extern "C" int nantrack_lsan_recoverable_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,
+                                                         const void* program_stack) {
   if (!may_enter("__lsan_do_recoverable_leak_check()")) return 0;
-  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", __builtin_frame_address(0));
+  SnapshotResult result =
+      check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", program_stack, registers);
   return leaked_blocks(result) > 0 ? 1 : 0;
 }
 
-NANTRACK_EXPORT void __lsan_do_leak_check(void) {
+extern "C" void nantrack_lsan_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,
+                                              const void* program_stack) {
   if (!may_enter("__lsan_do_leak_check()")) return;
-  check_leaks_now(SnapshotTrigger::LeakCheck, "__lsan_do_leak_check()", __builtin_frame_address(0));
+  check_leaks_now(SnapshotTrigger::LeakCheck, "__lsan_do_leak_check()", program_stack, registers);
 }

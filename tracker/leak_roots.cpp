@@ -161,12 +161,12 @@ LeakRoots::CalleeSavedRegisters LeakRoots::callee_saved_registers(const mcontext
   return registers;
 }
 
-NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, uintptr_t own_stack_begin) const {
+NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState program) const {
   ucontext_t context;
   getcontext(&context);
-  const CalleeSavedRegisters registers = callee_saved_registers(context.uc_mcontext);
-  const auto stack_pointer =
-      own_stack_begin ? own_stack_begin : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const CalleeSavedRegisters registers =
+      program.registers ? *program.registers : callee_saved_registers(context.uc_mcontext);
+  const auto stack_pointer = program.stack ? program.stack : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
   for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);

@@ -53,10 +53,20 @@ class LeakRoots {
     uintptr_t values[6];
   };
   static CalleeSavedRegisters callee_saved_registers(const mcontext_t& context);
+  // Where the thread running the scan left the program: its frames start
+  // at `stack` (0: at the scan's own frame), and `registers`, when given,
+  // are its callee-saved registers as they were when it called nantrack
+  // (preload/leak_check_entry.S). Without them the registers are read at
+  // the scan, where nantrack's code may have spilled the program's values
+  // into its own frames and reused the registers.
+  struct ProgramState {
+    uintptr_t stack = 0;
+    const CalleeSavedRegisters* registers = nullptr;
+  };
   // Scans every root, stopping the other threads meanwhile. Called with
   // the heap frozen, from the snapshot, not from a signal handler. This
-  // thread's stack is read from `own_stack_begin` up (0: from the caller).
-  void scan(ReachabilityScan& scan, uintptr_t own_stack_begin) const;
+  // thread's stack is read from `program.stack` up (0: from the caller).
+  void scan(ReachabilityScan& scan, ProgramState program) const;
 
  private:
   static constexpr size_t kMaxGlobals = 1024;

@@ -134,10 +134,10 @@ class Tracker {
   bool remove_root_region(uintptr_t begin, size_t size);
   // Scans now and writes nantrack.<pid>.snapshot-<n>.trace while the program
   // goes on; other threads are stopped meanwhile. This thread's stack is
-  // scanned from `program_stack` up (see note_program_stack). Must not be
-  // called while this thread is inside nantrack. A second LeakCheck is not
-  // made.
-  SnapshotResult write_snapshot(SnapshotTrigger trigger, uintptr_t program_stack);
+  // scanned from `program.stack` up, its registers are `program.registers`
+  // (LeakRoots::ProgramState). Must not be called while this thread is
+  // inside nantrack. A second LeakCheck is not made.
+  SnapshotResult write_snapshot(SnapshotTrigger trigger, LeakRoots::ProgramState program);
 
   // pthread_atfork: every lock is held across fork(), so the child's copy of
   // every table is consistent.
@@ -237,11 +237,11 @@ class Tracker {
   void close_trace(TraceOutput& out);
   void write_process(TraceOutput& out, const ExitInfo& exit);
   void write_stack_once(TraceOutput& out, StackId id);
-  // `own_stack_begin`: where this thread's live frames begin (0: here).
-  void classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_begin);
+  // `program`: where this thread left the program (LeakRoots::ProgramState).
+  void classify_live_blocks(ReachabilityScan& scan, LeakRoots::ProgramState program);
   // With every shard locked: the leak scan (unless `scan_leaks` is false),
   // then every live block with its class, counted in `tally`.
-  void write_heap(TraceOutput& out, bool scan_leaks, uintptr_t own_stack_begin, LeakTally& tally);
+  void write_heap(TraceOutput& out, bool scan_leaks, LeakRoots::ProgramState program, LeakTally& tally);
   void write_live_blocks(TraceOutput& out, Shard& shard, const ReachabilityScan& scan, LeakTally& tally);
   void write_error(TraceOutput& out, const ErrorRecord& error);
   void write_counters(TraceOutput& out);

@@ -33,7 +33,7 @@ bool Tracker::remove_root_region(uintptr_t begin, size_t size) {
 // The exit trace's steps without what only the end of a process has:
 // errors (they belong to the process's trace), heap damage checks, late
 // records. The heap is frozen under every shard lock, as there.
-SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, uintptr_t program_stack) {
+SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, LeakRoots::ProgramState program) {
   SnapshotResult result;
   if (!started_.load(std::memory_order_acquire) || !owns_process() || !write_traces_) return result;
   // LeakSanitizer makes its final check once; so do we.
@@ -53,7 +53,7 @@ SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, uintptr_t progra
   modules_.write(writer);  // before the shard locks: it takes the loader's lock
   leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   lock_all_shards(false);
-  write_heap(out, true, program_stack, result.leaks);
+  write_heap(out, true, program, result.leaks);
   write_end(out);
   unlock_all_shards();
   if (result.written) {

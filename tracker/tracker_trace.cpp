@@ -97,7 +97,7 @@ void Tracker::note_program_stack(uintptr_t stack_pointer) {
 }
 
 // With every shard locked: which live blocks the program can still reach.
-void Tracker::classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_begin) {
+void Tracker::classify_live_blocks(ReachabilityScan& scan, LeakRoots::ProgramState program) {
   size_t capacity = 0;
   for (const Shard& shard : shards_) capacity += shard.blocks.size();
   if (!scan.reserve(capacity)) return;
@@ -109,13 +109,13 @@ void Tracker::classify_live_blocks(ReachabilityScan& scan, uintptr_t own_stack_b
     });
   }
   scan.seal();
-  leak_roots_.scan(scan, own_stack_begin);
+  leak_roots_.scan(scan, program);
   scan.classify_leaks();
 }
 
-void Tracker::write_heap(TraceOutput& out, bool scan_leaks, uintptr_t own_stack_begin, LeakTally& tally) {
+void Tracker::write_heap(TraceOutput& out, bool scan_leaks, LeakRoots::ProgramState program, LeakTally& tally) {
   ReachabilityScan scan;
-  if (scan_leaks) classify_live_blocks(scan, own_stack_begin);
+  if (scan_leaks) classify_live_blocks(scan, program);
   for (Shard& shard : shards_) write_live_blocks(out, shard, scan, tally);
 }
 
@@ -254,7 +254,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     if (!from_signal)
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
     const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
-    write_heap(output_, scan_leaks, noted ? program_stack_ : 0, tally);
+    write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
   }
   unfreed_bytes_ = tally.total_bytes();
   unfreed_blocks_ = tally.total_blocks();
