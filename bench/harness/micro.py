@@ -57,7 +57,7 @@ def run_malloc_pair_bench(build_dir: Path, nantrack: Nantrack | None, quick: boo
     results = {}
     tools = [Native()]
     if nantrack:
-        tools += [Nantrack(nantrack.library, *LIBUNWIND_ONLY), nantrack]
+        tools += [Nantrack(nantrack.library, nantrack.cli, *LIBUNWIND_ONLY), nantrack]
     for tool in tools:
         print(f"  malloc_pair_bench under {tool.name}", file=sys.stderr, flush=True)
         results[tool.name] = _run_under(tool, binary, measure_child, quick)

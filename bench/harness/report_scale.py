@@ -21,9 +21,8 @@ def run_report_scale(build_dir: Path, nantrack: Nantrack | None, runs: int) -> d
     without a nantrack column."""
     if nantrack is None:
         return None
-    cli = nantrack.cli()
-    if not cli.exists():
-        return {"failed": f"no CLI at {cli}"}
+    if not nantrack.cli.exists():
+        return {"failed": f"no CLI at {nantrack.cli}"}
     measure_child = build_dir / "bench" / "measure_child"
     with tempfile.TemporaryDirectory(prefix="report-1m-") as scratch:
         out_dir = Path(scratch)
@@ -38,7 +37,7 @@ def run_report_scale(build_dir: Path, nantrack: Nantrack | None, runs: int) -> d
         trace = out_dir / f"nantrack.{pid}.trace"  # the launcher leaves a trace of its own
         if not trace.exists():
             return {"failed": f"{PROGRAM} left no trace"}
-        report = [str(cli), "report", "--json", str(out_dir / "r.json"), "--html", str(out_dir / "r.html"),
+        report = [str(nantrack.cli), "report", "--json", str(out_dir / "r.json"), "--html", str(out_dir / "r.html"),
                   "-o", str(out_dir / "r.txt"), str(trace)]
         wall_s, max_rss_kb = [], []
         for run in range(runs):

@@ -39,11 +39,14 @@ class Native(Tool):
 
 
 class Nantrack(Tool):
-    def __init__(self, library: Path, options: str = "", label: str = ""):
-        """`options`: NANTRACK_OPTIONS of a variant column (e.g. redzone=0),
-        headed `nantrack LABEL` (the options themselves if no label); empty
-        for the default column."""
+    def __init__(self, library: Path, cli: Path, options: str = "", label: str = ""):
+        """`cli`: the nantrack CLI the library runs at exit, passed as
+        NANTRACK_CLI (a library copied elsewhere to compare builds finds none
+        beside it). `options`: NANTRACK_OPTIONS of a variant column (e.g.
+        redzone=0), headed `nantrack LABEL` (the options themselves if no
+        label); empty for the default column."""
         self.library = library
+        self.cli = cli
         self.options = options
         self.name = f"nantrack {label or options}" if options else "nantrack"
 
@@ -56,20 +59,14 @@ class Nantrack(Tool):
         # The caller's NANTRACK_OPTIONS come after ours, so a cost can be
         # measured with a check switched off (e.g. redzone=0:free_fill=-1).
         options = ":".join(filter(None, [f"output_dir={out_dir}", self.options, os.environ.get("NANTRACK_OPTIONS")]))
-        return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options}
-
-    def cli(self) -> Path:
-        """The nantrack CLI the library runs at exit: NANTRACK_CLI, else the
-        build's bin/nantrack beside its lib/."""
-        return Path(os.environ.get("NANTRACK_CLI") or self.library.parent.parent / "bin" / "nantrack")
+        return argv, {"LD_PRELOAD": str(self.library), "NANTRACK_OPTIONS": options, "NANTRACK_CLI": str(self.cli)}
 
     def report_note(self) -> str:
         """With default options the library runs the CLI at exit to print the
         symbolized report, if it finds one: whether the times include that."""
-        cli = self.cli()
-        if cli.exists():
-            return f"times include the symbolized report printed at exit by {cli}"
-        return f"no CLI at {cli}, so times exclude the report at exit (trace writing only)"
+        if self.cli.exists():
+            return f"times include the symbolized report printed at exit by {self.cli}"
+        return f"no CLI at {self.cli}, so times exclude the report at exit (trace writing only)"
 
     def check(self, out_dir, pids, workload):
         expected_leak = workload.expected_leak if workload else None
@@ -162,7 +159,7 @@ CHECK_VARIANTS = {"-redzone": "redzone=0", "-fill": "free_fill=-1", "-quarantine
                   "-scan": "leak_scan=0", "-all": "redzone=0:free_fill=-1:quarantine_bytes=0:leak_scan=0"}
 
 
-def make_tools(library: Path, names, variants: dict[str, str] | None = None) -> list[Tool]:
+def make_tools(library: Path, cli: Path, names, variants: dict[str, str] | None = None) -> list[Tool]:
     """Native (the baseline every ratio needs) and the named trackers, in the
     table's column order; nantrack's variants ({label: options}) follow it."""
     tools = [Native()]
@@ -170,7 +167,7 @@ def make_tools(library: Path, names, variants: dict[str, str] | None = None) -> 
         if name not in names:
             continue
         if name == "nantrack":
-            tools += [Nantrack(library), *(Nantrack(library, options, label)
+            tools += [Nantrack(library, cli), *(Nantrack(library, cli, options, label)
                                            for label, options in (variants or {}).items())]
         elif name == "lsan":
             tools += [LeakSanitizer(), LeakSanitizer(dwarf=True)]
