@@ -162,10 +162,14 @@ LeakRoots::CalleeSavedRegisters LeakRoots::callee_saved_registers(const mcontext
 }
 
 NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState program) const {
-  ucontext_t context;
-  getcontext(&context);
-  const CalleeSavedRegisters registers =
-      program.registers ? *program.registers : callee_saved_registers(context.uc_mcontext);
+  CalleeSavedRegisters registers;
+  if (program.registers) {
+    registers = *program.registers;
+  } else {
+    ucontext_t context;
+    getcontext(&context);
+    registers = callee_saved_registers(context.uc_mcontext);
+  }
   const auto stack_pointer = program.stack ? program.stack : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
