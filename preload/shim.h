@@ -3,6 +3,8 @@
 // untracked path for calls that arrive while we are already inside nantrack.
 #pragma once
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -56,6 +58,18 @@ class InsideNantrack {
  private:
   bool was_inside_;
 };
+
+// The definition of `name` that ours hides (libc's), looked up on first use.
+template <typename Function>
+Function next_definition(Function& slot, const char* name) {
+  Function function = __atomic_load_n(&slot, __ATOMIC_RELAXED);
+  if (!function) {
+    InsideNantrack inside;  // dlsym may allocate
+    function = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+    __atomic_store_n(&slot, function, __ATOMIC_RELAXED);
+  }
+  return function;
+}
 
 // A block handed out on the untracked path: remembered so that its free
 // reaches libc instead of being reported.

@@ -13,7 +13,6 @@
 // libunwind's code while this thread is inside nantrack), do nothing; the
 // program's own calls, and libunwind's when the program uses it itself,
 // reach libc as before.
-#include <dlfcn.h>
 #include <signal.h>
 
 #include "preload/shim.h"
@@ -21,18 +20,8 @@
 using namespace nantrack;
 
 namespace {
-
 using SigprocmaskFunction = int (*)(int, const sigset_t*, sigset_t*);
 constinit SigprocmaskFunction g_next_sigprocmask = nullptr;
-
-SigprocmaskFunction next_sigprocmask() {
-  if (!g_next_sigprocmask) {
-    shim::InsideNantrack inside;
-    g_next_sigprocmask = reinterpret_cast<SigprocmaskFunction>(dlsym(RTLD_NEXT, "sigprocmask"));
-  }
-  return g_next_sigprocmask;
-}
-
 }  // namespace
 
 NANTRACK_EXPORT int sigprocmask(int how, const sigset_t* set, sigset_t* old_set) {
@@ -42,5 +31,5 @@ NANTRACK_EXPORT int sigprocmask(int how, const sigset_t* set, sigset_t* old_set)
     if (old_set) sigemptyset(old_set);
     return 0;
   }
-  return next_sigprocmask()(how, set, old_set);
+  return shim::next_definition(g_next_sigprocmask, "sigprocmask")(how, set, old_set);
 }

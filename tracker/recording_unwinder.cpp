@@ -80,6 +80,8 @@ bool RecordingUnwinder::load() {
   if (!functions.init_remote || !functions.step || !functions.get_reg || !functions.is_signal_frame ||
       !functions.flush_cache || !get_accessors || !create || !set_caching_policy || !local)
     return false;
+  // Before the first call into libunwind (see Unwinder::load()).
+  find_code_range(reinterpret_cast<const void*>(functions.step), library_code_);
   // The local address space finds unwind tables through dl_iterate_phdr;
   // only the register and memory accessors become ours.
   unw_accessors_t accessors = *get_accessors(*local);
@@ -90,7 +92,6 @@ bool RecordingUnwinder::load() {
   unw_addr_space_t space = create(&accessors, 0);
   if (!space) return false;
   set_caching_policy(space, UNW_CACHE_PER_THREAD);
-  find_code_range(reinterpret_cast<const void*>(functions.step), library_code_);
   functions_ = &functions;
   address_space_ = space;
   return true;

@@ -13,11 +13,13 @@ bool Unwinder::load() {
   auto* local_address_space = static_cast<void**>(dlsym(library, "_ULx86_64_local_addr_space"));
   auto backtrace = reinterpret_cast<BacktraceFn>(dlsym(library, "unw_backtrace"));
   if (!backtrace) return false;
+  // Before the first call into libunwind, which starts it: the calls it
+  // makes then are recognised as ours (preload/unwinder_pipe_hooks.cpp).
+  find_code_range(reinterpret_cast<void*>(backtrace), library_code_);
   // UNW_CACHE_PER_THREAD (2): each thread reuses its own cache of unwind
   // info without locks; the fast unw_backtrace path depends on it.
   constexpr int kCachePerThread = 2;
   if (set_caching_policy && local_address_space) set_caching_policy(*local_address_space, kCachePerThread);
-  find_code_range(reinterpret_cast<void*>(backtrace), library_code_);
   backtrace_ = backtrace;
   return true;
 }

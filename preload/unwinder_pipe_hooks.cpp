@@ -1,0 +1,100 @@
+// pipe, pipe2 and syscall(SYS_write), passed on to libc's, except for
+// libunwind's memory test: libunwind gets a pipe that holds no file
+// descriptor, and its test is answered without one.
+//
+// libunwind (src/x86_64/Ginit.c) tests whether an address is readable
+// (every address it reads, in Debian's build) by write()ing one byte from it
+// into a pipe, after a read() that drains the byte of the test before. It
+// opens the pipe when it starts and keeps its two descriptors for the life
+// of the process: two of the program's own numbers (3-6, the first free
+// ones) for each libunwind library we load. The program then saw
+// descriptors it never opened (in /proc/self/fd, against its
+// RLIMIT_NOFILE), and one that closes every descriptor and opens files of
+// its own (ssh, a daemon, a shell's `exec 4>file`) got those numbers for
+// its files while libunwind went on using them: its next test read a byte
+// of one of the program's files and wrote a byte of memory over another
+// (libunwind issues #274 and #291).
+//
+// So libunwind's pipe2 returns two numbers no descriptor can have. Its
+// read() of the first fails (EBADF), which makes it ask for the pipe again
+// (our numbers again, after two close() calls that fail as harmlessly), and
+// its syscall(SYS_write) into the second is answered here: 1 if the byte is
+// readable, as the kernel would have answered, -1 (EFAULT) if not. The
+// test is rare (libunwind remembers the last pages it found readable; a
+// compiler run makes two), so its extra system calls cost nothing
+// measurable.
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdarg>
+
+#include "preload/shim.h"
+
+using namespace nantrack;
+
+namespace {
+
+// What libunwind's pipe is made of: numbers that are no descriptor (and
+// not -1, which libunwind takes for "no pipe yet").
+constexpr int kTestReadEnd = -2, kTestWriteEnd = -3;
+
+using PipeFunction = int (*)(int*);
+using Pipe2Function = int (*)(int*, int);
+using SyscallFunction = long (*)(long, ...);
+constinit PipeFunction g_next_pipe = nullptr;
+constinit Pipe2Function g_next_pipe2 = nullptr;
+constinit SyscallFunction g_next_syscall = nullptr;
+
+bool called_by_libunwind(const void* return_address) {
+  return tracker().initialized() && tracker().is_unwinder_code(reinterpret_cast<uintptr_t>(return_address));
+}
+
+int hand_out_test_pipe(int fds[2]) {
+  fds[0] = kTestReadEnd;
+  fds[1] = kTestWriteEnd;
+  return 0;
+}
+
+// The kernel's answer to write(pipe, address, 1), without a pipe: whether
+// the byte at `address` can be read.
+long test_readable(const void* address) {
+  char byte;
+  iovec here{&byte, 1}, there{const_cast<void*>(address), 1};
+  if (process_vm_readv(getpid(), &here, 1, &there, 1, 0) == 1) {
+    errno = 0;  // libunwind retries while errno is EINTR, even after a success
+    return 1;
+  }
+  errno = EFAULT;
+  return -1;
+}
+
+}  // namespace
+
+NANTRACK_EXPORT int pipe(int fds[2]) {
+  if (called_by_libunwind(__builtin_return_address(0))) return hand_out_test_pipe(fds);
+  return shim::next_definition(g_next_pipe, "pipe")(fds);
+}
+
+NANTRACK_EXPORT int pipe2(int fds[2], int flags) {
+  if (called_by_libunwind(__builtin_return_address(0))) return hand_out_test_pipe(fds);
+  return shim::next_definition(g_next_pipe2, "pipe2")(fds, flags);
+}
+
+// syscall() takes up to six arguments after the number, and is passed on
+// with all six: what the caller did not pass is whatever its registers and
+// stack slot hold, which the kernel ignores for that call (glibc's syscall
+// itself loads all six registers).
+NANTRACK_EXPORT long syscall(long number, ...) {
+  va_list list;
+  va_start(list, number);
+  long args[6];
+  for (long& arg : args) arg = va_arg(list, long);
+  va_end(list);
+  // The descriptor is an int: only the register's low half carries it.
+  if (number == SYS_write && static_cast<int>(args[0]) == kTestWriteEnd &&
+      called_by_libunwind(__builtin_return_address(0)))
+    return test_readable(reinterpret_cast<const void*>(args[1]));
+  return shim::next_definition(g_next_syscall, "syscall")(number, args[0], args[1], args[2], args[3], args[4],
+                                                          args[5]);
+}

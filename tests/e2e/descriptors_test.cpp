@@ -1,0 +1,57 @@
+// File descriptors under nantrack (preload/unwinder_pipe_hooks.cpp), on
+// tests/programs/descriptors.c: the program has exactly the descriptors it
+// has without us, and libunwind's memory test, which used a pipe of its own
+// on the program's descriptor numbers, neither reads nor writes the files
+// the program opens on those numbers, yet still answers; the program's own
+// pipe(), pipe2() and syscall() calls reach libc as before.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+TEST(Descriptors, TheProgramHasOnlyTheDescriptorsItHasWithoutUs) {
+  const RunResult native = run({program("descriptors"), "list"}, {.traced = false});
+  const RunResult traced = run({program("descriptors"), "list"});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  EXPECT_EQ(native.out.rfind("0 1 2 ", 0), 0u) << native.out;
+  EXPECT_EQ(traced.out, native.out) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0);
+}
+
+TEST(Descriptors, TheProgramsPipesAndSystemCallsWorkAsWithoutUs) {
+  const RunResult native = run({program("descriptors"), "calls"}, {.traced = false});
+  const RunResult traced = run({program("descriptors"), "calls"});
+  EXPECT_EQ(native.out,
+            "pipe2 flags: cloexec 1, nonblock 1\n"
+            "syscall write 7, read 7: through\n"
+            "empty pipe: -1, EAGAIN 1\n"
+            "write to -3: -1, EBADF 1\n"
+            "mmap: a page\n"
+            "getpid agrees: 1\n");
+  EXPECT_EQ(traced.out, native.out) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0);
+}
+
+TEST(Descriptors, FilesOpenedAfterClosingEveryDescriptorAreLeftAlone) {
+  TempDir files;
+  const RunResult traced = run({program("descriptors"), "reuse", files.path()});
+  EXPECT_EQ(traced.out, "files intact\n") << traced.err;
+  EXPECT_EQ(traced.exit_code, 0);
+  // libunwind tested the addresses it read past the frame without unwind
+  // information, and its tests were answered: the stack goes on to main.
+  const Trace& trace = traced.only_trace();
+  const auto blocks = blocks_of_size(trace, 1234);
+  ASSERT_EQ(blocks.size(), 1u);
+  const std::vector<std::string> names = function_names(trace, blocks[0]->stack);
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names[0], "malloc_without_unwind_info");
+  EXPECT_TRUE(stack_has(trace, blocks[0]->stack, "allocate_from_unknown_code"));
+  EXPECT_TRUE(stack_has(trace, blocks[0]->stack, "main"));
+}
+
+}  // namespace
+}  // namespace nantrack::testing
