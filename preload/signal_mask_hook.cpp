@@ -22,6 +22,10 @@ using namespace nantrack;
 namespace {
 using SigprocmaskFunction = int (*)(int, const sigset_t*, sigset_t*);
 constinit SigprocmaskFunction g_next_sigprocmask = nullptr;
+
+// Looked up as the library loads: signal handlers call sigprocmask, and
+// dlsym is not safe there (preload/unwinder_pipe_hooks.cpp).
+[[gnu::constructor]] void find_next_sigprocmask() { shim::next_definition(g_next_sigprocmask, "sigprocmask"); }
 }  // namespace
 
 NANTRACK_EXPORT int sigprocmask(int how, const sigset_t* set, sigset_t* old_set) {

@@ -69,6 +69,15 @@ long test_readable(const void* address) {
   return -1;
 }
 
+// Looked up as the library loads, not at the first call: a program may
+// make its first syscall() in a signal handler (a crash reporter's gettid),
+// where dlsym could deadlock on the loader's lock or malloc's.
+[[gnu::constructor]] void find_next_definitions() {
+  shim::next_definition(g_next_pipe, "pipe");
+  shim::next_definition(g_next_pipe2, "pipe2");
+  shim::next_definition(g_next_syscall, "syscall");
+}
+
 }  // namespace
 
 NANTRACK_EXPORT int pipe(int fds[2]) {
