@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <cstring>
-#include <dlfcn.h>
 #include <sys/mman.h>
 
 #include "preload/finish.h"
@@ -36,13 +35,7 @@ Handler our_handler(int signal) {
   return nullptr;
 }
 
-SigactionFunction next_sigaction() {
-  if (!g_next_sigaction) {
-    shim::InsideNantrack inside;
-    g_next_sigaction = reinterpret_cast<SigactionFunction>(dlsym(RTLD_NEXT, "sigaction"));
-  }
-  return g_next_sigaction;
-}
+SigactionFunction next_sigaction() { return shim::next_definition(g_next_sigaction, "sigaction"); }
 
 void on_fatal_signal(int signal, siginfo_t*, void*) {
   finish_process({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
@@ -66,18 +59,28 @@ int install_ours(int signal) {
   return next_sigaction()(signal, &ours, nullptr);
 }
 
+using SigaltstackFunction = int (*)(const stack_t*, stack_t*);
+constinit SigaltstackFunction g_next_sigaltstack = nullptr;
+// The alternate stack we gave the main thread, if we did.
+constinit void* g_our_stack = nullptr;
+
+SigaltstackFunction next_sigaltstack() { return shim::next_definition(g_next_sigaltstack, "sigaltstack"); }
+
+bool is_ours(const stack_t& stack) { return g_our_stack && stack.ss_sp == g_our_stack && !(stack.ss_flags & SS_DISABLE); }
+
 // A stack for our handler when the main thread overflows its own (a
-// SIGSEGV from stack exhaustion has nowhere else to run).
+// SIGSEGV from stack exhaustion has nowhere else to run). The program does
+// not see it (sigaltstack below).
 void ensure_alternate_stack() {
   stack_t current{};
-  if (sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+  if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
   constexpr size_t kSize = 64 * 1024;
   void* memory = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return;
   stack_t alternate{};
   alternate.ss_sp = memory;
   alternate.ss_size = kSize;
-  sigaltstack(&alternate, nullptr);
+  if (next_sigaltstack()(&alternate, nullptr) == 0) g_our_stack = memory;
 }
 
 }  // namespace
@@ -106,6 +109,27 @@ NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct
     g_program_action[signal] = *action;
   }
   if (old_action) *old_action = previous;
+  return 0;
+}
+
+// The main thread's alternate stack as the program would find it without
+// us: where ours is installed, there is none (a runtime such as Rust's
+// installs its own only when it finds none), and asking to disable it
+// changes nothing, as it would not have. A stack the program installs
+// replaces ours.
+NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
+  stack_t current{};
+  if (next_sigaltstack()(nullptr, &current) != 0) return -1;
+  const bool ours = is_ours(current);
+  const bool keep_ours = ours && stack && (stack->ss_flags & SS_DISABLE);
+  // The real call writes `old_stack`, so that a bad pointer fails with
+  // EFAULT as it would have; what it wrote is then corrected.
+  if (next_sigaltstack()(keep_ours ? nullptr : stack, old_stack) != 0) return -1;
+  if (old_stack && ours) {
+    old_stack->ss_sp = nullptr;
+    old_stack->ss_size = 0;
+    old_stack->ss_flags = SS_DISABLE;
+  }
   return 0;
 }
 

@@ -55,6 +55,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"thread_exit", 8, 0, false, false, "mode thread_exit"},
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
+                      Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},
                       Ending{"own_handler", 9, 0, false, true, "own handler ran"},
                       Ending{"handler_reraise", -1, SIGABRT, true, false, "reraise handler ran"}),
     [](const ::testing::TestParamInfo<Ending>& info) {
@@ -63,6 +64,27 @@ INSTANTIATE_TEST_SUITE_P(
         if (c == '_') c = 'x';
       return name;
     });
+
+// Our alternate signal stack (for a crash from stack exhaustion, the
+// stack_overflow ending above) is not the program's: it finds none, and
+// the one it installs is the one its handlers run on.
+TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
+  RunResult untraced = run({program("alt_stack")}, {.traced = false});
+  RunResult traced = run({program("alt_stack")});
+  EXPECT_EQ(untraced.out,
+            "at start: disabled 1, mine 0, size 0\n"
+            "disabling none: 0\n"
+            "before that: disabled 1, mine 0, size 0\n"
+            "installing mine: 0\n"
+            "it replaced: disabled 1, mine 0, size 0\n"
+            "now: disabled 0, mine 1, size 65536\n"
+            "handler ran on mine: 1\n"
+            "disabling mine: 0\n"
+            "it replaced: disabled 0, mine 1, size 65536\n"
+            "at end: disabled 1, mine 0, size 0\n");
+  EXPECT_EQ(traced.out, untraced.out) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0);
+}
 
 TEST(Fork, ParentAndChildEachWriteTheirOwnTrace) {
   RunResult result = run({program("fork_exec")});

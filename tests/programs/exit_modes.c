@@ -2,7 +2,8 @@
 // return5, exit3, _exit4, _Exit6, abort, segv, own_handler (a SIGSEGV
 // handler of the program's own that reports and calls _exit(9)),
 // handler_reraise (the program's handler resets SIGABRT to default and
-// raises it again), thread_exit (exit(8) from another thread).
+// raises it again), thread_exit (exit(8) from another thread),
+// stack_overflow (unbounded recursion: a SIGSEGV with no stack left).
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,16 @@ static void reraise_handler(int signal) {
   raise(signal);
 }
 
+/* Each frame keeps a buffer the compiler cannot drop, and recurses after
+ * using it, so the calls cannot become a loop. */
+static volatile int recursion_limit = 1 << 30; /* never reached */
+static int recurse(int depth) {
+  if (depth == recursion_limit) return 0;
+  volatile char frame[512];
+  frame[depth % sizeof frame] = (char)depth;
+  return recurse(depth + 1) + frame[(depth + 1) % sizeof frame];
+}
+
 static void* exit_from_thread(void* arg) {
   (void)arg;
   exit(8);
@@ -45,6 +56,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "_Exit6")) _Exit(6);
   if (!strcmp(mode, "abort")) abort();
   if (!strcmp(mode, "segv")) return *null_pointer;
+  if (!strcmp(mode, "stack_overflow")) return recurse(0);
   if (!strcmp(mode, "own_handler")) {
     signal(SIGSEGV, own_segv_handler);
     return *null_pointer;
