@@ -142,7 +142,7 @@ NANTRACK_EXPORT size_t malloc_usable_size(void* block) {
   // are libc's to measure; a freed or foreign pointer would make libc read
   // garbage.
   std::optional<size_t> size = tracker().live_size(block);
-  if (!size && tracker().untracked().contains(reinterpret_cast<uintptr_t>(block))) size = g_real.malloc_usable_size(block);
+  if (!size && tracker().may_be_untracked(reinterpret_cast<uintptr_t>(block))) size = g_real.malloc_usable_size(block);
   shim::leave();
   return size.value_or(0);
 }

@@ -74,7 +74,7 @@ Function next_definition(Function& slot, const char* name) {
 // A block handed out on the untracked path: remembered so that its free
 // reaches libc instead of being reported.
 inline void* remember_untracked(void* block) {
-  if (block && tracker().initialized()) tracker().untracked().insert(reinterpret_cast<uintptr_t>(block));
+  if (block && tracker().initialized()) tracker().remember_untracked(reinterpret_cast<uintptr_t>(block));
   return block;
 }
 

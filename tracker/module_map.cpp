@@ -51,7 +51,13 @@ bool ModuleMap::init(const char* exe_path) {
   exe_path_ = exe_path;
   entries_ = static_cast<Entry*>(map_memory(kMaxModules * sizeof(Entry), true));
   paths_ = static_cast<char*>(map_memory(kPathArenaSize, true));
-  return entries_ && paths_;
+  if (entries_ && paths_) return true;
+  // Both or neither: the other functions test entries_ alone.
+  unmap_memory(entries_, kMaxModules * sizeof(Entry));
+  unmap_memory(paths_, kPathArenaSize);
+  entries_ = nullptr;
+  paths_ = nullptr;
+  return false;
 }
 
 ModuleMap::Entry* ModuleMap::find(uintptr_t load_bias, const char* path, size_t path_length) {

@@ -175,16 +175,46 @@ NANTRACK_ALWAYS_INLINE void* Tracker::track(void* raw, size_t size, AllocKind ki
   record.alignment_log2 = alignment_log2;
   record.ignored = t_leak_checks_disabled != 0;
   Shard& shard = shard_for(record.address);
+  bool recorded;
   {
     LockGuard guard(shard.mutex);
-    shard.blocks.insert(record);
-    ++shard.allocations;
-    shard.bytes_allocated += size;
+    recorded = shard.blocks.insert(record);
+    if (recorded) {
+      ++shard.allocations;
+      shard.bytes_allocated += size;
+    }
   }
+  if (!recorded) [[unlikely]]
+    return give_up_tracking(raw, size, kind, alignment_log2, kept);
   live_bytes_.add(static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
     write_late_allocation(record);
   return block;
+}
+
+void Tracker::lose_track() {
+  if (!lost_track_.exchange(true, std::memory_order_relaxed))
+    write_all(2,
+              "nantrack: out of memory for its own tables (is the address space limited?): blocks it cannot "
+              "record go untracked, and frees it cannot check go to libc unchecked\n");
+}
+
+void* Tracker::give_up_tracking(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, size_t kept) {
+  // The block's free will bring an address the table does not know: from
+  // now on such frees go to libc.
+  lose_track();
+  if (alignment_log2 > RedzoneLayout::alignment_log2(16)) {
+    real_.free(raw);
+    errno = ENOMEM;
+    return nullptr;
+  }
+  auto* bytes = static_cast<uint8_t*>(raw);
+  const size_t front = redzones_.front(alignment_log2);
+  // The contents start at the raw block now; calloc's zeroes were under
+  // the front guard bytes' pattern.
+  std::memmove(bytes, bytes + front, kept);
+  if (kind == AllocKind::Calloc) std::memset(bytes, 0, front < size ? front : size);
+  return raw;
 }
 
 NANTRACK_ALWAYS_INLINE bool Tracker::intact(const BlockRecord& record) const {
@@ -430,7 +460,7 @@ void Tracker::deallocate_checked(void* block, DeallocKind kind, StackId free_sta
   }
   if (freed_now) finish_deallocation(address, size, release_now, evicted);
   if (!found) {
-    if (untracked_.remove(address)) {
+    if (untracked_.remove(address) || lost_track_.load(std::memory_order_relaxed)) {
       real_.free(block);
       return;
     }
@@ -463,7 +493,7 @@ void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& call
       freed = true;
     }
   }
-  bool was_untracked = !live && !freed && untracked_.contains(address);
+  bool was_untracked = !live && !freed && may_be_untracked(address);
   if (!live && !was_untracked) {
     ErrorRecord error;
     error.address = address;

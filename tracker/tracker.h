@@ -71,6 +71,12 @@ class Tracker {
   // loader, before any constructor): options and tables. No allocation.
   void init(const RealFunctions& real);
   bool initialized() const { return initialized_.load(std::memory_order_acquire); }
+  // Whether an address the tracker does not know may be a block of the
+  // program's that went untracked: one in the untracked set, or any at all
+  // once a block went untracked that the set could not hold.
+  bool may_be_untracked(uintptr_t address) const {
+    return lost_track_.load(std::memory_order_relaxed) || untracked_.contains(address);
+  }
   // Phase 2, from the library's constructor: stack capture, module map, argv.
   // Blocks allocated before this have no stack.
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
@@ -107,6 +113,13 @@ class Tracker {
   // handler interrupting us): it is applied on the next tracked call.
   void defer_deallocation(void* block, DeallocKind kind);
   UntrackedSet& untracked() { return untracked_; }
+  // Puts a block handed out untracked into the untracked set, so that its
+  // free reaches libc; when the set cannot hold it, every unknown address
+  // is taken for such a block from then on (may_be_untracked()).
+  void remember_untracked(uintptr_t address) {
+    if (!untracked_.insert(address)) [[unlikely]]
+      lose_track();
+  }
 
   // Where the program's live frames end on this thread, from exit, _exit or
   // main's return: the leak scan reads this thread's stack from there up.
@@ -188,6 +201,14 @@ class Tracker {
   // Guards and records a block libc gave; its first `kept` bytes hold data
   // already (realloc), the rest get the malloc fill.
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
+  // When the block table cannot grow (its mmap failed: an address-space
+  // limit): loses track (see remember_untracked()) and hands `raw` to the
+  // program as a plain untracked block, the contents moved to its start;
+  // or frees it and fails with ENOMEM where a plain block would break the
+  // alignment asked for.
+  NANTRACK_NOINLINE void lose_track();
+  NANTRACK_NOINLINE void* give_up_tracking(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2,
+                                           size_t kept);
   // A free's stack: captured, or (`pending`) to be captured from `caller`
   // only if the free needs it.
   struct FreeStack {
@@ -256,6 +277,9 @@ class Tracker {
   std::atomic<bool> started_{false};
   // After the snapshot: allocations and frees are appended as late records.
   std::atomic<bool> late_{false};
+  // A block went untracked and not into the untracked set: frees of
+  // unknown addresses then go to libc unreported (give_up_tracking()).
+  std::atomic<bool> lost_track_{false};
   std::atomic<bool> trace_claimed_{false};
   std::atomic<bool> deferred_pending_{false};
   std::atomic<bool> leak_check_done_{false};  // __lsan_do_leak_check ran

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +100,12 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     close(out_pipe[1]);
     close(err_pipe[1]);
     if (chdir(result.trace_dir.c_str()) != 0) _exit(126);
+    if (options.address_space_limit) {
+      rlimit limit{};
+      getrlimit(RLIMIT_AS, &limit);
+      limit.rlim_cur = options.address_space_limit;
+      if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);
+    }
     execvpe(c_argv[0], c_argv.data(), c_env.data());
     _exit(127);
   }
