@@ -1,5 +1,8 @@
 #include "tracker/stack_depot.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "tracker/internal_memory.h"
@@ -7,13 +10,20 @@
 namespace nantrack {
 
 bool StackDepot::init(size_t capacity_bytes) {
+  // Under an address-space limit (ulimit -v) the reservation counts against
+  // it although it is not used: an eighth of the limit at most, so that the
+  // program keeps its room.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    capacity_bytes = std::min<size_t>(capacity_bytes, limit.rlim_cur / 8);
   // Ids are 32-bit offsets in 8-byte units: at most 32 GiB can be named.
   size_t units = capacity_bytes / kUnit;
   if (units > UINT32_MAX) units = UINT32_MAX;
   buckets_ = static_cast<std::atomic<uint32_t>*>(map_memory(kBucketCount * sizeof(uint32_t), true));
   // Where overcommit is strict (vm.overcommit_memory=2) a large reservation
-  // can fail even with MAP_NORESERVE: settle for less rather than nothing.
-  for (size_t attempt = units; attempt >= (size_t{1} << 20); attempt /= 4) {
+  // can fail even with MAP_NORESERVE: settle for less (down to 1 MiB, some
+  // thousands of stacks) rather than nothing.
+  for (size_t attempt = units; attempt >= (size_t{1} << 17); attempt /= 4) {
     arena_ = static_cast<char*>(map_memory(attempt * kUnit, true));
     if (arena_) {
       capacity_units_ = attempt;
