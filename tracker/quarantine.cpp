@@ -25,8 +25,6 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   if (max_bytes == 0 || max_blocks == 0) return true;
   uint32_t capacity = 16;
   while (capacity <= max_blocks) capacity *= 2;  // room for one over the limit
-  ring_ = static_cast<BlockRecord*>(map_memory(capacity * sizeof(BlockRecord), true));
-  if (!ring_) return false;
   capacity_ = capacity;
   max_blocks_ = target_count_ = max_blocks;
   max_bytes_ = target_bytes_ = max_bytes;
@@ -34,6 +32,12 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   fair_bytes_ = fair_bytes;
   fair_blocks_ = fair_blocks;
   return true;
+}
+
+bool Quarantine::map_ring() {
+  ring_ = static_cast<BlockRecord*>(map_memory(capacity_ * sizeof(BlockRecord), true));
+  if (!ring_) capacity_ = 0;
+  return ring_ != nullptr;
 }
 
 void Quarantine::push(const BlockRecord& freed) {

@@ -70,10 +70,16 @@ class Quarantine {
                  uint64_t fair_bytes = 0, uint32_t fair_blocks = 0);
   bool enabled() const { return capacity_ != 0; }
   // Whether a block of this size is worth holding (one larger than the whole
-  // budget would only push everything else out).
-  bool accepts(uint64_t size) const { return enabled() && size <= max_bytes_; }
+  // budget would only push everything else out). The ring is mapped on the
+  // first such block: a process uses a few of its shards (one group per
+  // 64 MiB of heap), and 64 rings reserved at start took 24 MiB of address
+  // space and 64 mmap calls. If it cannot be mapped, this quarantine is off.
+  bool accepts(uint64_t size) {
+    return enabled() && size <= max_bytes_ && (ring_ || map_ring());
+  }
 
-  // `freed`: the record of a freed block (freed set, its free stack).
+  // `freed`: the record of a freed block (freed set, its free stack), one
+  // that accepts() took.
   void push(const BlockRecord& freed);
   // True while this quarantine should give up its oldest entry (see
   // configure): the caller should evict oldest().
@@ -108,6 +114,7 @@ class Quarantine {
 
  private:
   void publish_if_due();
+  bool map_ring();
 
   BlockRecord* ring_ = nullptr;
   uint32_t capacity_ = 0;  // power of two, > max_blocks_

@@ -18,13 +18,20 @@ BlockRecord freed(uintptr_t address, uint64_t size, StackId free_stack = 7) {
   return record;
 }
 
+// Pushes a block into q after asking whether it takes it, as the tracker
+// does (the question maps its ring).
+void hold(Quarantine& q, const BlockRecord& record) {
+  ASSERT_TRUE(q.accepts(record.size));
+  q.push(record);
+}
+
 TEST(QuarantineTest, EvictsOldestFirstWhenOverTheByteLimit) {
   Quarantine q;
   ASSERT_TRUE(q.configure(100, 1000));
-  q.push(freed(0x1, 40));
-  q.push(freed(0x2, 40));
+  hold(q, freed(0x1, 40));
+  hold(q, freed(0x2, 40));
   EXPECT_FALSE(q.over_limit());
-  q.push(freed(0x3, 40));
+  hold(q, freed(0x3, 40));
   ASSERT_TRUE(q.over_limit());
   BlockRecord oldest = q.pop_oldest();
   EXPECT_EQ(oldest.address, 0x1u);
@@ -38,9 +45,9 @@ TEST(QuarantineTest, EvictsOldestFirstWhenOverTheByteLimit) {
 TEST(QuarantineTest, EvictsWhenOverTheBlockLimit) {
   Quarantine q;
   ASSERT_TRUE(q.configure(1 << 20, 3));
-  for (uintptr_t a = 1; a <= 3; ++a) q.push(freed(a, 1));
+  for (uintptr_t a = 1; a <= 3; ++a) hold(q, freed(a, 1));
   EXPECT_FALSE(q.over_limit());
-  q.push(freed(4, 1));
+  hold(q, freed(4, 1));
   ASSERT_TRUE(q.over_limit());
   EXPECT_EQ(q.pop_oldest().address, 1u);
   EXPECT_EQ(q.count(), 3u);
@@ -52,7 +59,7 @@ TEST(QuarantineTest, RingWrapsAroundManyTimes) {
   ASSERT_TRUE(q.configure(1 << 30, 5));
   uintptr_t next_out = 1;
   for (uintptr_t a = 1; a <= 10000; ++a) {
-    q.push(freed(a, 8));
+    hold(q, freed(a, 8));
     while (q.over_limit()) ASSERT_EQ(q.pop_oldest().address, next_out++);
   }
   EXPECT_EQ(q.count(), 5u);
@@ -63,9 +70,9 @@ TEST(QuarantineTest, RingWrapsAroundManyTimes) {
 TEST(QuarantineTest, FindsTheRecordsItHoldsByAddressAndByInteriorAddress) {
   Quarantine q;
   ASSERT_TRUE(q.configure(1000, 4));
-  q.push(freed(0x100, 32, 1));
-  q.push(freed(0x200, 0, 2));
-  q.push(freed(0x300, 64, 3));
+  hold(q, freed(0x100, 32, 1));
+  hold(q, freed(0x200, 0, 2));
+  hold(q, freed(0x300, 64, 3));
   ASSERT_NE(q.find(0x200), nullptr);
   EXPECT_EQ(q.find(0x200)->free_stack(), 2u);
   EXPECT_EQ(q.find(0x110), nullptr);
@@ -76,8 +83,8 @@ TEST(QuarantineTest, FindsTheRecordsItHoldsByAddressAndByInteriorAddress) {
   EXPECT_EQ(q.find_containing(0x200)->address, 0x200u);  // an empty block's start
   EXPECT_EQ(q.find_containing(0x33f)->address, 0x300u);
   // Records that left are not found; the ring's wrap keeps the rest.
-  q.push(freed(0x500, 8, 5));
-  q.push(freed(0x600, 8, 6));
+  hold(q, freed(0x500, 8, 5));
+  hold(q, freed(0x600, 8, 6));
   while (q.over_limit()) q.pop_oldest();
   EXPECT_EQ(q.find(0x100), nullptr);
   EXPECT_NE(q.find(0x600), nullptr);
@@ -101,7 +108,7 @@ TEST(QuarantineTest, ZeroLimitsTurnItOffAndHugeBlocksAreRefused) {
 
 // Pushes into q, evicting what it gives up, as the tracker does.
 void push_and_evict(Quarantine& q, uintptr_t address, uint64_t size) {
-  q.push(freed(address, size));
+  hold(q, freed(address, size));
   while (q.over_limit()) q.pop_oldest();
 }
 
@@ -148,7 +155,7 @@ TEST_F(SharedQuarantinesTest, TogetherTheyStayWithinTheSharedLimits) {
 TEST_F(SharedQuarantinesTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
   // The first holds more than the shared limit and is not pushed again
   // (its threads stopped freeing), so it cannot shrink by itself.
-  for (uintptr_t a = 1; a <= 600; ++a) first.push(freed(a, 16));
+  for (uintptr_t a = 1; a <= 600; ++a) hold(first, freed(a, 16));
   ASSERT_TRUE(budget.exceeded());
   push_and_evict(second, 1000, 16);
   EXPECT_TRUE(second.wants_room_elsewhere());
