@@ -1,6 +1,7 @@
 // `nantrack run [options] -- PROGRAM [ARGS...]`: runs PROGRAM under
 // libnantrack.so, waits, reports, and exits with PROGRAM's status (128+N
 // when a signal N killed it) unless the CI gate trips.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,22 +104,50 @@ int wait_for(pid_t child) {
   return 1;
 }
 
-int spawn(const std::string& path, const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
+// The program's exit status, or the errno of an exec that failed (the
+// program never ran).
+struct Spawned {
+  int status = 0;
+  int exec_error = 0;
+};
+
+Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
+              const std::vector<std::string>& environment) {
   std::vector<char*> c_argv, c_environment;
   for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
   c_argv.push_back(nullptr);
+  // An executable file that is not a binary nor has a #! line is a shell
+  // script to shells and to execvp(): /bin/sh runs it, with the path first.
+  std::vector<char*> shell_argv{const_cast<char*>("/bin/sh"), const_cast<char*>(path.c_str())};
+  shell_argv.insert(shell_argv.end(), c_argv.begin() + 1, c_argv.end());
   for (const std::string& e : environment) c_environment.push_back(const_cast<char*>(e.c_str()));
   c_environment.push_back(nullptr);
+  // The child writes exec's errno here if exec fails; a successful exec
+  // closes it (close-on-exec), and the program never sees it.
+  int exec_result[2];
+  if (pipe2(exec_result, O_CLOEXEC) != 0)
+    throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], std::strerror(errno)));
   std::cout.flush();
   std::cerr.flush();
   pid_t child = fork();
   if (child < 0) throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], std::strerror(errno)));
   if (child == 0) {
+    close(exec_result[0]);
     execve(path.c_str(), c_argv.data(), c_environment.data());
-    fmt::print(stderr, "nantrack: cannot run '{}': {}\n", argv[0], std::strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+    if (errno == ENOEXEC) execve(shell_argv[0], shell_argv.data(), c_environment.data());
+    const int error = errno;
+    (void)!write(exec_result[1], &error, sizeof(error));
+    _exit(error == ENOENT ? 127 : 126);  // as shells say
   }
-  return wait_for(child);
+  close(exec_result[1]);
+  Spawned spawned;
+  ssize_t got;
+  while ((got = read(exec_result[0], &spawned.exec_error, sizeof(spawned.exec_error))) < 0 && errno == EINTR) {
+  }
+  if (got != sizeof(spawned.exec_error)) spawned.exec_error = 0;
+  close(exec_result[0]);
+  spawned.status = wait_for(child);
+  return spawned;
 }
 
 std::vector<std::string> traces_in(const std::string& directory) {
@@ -163,8 +192,22 @@ int run_program(RunOptions& options) {
   bool temporary = false;
   std::string trace_dir = prepare_trace_dir(options, temporary);
 
-  int status = spawn(program.path, options.command,
-                     child_environment(library, library_options(options, trace_dir)));
+  const Spawned spawned =
+      spawn(program.path, options.command, child_environment(library, library_options(options, trace_dir)));
+  if (spawned.exec_error) {
+    // The file was there when it was looked up: ENOENT is about what it
+    // needs to start.
+    const std::string why = spawned.exec_error == ENOENT
+                                ? "required file not found (its #! interpreter or its dynamic loader is missing)"
+                                : std::strerror(spawned.exec_error);
+    fmt::print(stderr, "nantrack: cannot run '{}': {}\n", options.command.front(), why);
+    if (temporary) {
+      std::error_code ignored;
+      fs::remove_all(trace_dir, ignored);
+    }
+    return spawned.status;
+  }
+  const int status = spawned.status;
 
   std::vector<std::string> traces = traces_in(trace_dir);
   if (traces.empty())

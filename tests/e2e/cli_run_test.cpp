@@ -163,6 +163,32 @@ TEST(CliRun, GeneratedSuppressionsSilenceTheNextRun) {
   EXPECT_EQ(second.exit_code, 0) << first.err << "\n---\n" << second.err;
 }
 
+// An executable file without a #! line is a shell script to shells and
+// to execvp(): /bin/sh runs it, and is traced.
+TEST(CliRun, AScriptWithoutAHashBangLineRunsUnderTheShell) {
+  TempDir dir;
+  std::ofstream(dir / "plain-script") << "echo \"script ran with $# arguments: $1 $2\"\n";
+  std::filesystem::permissions(dir / "plain-script", std::filesystem::perms::owner_all);
+  RunResult result = nantrack({"run", "--", dir / "plain-script", "one", "two"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "script ran with 2 arguments: one two\n");
+  EXPECT_NE(result.err.find("SUMMARY: nantrack:"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("left no trace"), std::string::npos) << result.err;
+}
+
+// A file that exec cannot start gets one line: no word of traces or a
+// report, since nothing ran.
+TEST(CliRun, AProgramExecCannotStartGetsOneLine) {
+  TempDir dir;
+  std::ofstream(dir / "missing-interpreter") << "#!/nonexistent/interpreter\necho never\n";
+  std::filesystem::permissions(dir / "missing-interpreter", std::filesystem::perms::owner_all);
+  RunResult result = nantrack({"run", "--", dir / "missing-interpreter"});
+  EXPECT_EQ(result.exit_code, 127);
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "nantrack: cannot run '" + (dir / "missing-interpreter") +
+                            "': required file not found (its #! interpreter or its dynamic loader is missing)\n");
+}
+
 TEST(CliRun, BadInputGetsOneClearMessage) {
   RunResult missing = nantrack({"run", "--", "no-such-program-nantrack"});
   EXPECT_EQ(missing.exit_code, 127);
