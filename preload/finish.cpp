@@ -77,6 +77,9 @@ void run_report(const char* trace_path, int fd) {
   if (child == 0) {
     if (fd != 2) dup2(fd, 2);
     dup2(2, 1);
+    // The CLI needs none of the program's descriptors, and a program that
+    // used up its limit would leave it none to load its libraries with.
+    close_range(3, ~0U, 0);
     execve(g_cli_path, argv, environment);
     _exit(127);
   }

@@ -1,8 +1,11 @@
 #include "tracker/trace_writer.h"
 
-#include <cstring>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "tracker/text_buffer.h"
 
@@ -10,8 +13,37 @@ namespace nantrack {
 
 using trace_format::RecordHeader;
 
+namespace {
+
+// A program that used every descriptor its limit allows (one that leaks
+// them, or tests how it copes) would lose its trace. The limit is raised by
+// one for this open and put back, which leaves the new descriptor valid:
+// the soft limit when it is below the hard one, else both, which root
+// (CAP_SYS_RESOURCE, as in most CI containers) may do.
+int open_beyond_limit(const char* path, int flags, mode_t mode) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return -1;
+  rlimit raised = limit;
+  raised.rlim_cur = limit.rlim_cur + 1;
+  if (raised.rlim_max < raised.rlim_cur) raised.rlim_max = raised.rlim_cur;
+  if (setrlimit(RLIMIT_NOFILE, &raised) != 0) return -1;
+  const int fd = ::open(path, flags, mode);
+  const int saved_errno = errno;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  errno = saved_errno;
+  return fd;
+}
+
+}  // namespace
+
 bool TraceWriter::open(const char* path) {
-  fd_ = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  fd_ = ::open(path, kFlags, 0644);
+  if (fd_ < 0 && errno == EMFILE) {
+    const int saved_errno = errno;
+    fd_ = open_beyond_limit(path, kFlags, 0644);
+    if (fd_ < 0) errno = saved_errno;
+  }
   if (fd_ < 0) return false;
   failed_ = false;
   used_ = 0;

@@ -36,6 +36,24 @@ TEST(Descriptors, TheProgramsPipesAndSystemCallsWorkAsWithoutUs) {
   EXPECT_EQ(traced.exit_code, 0);
 }
 
+// A program that used every descriptor its soft limit allows still gets
+// its trace (the limit is raised by one for its open, then put back), and
+// its report at exit.
+TEST(Descriptors, AProgramOutOfDescriptorsStillGetsItsTrace) {
+  const RunResult native = run({program("descriptors"), "exhaust"}, {.traced = false});
+  const RunResult traced = run({program("descriptors"), "exhaust"});
+  EXPECT_EQ(native.out, "opened up to the limit: 1\n");
+  EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(traced.exit_code, 0);
+  EXPECT_EQ(traced.err.find("cannot write trace"), std::string::npos) << traced.err;
+  ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
+  EXPECT_EQ(blocks_of_size(traced.only_trace(), 777).size(), 1u);
+  // The report at exit: the CLI it starts gets none of the program's
+  // descriptors, so it has its own to load its libraries with.
+  const RunResult reported = run({program("descriptors"), "exhaust"}, {.nantrack_options = "report=1"});
+  EXPECT_NE(reported.err.find("SUMMARY: nantrack:"), std::string::npos) << reported.err;
+}
+
 TEST(Descriptors, FilesOpenedAfterClosingEveryDescriptorAreLeftAlone) {
   TempDir files;
   const RunResult traced = run({program("descriptors"), "reuse", files.path()});

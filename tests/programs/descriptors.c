@@ -1,6 +1,8 @@
 /* descriptors list: prints the numbers of its open file descriptors.
  * descriptors calls: makes pipes with pipe() and pipe2() and uses them
  * through syscall(), whose hooks must pass the program's calls on.
+ * descriptors exhaust: lowers its soft descriptor limit to 64, opens
+ * /dev/null until open() fails, keeps a block of 777 bytes and exits.
  * descriptors reuse DIR: closes every descriptor above stderr, as ssh and
  * daemons do, opens 8 files of its own in DIR (they get the lowest
  * numbers), allocates through code without unwind information (so that
@@ -16,15 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 void* malloc_without_unwind_info(size_t size);
+void* volatile kept;
 
 enum { kFiles = 8 };
 static const char kContents[] = "ABCDEFGH";
-void* volatile kept;
 
 static int list(void) {
   DIR* dir = opendir("/proc/self/fd");
@@ -54,6 +57,18 @@ static int calls(void) {
   char* page = (char*)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   printf("mmap: %s\n", page == MAP_FAILED ? "failed" : (page[0] = 'y', "a page"));
   printf("getpid agrees: %d\n", syscall(SYS_getpid) == getpid());
+  return 0;
+}
+
+static int exhaust(void) {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 2;
+  limit.rlim_cur = 64;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return 2;
+  kept = malloc(777);
+  int opened = 0;
+  while (open("/dev/null", O_RDONLY) >= 0) ++opened;
+  printf("opened up to the limit: %d\n", opened > 0 && errno == EMFILE);
   return 0;
 }
 
@@ -94,7 +109,8 @@ static int reuse(const char* dir) {
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "list") == 0) return list();
   if (argc == 2 && strcmp(argv[1], "calls") == 0) return calls();
+  if (argc == 2 && strcmp(argv[1], "exhaust") == 0) return exhaust();
   if (argc == 3 && strcmp(argv[1], "reuse") == 0) return reuse(argv[2]);
-  fprintf(stderr, "usage: descriptors list | calls | reuse DIR\n");
+  fprintf(stderr, "usage: descriptors list | calls | exhaust | reuse DIR\n");
   return 2;
 }
