@@ -37,14 +37,19 @@ Handler our_handler(int signal) {
 
 SigactionFunction next_sigaction() { return shim::next_definition(g_next_sigaction, "sigaction"); }
 
-void on_fatal_signal(int signal, siginfo_t*, void*) {
+void on_fatal_signal(int signal, siginfo_t* info, void*) {
   finish_process({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
-  // Die of the same signal: with the default action restored, a re-raised
-  // (or, for a fault, re-executed) signal ends the process as it would have.
+  // Die of the same signal, with the default action restored. A fault the
+  // kernel raised (si_code > 0: a bad access, a division by zero, an
+  // illegal instruction) happens again when this handler returns, at the
+  // same instruction: the process dies there as it would have, and a core
+  // dump shows the program's own registers and stack. A signal sent by
+  // kill() or raise() (abort) is sent again.
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   sigemptyset(&default_action.sa_mask);
   next_sigaction()(signal, &default_action, nullptr);
+  if (info && info->si_code > 0 && signal != SIGABRT) return;
   raise(signal);
 }
 

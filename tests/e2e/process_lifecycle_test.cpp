@@ -65,6 +65,22 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// A crash is recorded (Endings above) and then happens as it would have: a
+// fault the kernel raised is let happen again at the same instruction, so
+// the process dies of the kernel's signal there (and a core dump shows the
+// program's registers, not nantrack's handler); abort() is raised again.
+// tests/programs/last_signal watches the deliveries with ptrace.
+TEST(Crashes, TheLastSignalIsTheOneTheProgramWouldHaveDiedOf) {
+  for (const char* mode : {"segv", "stack_overflow", "abort"}) {
+    SCOPED_TRACE(mode);
+    const std::vector<std::string> argv = {program("last_signal"), program("exit_modes"), mode};
+    const RunResult native = run(argv, {.traced = false});
+    const RunResult traced = run(argv);
+    EXPECT_NE(native.out.find("killed by signal"), std::string::npos) << native.out << native.err;
+    EXPECT_EQ(traced.out, native.out) << traced.err;
+  }
+}
+
 // Our alternate signal stack (for a crash from stack exhaustion, the
 // stack_overflow ending above) is not the program's: it finds none, and
 // the one it installs is the one its handlers run on.
