@@ -106,7 +106,14 @@ void nantrack::install_signal_handlers() {
 NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct sigaction* old_action) {
   if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
     return next_sigaction()(signal, action, old_action);
-  struct sigaction previous = g_program_action[signal];
+  // What the program finds as the previous action: what it asked for while
+  // ours stands in for the default; otherwise what is installed, which may
+  // not have come through here (glibc's sigset, bsd_signal and sysv_signal
+  // call its internal sigaction).
+  struct sigaction installed {};
+  if (next_sigaction()(signal, nullptr, &installed) != 0) return -1;
+  const bool ours_installed = (installed.sa_flags & SA_SIGINFO) && installed.sa_sigaction == our_handler(signal);
+  struct sigaction previous = ours_installed ? g_program_action[signal] : installed;
   if (action) {
     bool wants_default = action->sa_handler == SIG_DFL && !(action->sa_flags & SA_SIGINFO);
     int result = wants_default ? install_ours(signal) : next_sigaction()(signal, action, nullptr);

@@ -81,6 +81,25 @@ TEST(Crashes, TheLastSignalIsTheOneTheProgramWouldHaveDiedOf) {
   }
 }
 
+// Handlers for the signals we handle ourselves, installed in each of
+// glibc's ways (sigset, bsd_signal and sysv_signal do not call sigaction),
+// are what sigaction() and signal() report back, as without us.
+TEST(SignalHandlers, WhatTheProgramInstalledIsWhatItFinds) {
+  RunResult untraced = run({program("signal_handlers")}, {.traced = false});
+  RunResult traced = run({program("signal_handlers")});
+  EXPECT_EQ(untraced.out,
+            "sigset: 1\n"
+            "bsd_signal: 1\n"
+            "sysv_signal: 1\n"
+            "signal, before: default 1\n"
+            "signal, after: 1\n"
+            "back to default, was the handler: 1\n"
+            "now default: 1\n"
+            "SIGUSR2 was default 1, now ignored 1\n");
+  EXPECT_EQ(traced.out, untraced.out) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0);
+}
+
 // Our alternate signal stack (for a crash from stack exhaustion, the
 // stack_overflow ending above) is not the program's: it finds none, and
 // the one it installs is the one its handlers run on.
