@@ -16,6 +16,8 @@ constexpr int kFatalSignals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE};
 
 using SigactionFunction = int (*)(int, const struct sigaction*, struct sigaction*);
 constinit SigactionFunction g_next_sigaction = nullptr;
+using SignalFunction = sighandler_t (*)(int, sighandler_t);
+constinit SignalFunction g_next_signal = nullptr;
 // What the program believes is installed for each signal we handle.
 struct sigaction g_program_action[NSIG];
 
@@ -146,11 +148,21 @@ NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
 }
 
 // glibc's signal() calls its internal sigaction, not ours: intercept it too.
+// A handler is installed by glibc's own signal(), with the mask and flags
+// it would give (no SA_RESTART after siginterrupt(signal, 1)); SIG_DFL goes
+// through our sigaction, which puts ours in its place.
 NANTRACK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
-  struct sigaction action {}, old_action {};
-  action.sa_handler = handler;
-  action.sa_flags = SA_RESTART;  // BSD semantics, as glibc's signal()
-  sigemptyset(&action.sa_mask);
-  if (sigaction(signal, &action, &old_action) != 0) return SIG_ERR;
-  return old_action.sa_handler;
+  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+    return shim::next_definition(g_next_signal, "signal")(signal, handler);
+  struct sigaction previous {};
+  if (sigaction(signal, nullptr, &previous) != 0) return SIG_ERR;
+  if (handler == SIG_DFL) {
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
+    if (sigaction(signal, &default_action, nullptr) != 0) return SIG_ERR;
+  } else if (shim::next_definition(g_next_signal, "signal")(signal, handler) == SIG_ERR) {
+    return SIG_ERR;
+  }
+  return previous.sa_handler;
 }

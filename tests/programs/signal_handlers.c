@@ -1,9 +1,14 @@
 /* Installs handlers for the signals nantrack handles itself (SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL, SIGUSR2) in each of glibc's ways, and prints
- * what sigaction() and signal() report back. */
+ * what sigaction() and signal() report back; then whether a SIGUSR2
+ * handler installed by signal() after siginterrupt(SIGUSR2, 1) interrupts
+ * a blocking read, as it must, rather than letting it restart. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Old ways on purpose: programs still use them. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -32,5 +37,23 @@ int main(void) {
   struct sigaction old;
   sigaction(SIGUSR2, &action, &old);
   printf("SIGUSR2 was default %d, now ignored %d\n", old.sa_handler == SIG_DFL, signal(SIGUSR2, SIG_DFL) == SIG_IGN);
+
+  int fds[2];
+  if (pipe(fds) != 0) return 2;
+  siginterrupt(SIGUSR2, 1);
+  signal(SIGUSR2, handler);
+  const pid_t parent = getpid();
+  const pid_t child = fork();
+  if (child == 0) {
+    usleep(100 * 1000);
+    kill(parent, SIGUSR2);
+    _exit(0);
+  }
+  alarm(10); /* a restarted read would wait for ever */
+  char byte;
+  const ssize_t got = read(fds[0], &byte, 1);
+  printf("read interrupted: %d\n", got == -1 && errno == EINTR);
+  alarm(0);
+  waitpid(child, NULL, 0);
   return 0;
 }
