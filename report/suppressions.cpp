@@ -1,17 +1,13 @@
 #include "report/suppressions.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <span>
 
 #include <fmt/format.h>
 
 #include "report/glob.h"
 #include "report/suppression_parser.h"
+#include "report/untrusted_file.h"
 
 namespace nantrack {
 namespace {
@@ -161,13 +157,15 @@ void Suppressions::add_file(const std::string& path) {
   auto cannot_read = [&path](std::string_view why) {
     return SuppressionsError(fmt::format("cannot read suppressions file '{}': {}", path, why));
   };
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) throw cannot_read("it is a directory");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw cannot_read(std::strerror(errno));
-  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-  if (file.bad()) throw cannot_read(std::strerror(errno));
-  add_text(text, path);
+  // A suppressions file is a few hundred lines; 16 MiB is far beyond any.
+  constexpr size_t kMaxBytes = size_t{16} << 20;
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_untrusted_file(path, kMaxBytes);
+  } catch (const UntrustedFileError& error) {
+    throw cannot_read(error.what());
+  }
+  add_text(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
 }
 
 void Suppressions::add_text(std::string_view text, const std::string& source) {

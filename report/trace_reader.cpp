@@ -1,11 +1,6 @@
 #include "report/trace_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "report/trace_payload.h"
+#include "report/untrusted_file.h"
 #include "tracker/trace_format.h"
 
 namespace nantrack {
@@ -36,53 +32,12 @@ constexpr std::string_view kCutShortHint = "(was the process killed with SIGKILL
 
 // ---- Reading the file -------------------------------------------------------
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { ::close(fd_); }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::string describe_errno(int error) {
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR: return "no such file";
-    case EACCES:
-    case EPERM: return "permission denied";
-    case EISDIR: return "is a directory";
-    default: return std::strerror(error);
-  }
-}
-
 std::vector<uint8_t> read_file(const std::string& path) {
-  // O_NONBLOCK so that opening a FIFO does not wait for a writer; it has no
-  // effect on the regular files we go on to read.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) malformed("{}", describe_errno(errno));
-  const FileDescriptor file(fd);
-
-  struct stat status {};
-  if (::fstat(file.get(), &status) != 0) malformed("{}", describe_errno(errno));
-  if (S_ISDIR(status.st_mode)) malformed("is a directory");
-  // Devices and pipes may never end (/dev/zero); a trace is always a file.
-  if (!S_ISREG(status.st_mode)) malformed("not a regular file");
-
-  std::vector<uint8_t> bytes(static_cast<size_t>(status.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t got = ::read(file.get(), bytes.data() + done, bytes.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) malformed("{}", describe_errno(errno));
-    if (got == 0) break;  // the file shrank while we read it
-    done += static_cast<size_t>(got);
+  try {
+    return read_untrusted_file(path);
+  } catch (const UntrustedFileError& error) {
+    malformed("{}", error.what());
   }
-  bytes.resize(done);
-  return bytes;
 }
 
 // ---- Assembling the trace ---------------------------------------------------

@@ -206,6 +206,12 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   EXPECT_EQ(bad_fail_on.exit_code, 2);
   EXPECT_NE(bad_fail_on.err.find("unknown kind 'leeks' in --fail-on"), std::string::npos) << bad_fail_on.err;
 
+  // Before: read for ever.
+  RunResult endless = nantrack({"run", "--suppressions", "/dev/zero", "--", program("leak_stack")});
+  EXPECT_EQ(endless.exit_code, 2);
+  EXPECT_NE(endless.err.find("cannot read suppressions file '/dev/zero': not a regular file"), std::string::npos)
+      << endless.err;
+
   RunResult unwritable = nantrack({"run", "--html", "/nonexistent-dir/r.html", "--", program("leak_stack")});
   EXPECT_EQ(unwritable.exit_code, 2);
   EXPECT_NE(unwritable.err.find("cannot write HTML report '/nonexistent-dir/r.html'"), std::string::npos)

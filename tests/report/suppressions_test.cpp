@@ -1,5 +1,8 @@
 #include "report/suppressions.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 
@@ -232,15 +235,42 @@ TEST(SuppressionsTest, AddFileAppendsAndReportsUnreadableFiles) {
     suppressions.add_file("/nonexistent/x.supp");
     FAIL() << "no error";
   } catch (const SuppressionsError& error) {
-    EXPECT_STREQ(error.what(), "cannot read suppressions file '/nonexistent/x.supp': No such file or directory");
+    EXPECT_STREQ(error.what(), "cannot read suppressions file '/nonexistent/x.supp': no such file");
   }
   try {
     suppressions.add_file("/tmp");
     FAIL() << "no error";
   } catch (const SuppressionsError& error) {
-    EXPECT_STREQ(error.what(), "cannot read suppressions file '/tmp': it is a directory");
+    EXPECT_STREQ(error.what(), "cannot read suppressions file '/tmp': is a directory");
   }
   EXPECT_EQ(suppressions.rules().size(), 2u);
+}
+
+// Untrusted input: what is not a regular file is not read (a FIFO would
+// wait for a writer, /dev/zero never ends), nor is a file far larger than
+// any list of suppressions.
+TEST(SuppressionsTest, OnlyARegularFileOfSaneSizeIsRead) {
+  testing::TempPath fifo("pipe.supp");
+  ASSERT_EQ(mkfifo(fifo.str().c_str(), 0600), 0);
+  testing::TempPath huge("huge.supp");
+  {
+    std::ofstream file(huge.str());
+  }
+  ASSERT_EQ(truncate(huge.str().c_str(), off_t{17} << 20), 0);  // sparse: nothing is written
+  const std::pair<std::string, std::string> cases[] = {
+      {fifo.str(), "not a regular file"},
+      {"/dev/zero", "not a regular file"},
+      {huge.str(), "too large (17825792 bytes; at most 16777216)"},
+  };
+  for (const auto& [path, why] : cases) {
+    Suppressions suppressions;
+    try {
+      suppressions.add_file(path);
+      ADD_FAILURE() << path << ": no error";
+    } catch (const SuppressionsError& error) {
+      EXPECT_EQ(std::string(error.what()), "cannot read suppressions file '" + path + "': " + why);
+    }
+  }
 }
 
 TEST(SuppressionsTest, AFileWithAnErrorAddsNothing) {
