@@ -28,45 +28,80 @@ namespace fs = std::filesystem;
 
 bool is_stdout(const std::string& path) { return path == "-" || path == "/dev/stdout"; }
 
+// Where a report named `path` goes. A regular file (or a new one) is
+// replaced whole through a temporary file and a rename, so an interrupted
+// run never leaves half a report where a whole one was; through a symbolic
+// link, the file it names is (the link stays a link). Anything else that
+// exists (a pipe, a terminal, /dev/stderr, a shell's >(process
+// substitution)) is written as it is: renaming over it would replace the
+// pipe, or /dev/stderr itself, with a file.
+struct ReportTarget {
+  fs::path path;
+  bool in_place = false;
+};
+
+ReportTarget report_target(const std::string& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);  // follows links, /dev/fd's included
+  if (fs::exists(status) && !fs::is_regular_file(status) && !fs::is_directory(status)) return {path, true};
+  if (fs::is_symlink(fs::symlink_status(path, error))) {
+    fs::path resolved = fs::weakly_canonical(fs::absolute(path), error);
+    if (!error) return {resolved, false};
+  }
+  return {fs::absolute(path), false};
+}
+
 // A report file can be written if its directory exists and is writable
 // (and the file, if it exists, is). Checked before the program runs, so a
 // typo does not cost a whole run.
 void check_writable(const std::string& path, std::string_view what) {
   if (path.empty() || is_stdout(path)) return;
-  fs::path target = fs::absolute(path);
+  const ReportTarget target = report_target(path);
+  auto refuse = [&](const std::string& why) {
+    return std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, why));
+  };
+  if (target.in_place) {
+    if (access(target.path.c_str(), W_OK) != 0) throw refuse(std::strerror(errno));
+    return;
+  }
   std::error_code error;
-  if (fs::is_directory(target, error))
-    throw std::runtime_error(fmt::format("cannot write {} report '{}': it is a directory", what, path));
-  fs::path directory = target.parent_path();
-  if (!fs::is_directory(directory, error))
-    throw std::runtime_error(fmt::format("cannot write {} report '{}': no directory '{}'", what, path,
-                                         directory.string()));
-  if (access(directory.c_str(), W_OK) != 0 || (fs::exists(target, error) && access(target.c_str(), W_OK) != 0))
-    throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, std::strerror(EACCES)));
+  if (fs::is_directory(target.path, error)) throw refuse("it is a directory");
+  fs::path directory = target.path.parent_path();
+  if (!fs::is_directory(directory, error)) throw refuse(fmt::format("no directory '{}'", directory.string()));
+  if (access(directory.c_str(), W_OK) != 0 ||
+      (fs::exists(target.path, error) && access(target.path.c_str(), W_OK) != 0))
+    throw refuse(std::strerror(EACCES));
 }
 
-// Writes through a temporary file and a rename, so an interrupted run never
-// leaves half a report where a whole one was. Reports are streamed: the
-// JSON of a million leaked blocks is 150 MB.
+// Reports are streamed: the JSON of a million leaked blocks is 150 MB.
 template <typename Write>
 void write_file(const std::string& path, std::string_view what, Write&& write) {
+  auto failed = [&](const std::string& why) {
+    return std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, why));
+  };
   if (is_stdout(path)) {
     write(std::cout);
     std::cout.flush();
     return;
   }
-  std::string temporary = path + ".nantrack-tmp";
+  const ReportTarget target = report_target(path);
+  if (target.in_place) {
+    std::ofstream stream(target.path, std::ios::binary);
+    write(stream);
+    if (!stream.flush()) throw failed(std::strerror(errno));
+    return;
+  }
+  const std::string temporary = target.path.string() + ".nantrack-tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     write(file);
-    if (!file.flush())
-      throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, std::strerror(errno)));
+    if (!file.flush()) throw failed(std::strerror(errno));
   }
   std::error_code error;
-  fs::rename(temporary, path, error);
+  fs::rename(temporary, target.path, error);
   if (error) {
     fs::remove(temporary, error);
-    throw std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, error.message()));
+    throw failed(error.message());
   }
 }
 

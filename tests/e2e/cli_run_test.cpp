@@ -1,10 +1,14 @@
 // `nantrack run` and `nantrack report` as a user meets them: the report,
 // the extra formats, the CI gate's exit codes, suppressions, bad input.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
@@ -161,6 +165,47 @@ TEST(CliRun, GeneratedSuppressionsSilenceTheNextRun) {
   RunResult second = nantrack({"run", "--suppressions", dir / "generated.supp", "--error-exitcode", "9", "--",
                                program("leak_stack")});
   EXPECT_EQ(second.exit_code, 0) << first.err << "\n---\n" << second.err;
+}
+
+// A report path that is a symbolic link writes the file it names (the link
+// stays a link), and one that is a pipe (a FIFO, a shell's >(...)) is
+// written into, not replaced by a file: the rename that makes a regular
+// report whole is for regular files only.
+TEST(CliRun, ReportsGoThroughSymbolicLinksAndIntoPipes) {
+  TempDir dir;
+  std::ofstream(dir / "target.json") << "old\n";
+  std::filesystem::create_symlink(dir / "target.json", dir / "link.json");
+  RunResult linked = nantrack({"run", "--json", dir / "link.json", "--", program("leak_stack")});
+  EXPECT_EQ(linked.exit_code, 0) << linked.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "link.json"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "target.json"))["tool"], "nantrack");
+
+  ASSERT_EQ(mkfifo((dir / "pipe.json").c_str(), 0600), 0);
+  // The reader gives up after 30 s rather than wait for a writer for ever.
+  std::future<std::string> received = std::async(std::launch::async, [fifo = dir / "pipe.json"] {
+    std::string text;
+    const int fd = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    for (int waited_ms = 0; fd >= 0 && waited_ms < 30000;) {
+      char buffer[65536];
+      const ssize_t got = read(fd, buffer, sizeof buffer);
+      if (got > 0) {
+        text.append(buffer, static_cast<size_t>(got));
+      } else if (got == 0 && !text.empty()) {
+        break;  // the writer is done
+      } else {
+        usleep(10 * 1000);
+        waited_ms += 10;
+      }
+    }
+    if (fd >= 0) close(fd);
+    return text;
+  });
+  RunResult piped = nantrack({"run", "--json", dir / "pipe.json", "--", program("leak_stack")});
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  const std::string json = received.get();
+  ASSERT_FALSE(json.empty()) << "nothing came through the pipe";
+  EXPECT_EQ(nlohmann::json::parse(json)["tool"], "nantrack");
+  EXPECT_TRUE(std::filesystem::is_fifo(dir / "pipe.json"));
 }
 
 // An executable file without a #! line is a shell script to shells and
