@@ -1,5 +1,7 @@
 // `nantrack report [options] TRACE...`: renders kept traces again, in any
 // format. A directory stands for the traces in it.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -64,8 +66,12 @@ int run_report_command(ReportCommandOptions& options) {
     outcome = produce_report(traces, options.report, std::cout);
   } else {
     std::ofstream file(text_file);
-    if (!file) throw std::runtime_error(fmt::format("cannot write text report '{}'", text_file));
+    auto cannot_write = [&] {
+      return std::runtime_error(fmt::format("cannot write text report '{}': {}", text_file, std::strerror(errno)));
+    };
+    if (!file) throw cannot_write();
     outcome = produce_report(traces, options.report, file);
+    if (!file.flush()) throw cannot_write();  // a full disk shows here
   }
   if (outcome.gate_exit_status) return *outcome.gate_exit_status;
   return outcome.traces_unreadable ? 1 : 0;

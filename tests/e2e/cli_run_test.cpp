@@ -321,6 +321,12 @@ TEST(CliReport, RerendersKeptTracesInEveryFormat) {
   EXPECT_EQ(html.exit_code, 0) << html.err;
   EXPECT_NE(read_file(dir / "r.html").find("leak_kilobytes"), std::string::npos);
 
+  // A text report that cannot be written whole says so (before: exit 0).
+  RunResult full = nantrack({"report", "-o", "/dev/full", dir / "traces"});
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_NE(full.err.find("cannot write text report '/dev/full': No space left on device"), std::string::npos)
+      << full.err;
+
   std::ofstream(dir / "broken.trace") << "NANTRACE but not really";
   RunResult broken = nantrack({"report", dir / "broken.trace"});
   EXPECT_EQ(broken.exit_code, 1);
