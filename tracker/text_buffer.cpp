@@ -63,20 +63,25 @@ TextBuffer& TextBuffer::hex(uint64_t value) {
   return *this;
 }
 
-bool write_all(int fd, std::string_view text) {
+int write_all_or_error(int fd, std::string_view text) {
   int saved_errno = errno;
   const char* p = text.data();
   size_t left = text.size();
-  bool ok = true;
+  int error = 0;
   while (left) {
     ssize_t n = write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) { ok = false; break; }
+    if (n <= 0) {
+      error = n < 0 ? errno : EIO;
+      break;
+    }
     p += n;
     left -= static_cast<size_t>(n);
   }
   errno = saved_errno;
-  return ok;
+  return error;
 }
+
+bool write_all(int fd, std::string_view text) { return write_all_or_error(fd, text) == 0; }
 
 }  // namespace nantrack

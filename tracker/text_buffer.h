@@ -52,5 +52,7 @@ class InlineText : public TextBuffer {
 
 // write(2) all of `text` to fd, retrying on EINTR and short writes; keeps errno.
 bool write_all(int fd, std::string_view text);
+// The same, answering 0 or the errno of the write that failed.
+int write_all_or_error(int fd, std::string_view text);
 
 }  // namespace nantrack

@@ -1,6 +1,7 @@
 #include "tracker/trace_writer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ bool TraceWriter::open(const char* path) {
   }
   if (fd_ < 0) return false;
   failed_ = false;
+  error_ = 0;
   used_ = 0;
   trace_format::FileHeader header{};
   std::memcpy(header.magic, trace_format::kMagic, sizeof(header.magic));
@@ -97,7 +99,15 @@ void TraceWriter::end() {
 }
 
 bool TraceWriter::flush() {
-  if (fd_ >= 0 && used_ && !write_all(fd_, {buffer_, used_})) failed_ = true;
+  if (fd_ >= 0 && used_ && !failed_) {
+    struct sigaction ignore {}, previous {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    const bool guarded = sigaction(SIGXFSZ, &ignore, &previous) == 0;
+    error_ = write_all_or_error(fd_, {buffer_, used_});
+    if (guarded) sigaction(SIGXFSZ, &previous, nullptr);
+    failed_ = error_ != 0;
+  }
   used_ = 0;
   return !failed_;
 }

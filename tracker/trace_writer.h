@@ -43,13 +43,19 @@ class TraceWriter {
   void end();
 
   // Pushes buffered records to the file. False if a write failed (disk
-  // full, ...); the file is then incomplete and readers will say so.
+  // full, over the file-size limit, ...); the file is then incomplete, and
+  // readers will say so. Over a file-size limit (ulimit -f) the write fails
+  // with EFBIG: SIGXFSZ, which would kill the program for our write, is
+  // ignored during it.
   bool flush();
   bool failed() const { return failed_; }
+  // The errno of the first write that failed.
+  int error() const { return error_; }
 
  private:
   int fd_ = -1;
   bool failed_ = false;
+  int error_ = 0;
   size_t used_ = 0;
   size_t record_start_ = 0;
   char buffer_[kBufferSize] = {};

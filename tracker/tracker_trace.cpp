@@ -264,6 +264,12 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     if (!from_signal) errors_.mutex().unlock();
   }
   write_end(output_);
+  if (output_.writer->failed()) {
+    InlineText<PATH_MAX + 160> message;
+    message << "nantrack: the trace '" << trace_path_ << "' is cut short: " << strerrordesc_np(output_.writer->error())
+            << '\n';
+    write_all(2, message.view());
+  }
   late_.store(true, std::memory_order_release);
   if (all_locked) unlock_all_shards();
   if (scan_leaks) scan_mutex_.unlock();

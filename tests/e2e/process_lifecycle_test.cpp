@@ -65,6 +65,18 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// Under a file-size limit (ulimit -f) smaller than its trace, the program
+// still ends as it would have (our write gets EFBIG, not the SIGXFSZ that
+// kills), and the cut is said.
+TEST(FileSizeLimit, TheProgramEndsAsItWouldHaveAndTheCutIsSaid) {
+  RunResult untraced = run({program("exit_modes"), "file_size_limit"}, {.traced = false});
+  RunResult traced = run({program("exit_modes"), "file_size_limit"}, {.read_traces = false});
+  EXPECT_EQ(untraced.exit_code, 5);
+  EXPECT_EQ(traced.exit_code, 5) << traced.err;
+  EXPECT_EQ(traced.signal, 0);
+  EXPECT_NE(traced.err.find("' is cut short: File too large"), std::string::npos) << traced.err;
+}
+
 // A crash is recorded (Endings above) and then happens as it would have: a
 // fault the kernel raised is let happen again at the same instruction, so
 // the process dies of the kernel's signal there (and a core dump shows the

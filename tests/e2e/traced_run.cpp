@@ -120,7 +120,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(result.trace_dir))
     if (entry.path().extension() == ".trace") files.push_back(entry.path());
-  for (const fs::path& file : files) result.traces.push_back(read_trace(file.string()));
+  if (options.read_traces)
+    for (const fs::path& file : files) result.traces.push_back(read_trace(file.string()));
   // A process's snapshots first, in order, then its own trace.
   const auto order = [](const Trace& trace) {
     return std::pair{trace.process.pid, trace.process.snapshot ? trace.process.snapshot->sequence : UINT32_MAX};

@@ -16,6 +16,7 @@ struct RunOptions {
   std::string nantrack_options;         // appended to output_dir=<fresh dir>
   std::vector<std::string> environment;  // extra NAME=value entries; a bare NAME unsets it
   uint64_t address_space_limit = 0;      // RLIMIT_AS for the program, in bytes (0: as inherited)
+  bool read_traces = true;               // false: leave them unread (a test of a cut-short one)
 };
 
 struct RunResult {

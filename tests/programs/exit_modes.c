@@ -3,12 +3,14 @@
 // handler of the program's own that reports and calls _exit(9)),
 // handler_reraise (the program's handler resets SIGABRT to default and
 // raises it again), thread_exit (exit(8) from another thread),
-// stack_overflow (unbounded recursion: a SIGSEGV with no stack left).
+// stack_overflow (unbounded recursion: a SIGSEGV with no stack left),
+// file_size_limit (returns 5 with files limited to 512 bytes: ulimit -f).
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 void* volatile sink;
@@ -57,6 +59,10 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "abort")) abort();
   if (!strcmp(mode, "segv")) return *null_pointer;
   if (!strcmp(mode, "stack_overflow")) return recurse(0);
+  if (!strcmp(mode, "file_size_limit")) {
+    struct rlimit limit = {512, 512};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
+  }
   if (!strcmp(mode, "own_handler")) {
     signal(SIGSEGV, own_segv_handler);
     return *null_pointer;
