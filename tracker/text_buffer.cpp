@@ -1,5 +1,7 @@
 #include "tracker/text_buffer.h"
 
+#include <signal.h>
+
 #include <cerrno>
 #include <unistd.h>
 
@@ -63,8 +65,19 @@ TextBuffer& TextBuffer::hex(uint64_t value) {
   return *this;
 }
 
+// Our writes go to stderr (reports, which may be a pipe whose reader is
+// gone: `prog 2>&1 | head`) and to traces. A write to a broken pipe would
+// kill the program with SIGPIPE for output that is ours: the signal is
+// blocked in this thread during the writes, which then fail with EPIPE,
+// and the SIGPIPE they left pending is taken back (unless one was pending
+// before, which is the program's).
 int write_all_or_error(int fd, std::string_view text) {
   int saved_errno = errno;
+  sigset_t pipe_only, previous_mask, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  const bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+  const bool masked = pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_mask) == 0;
   const char* p = text.data();
   size_t left = text.size();
   int error = 0;
@@ -77,6 +90,13 @@ int write_all_or_error(int fd, std::string_view text) {
     }
     p += n;
     left -= static_cast<size_t>(n);
+  }
+  if (masked) {
+    if (error == EPIPE && !was_pending) {
+      const timespec no_wait{};
+      sigtimedwait(&pipe_only, nullptr, &no_wait);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   }
   errno = saved_errno;
   return error;

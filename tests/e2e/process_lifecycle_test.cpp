@@ -77,6 +77,17 @@ TEST(FileSizeLimit, TheProgramEndsAsItWouldHaveAndTheCutIsSaid) {
   EXPECT_NE(traced.err.find("' is cut short: File too large"), std::string::npos) << traced.err;
 }
 
+// A report written to a stderr whose reader has gone (`prog 2>&1 | head`)
+// fails with EPIPE instead of killing the program with SIGPIPE.
+TEST(BrokenPipe, AReportOnAStderrNobodyReadsDoesNotEndTheProgram) {
+  const std::vector<std::string> argv = {
+      "/bin/bash", "-c", "(exec " + program("quiet_overflow") + ") 2>&1 | true; echo \"status ${PIPESTATUS[0]}\""};
+  const RunResult native = run(argv, {.traced = false});
+  const RunResult traced = run(argv);
+  EXPECT_EQ(native.out, "status 3\n");
+  EXPECT_EQ(traced.out, native.out) << traced.err;
+}
+
 // A crash is recorded (Endings above) and then happens as it would have: a
 // fault the kernel raised is let happen again at the same instruction, so
 // the process dies of the kernel's signal there (and a core dump shows the
