@@ -146,3 +146,19 @@ NANTRACK_EXPORT size_t malloc_usable_size(void* block) {
   shim::leave();
   return size.value_or(0);
 }
+
+// glibc exports its allocator under these names too, and some programs and
+// libraries call them directly (allocators that fall back on libc, memory
+// debuggers). As other names for ours, a block from either spelling may go
+// back through the other: __libc_malloc then free was an "invalid free",
+// and malloc then __libc_free made libc abort on our guarded pointer.
+#define NANTRACK_ALIAS(name, target) \
+  extern "C" __attribute__((alias(#target), copy(target), visibility("default"))) decltype(target) name
+NANTRACK_ALIAS(__libc_malloc, malloc);
+NANTRACK_ALIAS(__libc_free, free);
+NANTRACK_ALIAS(__libc_calloc, calloc);
+NANTRACK_ALIAS(__libc_realloc, realloc);
+NANTRACK_ALIAS(__libc_memalign, memalign);
+NANTRACK_ALIAS(__libc_valloc, valloc);
+NANTRACK_ALIAS(__libc_pvalloc, pvalloc);
+#undef NANTRACK_ALIAS

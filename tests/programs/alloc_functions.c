@@ -3,7 +3,8 @@
 // Leaks exactly one block per function, each with its own size, so the test
 // can find them in the trace: malloc 1001, calloc 1002 (2 x 501), realloc
 // 1003, reallocarray 1004 (4 x 251), posix_memalign 1005, aligned_alloc 1024,
-// memalign 1007, valloc 1008, pvalloc 4096.
+// memalign 1007, valloc 1008, pvalloc 4096. glibc's __libc_malloc and
+// friends free their blocks through free() and the other way round.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
@@ -11,6 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* glibc exports these; they are declared nowhere. */
+void* __libc_malloc(size_t size);
+void* __libc_calloc(size_t count, size_t size);
+void* __libc_realloc(void* block, size_t size);
+void* __libc_memalign(size_t alignment, size_t size);
+void __libc_free(void* block);
 
 void* volatile sink;
 static int failures;
@@ -90,6 +98,21 @@ int main(void) {
   free(quiet);
   CHECK(errno == 4321);
   CHECK(malloc_usable_size(NULL) == 0);
+
+  // glibc's other names for its allocator: a block from either spelling
+  // goes back through the other.
+  void* from_libc = __libc_malloc(77);
+  CHECK(from_libc != NULL);
+  free(from_libc);
+  void* to_libc = malloc(78);
+  __libc_free(to_libc);
+  void* zeroed = __libc_calloc(3, 26);
+  CHECK(zeroed && ((char*)zeroed)[0] == 0 && ((char*)zeroed)[77] == 0);
+  zeroed = __libc_realloc(zeroed, 80);
+  free(zeroed);
+  void* aligned = __libc_memalign(64, 79);
+  CHECK(aligned && ((uintptr_t)aligned % 64) == 0);
+  __libc_free(aligned);
 
   // A failed huge malloc: NULL and ENOMEM, as libc says.
   errno = 0;
