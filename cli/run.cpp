@@ -3,6 +3,7 @@
 // when a signal N killed it) unless the CI gate trips.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,14 +151,37 @@ Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
   return spawned;
 }
 
-std::vector<std::string> traces_in(const std::string& directory) {
-  std::vector<std::string> traces;
+// A trace file as found in the directory: a file rewritten (the same pid
+// again) has another modification time.
+struct TraceFile {
+  std::string path;
+  ino_t inode = 0;
+  int64_t modified_ns = 0;
+  bool operator==(const TraceFile&) const = default;
+};
+
+std::vector<TraceFile> traces_in(const std::string& directory) {
+  std::vector<TraceFile> traces;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(directory, error))
-    if (entry.path().filename().string().starts_with("nantrack.") && entry.path().extension() == ".trace")
-      traces.push_back(entry.path().string());
-  std::sort(traces.begin(), traces.end());
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("nantrack.") || entry.path().extension() != ".trace") continue;
+    struct stat status {};
+    if (stat(entry.path().c_str(), &status) != 0) continue;
+    traces.push_back({entry.path().string(), status.st_ino,
+                      int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec});
+  }
+  std::sort(traces.begin(), traces.end(), [](const TraceFile& a, const TraceFile& b) { return a.path < b.path; });
   return traces;
+}
+
+// The traces this run wrote: an --output-dir may hold an earlier run's,
+// which are not this run's findings (nor its gate's).
+std::vector<std::string> traces_written(const std::vector<TraceFile>& before, const std::vector<TraceFile>& after) {
+  std::vector<std::string> written;
+  for (const TraceFile& trace : after)
+    if (std::find(before.begin(), before.end(), trace) == before.end()) written.push_back(trace.path);
+  return written;
 }
 
 // The directory for traces: the user's (created if missing), or a fresh
@@ -192,6 +216,7 @@ int run_program(RunOptions& options) {
   bool temporary = false;
   std::string trace_dir = prepare_trace_dir(options, temporary);
 
+  const std::vector<TraceFile> earlier = temporary ? std::vector<TraceFile>{} : traces_in(trace_dir);
   const Spawned spawned =
       spawn(program.path, options.command, child_environment(library, library_options(options, trace_dir)));
   if (spawned.exec_error) {
@@ -209,7 +234,7 @@ int run_program(RunOptions& options) {
   }
   const int status = spawned.status;
 
-  std::vector<std::string> traces = traces_in(trace_dir);
+  std::vector<std::string> traces = traces_written(earlier, traces_in(trace_dir));
   if (traces.empty())
     fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
                program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
@@ -231,7 +256,7 @@ Command add_run_command(CLI::App& app) {
   run->footer(
       "Exit status: PROGRAM's (128+N if signal N killed it), unless the gate trips (--error-exitcode);\n"
       "127/126 if PROGRAM cannot be found/run. The report goes to stderr.");
-  run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory)");
+  run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory); the report covers only this run's");
   run->add_flag("--keep-traces", options->keep_traces, "Keep the temporary trace directory");
   run->add_flag("!--no-follow-children", options->follow_children, "Trace only the first process");
   run->add_flag("--residue", options->residue, "Print the duck banner with the unfreed bytes at exit");

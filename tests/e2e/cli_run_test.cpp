@@ -208,6 +208,21 @@ TEST(CliRun, ReportsGoThroughSymbolicLinksAndIntoPipes) {
   EXPECT_TRUE(std::filesystem::is_fifo(dir / "pipe.json"));
 }
 
+// An --output-dir used before keeps the earlier traces, but they are not
+// this run's: its report and its gate see only what this run wrote.
+TEST(CliRun, AnOutputDirUsedBeforeLeavesEarlierTracesOutOfTheReport) {
+  TempDir dir;
+  RunResult first = nantrack({"run", "--output-dir", dir / "traces", "--", program("leak_stack")});
+  ASSERT_NE(first.err.find("leaked in 4 blocks"), std::string::npos) << first.err;
+  RunResult second = nantrack({"run", "--output-dir", dir / "traces", "--error-exitcode", "9", "--", "/bin/true"});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.err.find("leak_stack"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("SUMMARY: nantrack: no leaks, no errors."), std::string::npos) << second.err;
+  // Both stay in the directory, for `nantrack report`.
+  RunResult both = nantrack({"report", dir / "traces"});
+  EXPECT_NE(both.out.find("leak_stack"), std::string::npos) << both.out << both.err;
+}
+
 // An executable file without a #! line is a shell script to shells and
 // to execvp(): /bin/sh runs it, and is traced.
 TEST(CliRun, AScriptWithoutAHashBangLineRunsUnderTheShell) {
