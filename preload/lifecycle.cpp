@@ -29,8 +29,16 @@ struct NextExitFunctions {
   ExitFunction exit = nullptr;
   ExitFunction underscore_exit = nullptr;
   ExitFunction capital_exit = nullptr;
+  ExitFunction quick_exit = nullptr;
 };
 constinit NextExitFunctions g_next;
+
+// quick_exit runs the at_quick_exit handlers, then ends the process with
+// libc's own _exit, which is not ours. Our handler, registered at start,
+// runs after the program's (they run in reverse order): the heap is then
+// final, and the status is what quick_exit was given.
+constinit int g_quick_exit_status = 0;
+void write_trace_at_quick_exit() { finish_before_exit_group(g_quick_exit_status); }
 
 ExitFunction next_exit_function(ExitFunction& slot, const char* name) {
   if (!slot) {
@@ -95,6 +103,8 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   next_exit_function(g_next.exit, "exit");
   next_exit_function(g_next.underscore_exit, "_exit");
   next_exit_function(g_next.capital_exit, "_Exit");
+  next_exit_function(g_next.quick_exit, "quick_exit");
+  at_quick_exit(write_trace_at_quick_exit);
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   install_signal_handlers();
   prepare_finish();
@@ -146,16 +156,27 @@ NANTRACK_EXPORT void exit(int status) {
   __builtin_unreachable();
 }
 
-namespace {
 // _exit and _Exit skip every destructor, ours included: write the trace now.
-[[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
-  ExitFunction next = next_exit_function(slot, name);
+void nantrack::finish_before_exit_group(int status) {
   tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   finish_process({status, 0, trace_format::kExitedViaUnderscoreExit}, false);
+}
+
+namespace {
+[[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
+  ExitFunction next = next_exit_function(slot, name);
+  finish_before_exit_group(status);
   next(status);
   __builtin_unreachable();
 }
+
 }  // namespace
 
 NANTRACK_EXPORT void _exit(int status) { exit_without_destructors(g_next.underscore_exit, "_exit", status); }
 NANTRACK_EXPORT void _Exit(int status) { exit_without_destructors(g_next.capital_exit, "_Exit", status); }
+
+NANTRACK_EXPORT void quick_exit(int status) {
+  g_quick_exit_status = status;
+  next_exit_function(g_next.quick_exit, "quick_exit")(status);
+  __builtin_unreachable();
+}

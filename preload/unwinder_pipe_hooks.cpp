@@ -1,6 +1,7 @@
 // pipe, pipe2 and syscall(SYS_write), passed on to libc's, except for
 // libunwind's memory test: libunwind gets a pipe that holds no file
-// descriptor, and its test is answered without one.
+// descriptor, and its test is answered without one (syscall() itself is
+// in syscall_hook.cpp).
 //
 // libunwind (src/x86_64/Ginit.c) tests whether an address is readable
 // (every address it reads, in Debian's build) by write()ing one byte from it
@@ -27,9 +28,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cstdarg>
-
 #include "preload/shim.h"
+#include "preload/unwinder_pipe_hooks.h"
 
 using namespace nantrack;
 
@@ -41,10 +41,8 @@ constexpr int kTestReadEnd = -2, kTestWriteEnd = -3;
 
 using PipeFunction = int (*)(int*);
 using Pipe2Function = int (*)(int*, int);
-using SyscallFunction = long (*)(long, ...);
 constinit PipeFunction g_next_pipe = nullptr;
 constinit Pipe2Function g_next_pipe2 = nullptr;
-constinit SyscallFunction g_next_syscall = nullptr;
 
 bool called_by_libunwind(const void* return_address) {
   return tracker().initialized() && tracker().is_unwinder_code(reinterpret_cast<uintptr_t>(return_address));
@@ -69,13 +67,11 @@ long test_readable(const void* address) {
   return -1;
 }
 
-// Looked up as the library loads, not at the first call: a program may
-// make its first syscall() in a signal handler (a crash reporter's gettid),
-// where dlsym could deadlock on the loader's lock or malloc's.
+// Looked up as the library loads, not at the first call, which may come
+// from a signal handler, where dlsym could deadlock (syscall_hook.cpp).
 [[gnu::constructor]] void find_next_definitions() {
   shim::next_definition(g_next_pipe, "pipe");
   shim::next_definition(g_next_pipe2, "pipe2");
-  shim::next_definition(g_next_syscall, "syscall");
 }
 
 }  // namespace
@@ -90,20 +86,11 @@ NANTRACK_EXPORT int pipe2(int fds[2], int flags) {
   return shim::next_definition(g_next_pipe2, "pipe2")(fds, flags);
 }
 
-// syscall() takes up to six arguments after the number, and is passed on
-// with all six: what the caller did not pass is whatever its registers and
-// stack slot hold, which the kernel ignores for that call (glibc's syscall
-// itself loads all six registers).
-NANTRACK_EXPORT long syscall(long number, ...) {
-  va_list list;
-  va_start(list, number);
-  long args[6];
-  for (long& arg : args) arg = va_arg(list, long);
-  va_end(list);
+bool nantrack::shim::answer_libunwind_memory_test(long number, const long* args, const void* return_address,
+                                                   long& result) {
   // The descriptor is an int: only the register's low half carries it.
-  if (number == SYS_write && static_cast<int>(args[0]) == kTestWriteEnd &&
-      called_by_libunwind(__builtin_return_address(0)))
-    return test_readable(reinterpret_cast<const void*>(args[1]));
-  return shim::next_definition(g_next_syscall, "syscall")(number, args[0], args[1], args[2], args[3], args[4],
-                                                          args[5]);
+  if (number != SYS_write || static_cast<int>(args[0]) != kTestWriteEnd || !called_by_libunwind(return_address))
+    return false;
+  result = test_readable(reinterpret_cast<const void*>(args[1]));
+  return true;
 }

@@ -53,6 +53,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"_exit4", 4, 0, false, true, "mode _exit4"},
                       Ending{"_Exit6", 6, 0, false, true, "mode _Exit6"},
                       Ending{"thread_exit", 8, 0, false, false, "mode thread_exit"},
+                      Ending{"quick_exit", 10, 0, false, true, "quick exit handler ran"},
+                      Ending{"exit_group", 11, 0, false, true, "mode exit_group"},
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
                       Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},

@@ -4,13 +4,16 @@
 // handler_reraise (the program's handler resets SIGABRT to default and
 // raises it again), thread_exit (exit(8) from another thread),
 // stack_overflow (unbounded recursion: a SIGSEGV with no stack left),
-// file_size_limit (returns 5 with files limited to 512 bytes: ulimit -f).
+// file_size_limit (returns 5 with files limited to 512 bytes: ulimit -f),
+// quick_exit (quick_exit(10), with an at_quick_exit handler that reports),
+// exit_group (the exit_group system call through syscall(), status 11).
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void* volatile sink;
@@ -43,6 +46,11 @@ static int recurse(int depth) {
   return recurse(depth + 1) + frame[(depth + 1) % sizeof frame];
 }
 
+static void quick_exit_handler(void) {
+  const char message[] = "quick exit handler ran\n";
+  write(1, message, sizeof(message) - 1);
+}
+
 static void* exit_from_thread(void* arg) {
   (void)arg;
   exit(8);
@@ -59,6 +67,11 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "abort")) abort();
   if (!strcmp(mode, "segv")) return *null_pointer;
   if (!strcmp(mode, "stack_overflow")) return recurse(0);
+  if (!strcmp(mode, "quick_exit")) {
+    at_quick_exit(quick_exit_handler);
+    quick_exit(10);
+  }
+  if (!strcmp(mode, "exit_group")) syscall(SYS_exit_group, 11);
   if (!strcmp(mode, "file_size_limit")) {
     struct rlimit limit = {512, 512};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
