@@ -40,6 +40,13 @@ constinit NextExitFunctions g_next;
 constinit int g_quick_exit_status = 0;
 void write_trace_at_quick_exit() { finish_before_exit_group(g_quick_exit_status); }
 
+// libc calls exit() itself too, not through ours: error(status, ...), and
+// when the last thread ends after main's pthread_exit. An on_exit handler
+// is given the status however exit was called; registered as main starts,
+// after libc registered the loader's fini, it runs before that, and so
+// before the trace is written.
+void note_exit_status(int status, void*) { g_exit_status = status; }
+
 ExitFunction next_exit_function(ExitFunction& slot, const char* name) {
   if (!slot) {
     shim::InsideNantrack inside;
@@ -127,6 +134,7 @@ void after_loader_fini() {
 }
 
 int main_wrapper(int argc, char** argv, char** envp) {
+  on_exit(note_exit_status, nullptr);
   g_exit_status = g_program_main(argc, argv, envp);
   tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   return g_exit_status;

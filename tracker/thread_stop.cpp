@@ -94,8 +94,26 @@ int64_t now_ns() {
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-// Signals each thread listed in /proc/self/task but this one. getdents64
-// directly: opendir would call malloc.
+// Whether a listed thread has ended but is still listed: the main thread
+// after pthread_exit() stays a zombie until the whole process ends, and
+// can answer no signal. Its state is the letter after the ')' that closes
+// the command name in /proc/self/task/TID/stat.
+bool task_has_ended(pid_t tid) {
+  InlineText<64> path;
+  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/stat";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;  // gone already
+  char stat[512];
+  const ssize_t got = read(fd, stat, sizeof(stat) - 1);
+  close(fd);
+  if (got <= 0) return true;
+  stat[got] = '\0';
+  const char* close_paren = __builtin_strrchr(stat, ')');
+  return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
+}
+
+// Signals each thread listed in /proc/self/task but this one and those that
+// have ended. getdents64 directly: opendir would call malloc.
 void signal_tasks() {
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -111,7 +129,7 @@ void signal_tasks() {
       offset += length;
       pid_t tid = 0;
       for (; *name >= '0' && *name <= '9'; ++name) tid = tid * 10 + (*name - '0');
-      if (tid <= 0 || tid == self || g_slot_count == kMaxThreads) continue;
+      if (tid <= 0 || tid == self || g_slot_count == kMaxThreads || task_has_ended(tid)) continue;
       Slot& slot = g_slots[g_slot_count++];
       slot.tid = tid;
       slot.state.store(kSignalled, std::memory_order_release);

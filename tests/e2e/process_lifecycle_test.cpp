@@ -34,6 +34,8 @@ TEST_P(Endings, ExitStatusIsPreservedAndRecorded) {
   EXPECT_EQ(traced.exit_code, expected.exit_code);
   EXPECT_EQ(traced.signal, expected.signal);
   EXPECT_NE(traced.out.find(expected.extra_output), std::string::npos) << traced.out;
+  // Nothing of ours on stderr but what the program wrote (no trace or scan trouble).
+  EXPECT_EQ(traced.err, untraced.err);
   const Trace& trace = traced.only_trace();
   EXPECT_EQ(trace.process.crashed, expected.crashed);
   EXPECT_EQ(trace.process.exited_via_underscore_exit, expected.underscore_exit);
@@ -55,6 +57,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"thread_exit", 8, 0, false, false, "mode thread_exit"},
                       Ending{"quick_exit", 10, 0, false, true, "quick exit handler ran"},
                       Ending{"exit_group", 11, 0, false, true, "mode exit_group"},
+                      Ending{"error_exit", 12, 0, false, false, "mode error_exit"},
+                      Ending{"main_thread_exit", 0, 0, false, false, "mode main_thread_exit"},
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
                       Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},

@@ -6,7 +6,11 @@
 // stack_overflow (unbounded recursion: a SIGSEGV with no stack left),
 // file_size_limit (returns 5 with files limited to 512 bytes: ulimit -f),
 // quick_exit (quick_exit(10), with an at_quick_exit handler that reports),
-// exit_group (the exit_group system call through syscall(), status 11).
+// exit_group (the exit_group system call through syscall(), status 11),
+// error_exit (glibc's error(12, ...), which calls exit inside libc),
+// main_thread_exit (main calls pthread_exit; the last thread's end is
+// libc's exit(0)).
+#include <error.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +55,12 @@ static void quick_exit_handler(void) {
   write(1, message, sizeof(message) - 1);
 }
 
+static void* return_later(void* arg) {
+  (void)arg;
+  usleep(50 * 1000);
+  return NULL;
+}
+
 static void* exit_from_thread(void* arg) {
   (void)arg;
   exit(8);
@@ -72,6 +82,12 @@ int main(int argc, char** argv) {
     quick_exit(10);
   }
   if (!strcmp(mode, "exit_group")) syscall(SYS_exit_group, 11);
+  if (!strcmp(mode, "error_exit")) error(12, 0, "giving up");
+  if (!strcmp(mode, "main_thread_exit")) {
+    pthread_t thread;
+    pthread_create(&thread, NULL, return_later, NULL);
+    pthread_exit(NULL);
+  }
   if (!strcmp(mode, "file_size_limit")) {
     struct rlimit limit = {512, 512};
     if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
