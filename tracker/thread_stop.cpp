@@ -17,9 +17,6 @@
 namespace nantrack {
 namespace {
 
-// A real-time signal, so it queues and is not one a program commonly
-// uses; glibc reserves the first two for itself.
-int stop_signal() { return SIGRTMIN + 3; }
 
 constexpr size_t kMaxThreads = 1024;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
@@ -88,6 +85,36 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
   errno = saved_errno;
 }
 
+// The signal threads are stopped with: a real-time one, so it queues.
+// SIGRTMIN+3 at first (glibc keeps the first two, and programs seldom use
+// the next). A program that installs its own handler for it would get our
+// stop requests, and its threads would not stop: the next stop then takes
+// the first real-time signal the program leaves at its default action.
+constinit int g_stop_signal = 0;
+
+bool take_for_stops(int signal, struct sigaction* previous) {
+  struct sigaction action = {};
+  action.sa_sigaction = on_stop_signal;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&action.sa_mask);
+  if (sigaction(signal, &action, previous) != 0) return false;
+  g_stop_signal = signal;
+  return true;
+}
+
+int stop_signal() {
+  struct sigaction current = {};
+  if (g_stop_signal && sigaction(g_stop_signal, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+      current.sa_sigaction == on_stop_signal)
+    return g_stop_signal;
+  for (int signal = SIGRTMIN + 3; signal <= SIGRTMAX; ++signal) {
+    if (signal == g_stop_signal || sigaction(signal, nullptr, &current) != 0) continue;
+    if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL && take_for_stops(signal, nullptr))
+      return signal;
+  }
+  return 0;
+}
+
 int64_t now_ns() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -114,7 +141,7 @@ bool task_has_ended(pid_t tid) {
 
 // Signals each thread listed in /proc/self/task but this one and those that
 // have ended. getdents64 directly: opendir would call malloc.
-void signal_tasks() {
+void signal_tasks(int signal) {
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
@@ -133,7 +160,7 @@ void signal_tasks() {
       Slot& slot = g_slots[g_slot_count++];
       slot.tid = tid;
       slot.state.store(kSignalled, std::memory_order_release);
-      if (syscall(SYS_tgkill, getpid(), tid, stop_signal()) != 0) slot.state.store(kFree);  // it just exited
+      if (syscall(SYS_tgkill, getpid(), tid, signal) != 0) slot.state.store(kFree);  // it just exited
     }
   }
   close(fd);
@@ -141,20 +168,16 @@ void signal_tasks() {
 
 }  // namespace
 
-void install_thread_stop_handler() {
-  struct sigaction action = {};
-  action.sa_sigaction = on_stop_signal;
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigfillset(&action.sa_mask);
-  sigaction(stop_signal(), &action, &g_previous);
-}
+void install_thread_stop_handler() { take_for_stops(SIGRTMIN + 3, &g_previous); }
 
 size_t stop_other_threads() {
   g_slot_count = 0;
   g_stopped_count = 0;
   g_round.fetch_add(1, std::memory_order_acq_rel);
+  const int signal = stop_signal();
+  if (!signal) return 0;  // every real-time signal is the program's: nothing stops
   g_stopping.store(true, std::memory_order_release);
-  signal_tasks();
+  signal_tasks(signal);
   const int64_t deadline = now_ns() + kAnswerTimeoutNs;
   for (size_t i = 0; i < g_slot_count; ++i) {
     Slot& slot = g_slots[i];

@@ -107,4 +107,18 @@ TEST(Reachability, LeakScanOffLeavesEveryBlockUnscanned) {
 }
 
 }  // namespace
+// The scan stops threads with a signal of its own. A program that took
+// that signal for itself (tests/programs/stop_signal_taken.c) neither gets
+// it nor keeps its threads from stopping: the scan moves to a signal the
+// program leaves alone, and finds the block one thread keeps on its stack.
+TEST(StopSignal, AProgramsOwnHandlerForItNeitherSeesTheScanNorHidesAThread) {
+  const RunResult native = run({program("stop_signal_taken")}, {.traced = false});
+  const RunResult traced = run({program("stop_signal_taken")});
+  EXPECT_EQ(native.out, "handler saw 0 signals\n");
+  EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(traced.err.find("did not stop"), std::string::npos) << traced.err;
+  EXPECT_EQ(leak_kinds_of_size(traced.only_trace(), 4444), std::to_string(kReachable));
+  EXPECT_EQ(leak_kinds_of_size(traced.only_trace(), 5555), std::to_string(kDefinite));
+}
+
 }  // namespace nantrack::testing
