@@ -23,17 +23,13 @@ TEST(Descriptors, TheProgramHasOnlyTheDescriptorsItHasWithoutUs) {
 }
 
 TEST(Descriptors, TheProgramsPipesAndSystemCallsWorkAsWithoutUs) {
-  const RunResult native = run({program("descriptors"), "calls"}, {.traced = false});
-  const RunResult traced = run({program("descriptors"), "calls"});
-  EXPECT_EQ(native.out,
-            "pipe2 flags: cloexec 1, nonblock 1\n"
-            "syscall write 7, read 7: through\n"
-            "empty pipe: -1, EAGAIN 1\n"
-            "write to -3: -1, EBADF 1\n"
-            "mmap: a page\n"
-            "getpid agrees: 1\n");
-  EXPECT_EQ(traced.out, native.out) << traced.err;
-  EXPECT_EQ(traced.exit_code, 0);
+  expect_same_output_as_without_us({program("descriptors"), "calls"},
+                                   "pipe2 flags: cloexec 1, nonblock 1\n"
+                                   "syscall write 7, read 7: through\n"
+                                   "empty pipe: -1, EAGAIN 1\n"
+                                   "write to -3: -1, EBADF 1\n"
+                                   "mmap: a page\n"
+                                   "getpid agrees: 1\n");
 }
 
 // A program that used every descriptor its soft limit allows still gets

@@ -115,41 +115,33 @@ TEST(Crashes, TheLastSignalIsTheOneTheProgramWouldHaveDiedOf) {
 // are what sigaction() and signal() report back, as without us; and one
 // that signal() installs after siginterrupt() interrupts system calls.
 TEST(SignalHandlers, WhatTheProgramInstalledIsWhatItFinds) {
-  RunResult untraced = run({program("signal_handlers")}, {.traced = false});
-  RunResult traced = run({program("signal_handlers")});
-  EXPECT_EQ(untraced.out,
-            "sigset: 1\n"
-            "bsd_signal: 1\n"
-            "sysv_signal: 1\n"
-            "signal, before: default 1\n"
-            "signal, after: 1\n"
-            "back to default, was the handler: 1\n"
-            "now default: 1\n"
-            "SIGUSR2 was default 1, now ignored 1\n"
-            "read interrupted: 1\n");
-  EXPECT_EQ(traced.out, untraced.out) << traced.err;
-  EXPECT_EQ(traced.exit_code, 0);
+  expect_same_output_as_without_us({program("signal_handlers")},
+                                   "sigset: 1\n"
+                                   "bsd_signal: 1\n"
+                                   "sysv_signal: 1\n"
+                                   "signal, before: default 1\n"
+                                   "signal, after: 1\n"
+                                   "back to default, was the handler: 1\n"
+                                   "now default: 1\n"
+                                   "SIGUSR2 was default 1, now ignored 1\n"
+                                   "read interrupted: 1\n");
 }
 
 // Our alternate signal stack (for a crash from stack exhaustion, the
 // stack_overflow ending above) is not the program's: it finds none, and
 // the one it installs is the one its handlers run on.
 TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
-  RunResult untraced = run({program("alt_stack")}, {.traced = false});
-  RunResult traced = run({program("alt_stack")});
-  EXPECT_EQ(untraced.out,
-            "at start: disabled 1, mine 0, size 0\n"
-            "disabling none: 0\n"
-            "before that: disabled 1, mine 0, size 0\n"
-            "installing mine: 0\n"
-            "it replaced: disabled 1, mine 0, size 0\n"
-            "now: disabled 0, mine 1, size 65536\n"
-            "handler ran on mine: 1\n"
-            "disabling mine: 0\n"
-            "it replaced: disabled 0, mine 1, size 65536\n"
-            "at end: disabled 1, mine 0, size 0\n");
-  EXPECT_EQ(traced.out, untraced.out) << traced.err;
-  EXPECT_EQ(traced.exit_code, 0);
+  expect_same_output_as_without_us({program("alt_stack")},
+                                   "at start: disabled 1, mine 0, size 0\n"
+                                   "disabling none: 0\n"
+                                   "before that: disabled 1, mine 0, size 0\n"
+                                   "installing mine: 0\n"
+                                   "it replaced: disabled 1, mine 0, size 0\n"
+                                   "now: disabled 0, mine 1, size 65536\n"
+                                   "handler ran on mine: 1\n"
+                                   "disabling mine: 0\n"
+                                   "it replaced: disabled 0, mine 1, size 65536\n"
+                                   "at end: disabled 1, mine 0, size 0\n");
 }
 
 TEST(Fork, ParentAndChildEachWriteTheirOwnTrace) {

@@ -132,6 +132,15 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   return result;
 }
 
+RunResult expect_same_output_as_without_us(const std::vector<std::string>& argv, const std::string& expected_out) {
+  const RunResult native = run(argv, {.traced = false});
+  RunResult traced = run(argv);
+  EXPECT_EQ(native.out, expected_out) << native.err;
+  EXPECT_EQ(traced.out, native.out) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  return traced;
+}
+
 RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment) {
   arguments.insert(arguments.begin(), nantrack_cli());
   return run(arguments, {.traced = false, .environment = std::move(environment)});

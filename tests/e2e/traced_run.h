@@ -38,6 +38,11 @@ struct RunResult {
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// Runs argv without us and then under us, and checks that the program
+// printed `expected_out` without us and the same under us, and exited 0.
+// Returns the traced run.
+RunResult expect_same_output_as_without_us(const std::vector<std::string>& argv, const std::string& expected_out);
+
 // The nantrack CLI with these arguments, itself untraced; `environment`
 // as in RunOptions.
 RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment = {});
