@@ -24,7 +24,7 @@ using SigprocmaskFunction = int (*)(int, const sigset_t*, sigset_t*);
 constinit SigprocmaskFunction g_next_sigprocmask = nullptr;
 
 // Looked up as the library loads: signal handlers call sigprocmask, and
-// dlsym is not safe there (preload/unwinder_pipe_hooks.cpp).
+// dlsym is not safe there (see preload/syscall_hook.cpp).
 [[gnu::constructor]] void find_next_sigprocmask() { shim::next_definition(g_next_sigprocmask, "sigprocmask"); }
 }  // namespace
 

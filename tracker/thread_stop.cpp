@@ -17,7 +17,6 @@
 namespace nantrack {
 namespace {
 
-
 constexpr size_t kMaxThreads = 1024;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
 
