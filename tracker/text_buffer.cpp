@@ -65,19 +65,21 @@ TextBuffer& TextBuffer::hex(uint64_t value) {
   return *this;
 }
 
-// Our writes go to stderr (reports, which may be a pipe whose reader is
-// gone: `prog 2>&1 | head`) and to traces. A write to a broken pipe would
-// kill the program with SIGPIPE for output that is ours: the signal is
-// blocked in this thread during the writes, which then fail with EPIPE,
-// and the SIGPIPE they left pending is taken back (unless one was pending
-// before, which is the program's).
+// Our writes go to stderr (reports, on a pipe whose reader may be gone,
+// `prog 2>&1 | head`, or on a file past the file-size limit) and to traces
+// (past that limit too). The kernel answers such a write with a signal
+// that would kill the program for output that is ours: SIGPIPE, SIGXFSZ.
+// Both are blocked in this thread during the writes, which then fail with
+// EPIPE or EFBIG, and the signal a failed write left pending is taken back
+// (unless it was pending before: that one is the program's).
 int write_all_or_error(int fd, std::string_view text) {
   int saved_errno = errno;
-  sigset_t pipe_only, previous_mask, pending;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  const bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-  const bool masked = pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_mask) == 0;
+  sigset_t ours, previous_mask, pending_before;
+  sigemptyset(&ours);
+  sigaddset(&ours, SIGPIPE);
+  sigaddset(&ours, SIGXFSZ);
+  if (sigpending(&pending_before) != 0) sigemptyset(&pending_before);
+  const bool masked = pthread_sigmask(SIG_BLOCK, &ours, &previous_mask) == 0;
   const char* p = text.data();
   size_t left = text.size();
   int error = 0;
@@ -92,9 +94,13 @@ int write_all_or_error(int fd, std::string_view text) {
     left -= static_cast<size_t>(n);
   }
   if (masked) {
-    if (error == EPIPE && !was_pending) {
+    const int raised = error == EPIPE ? SIGPIPE : error == EFBIG ? SIGXFSZ : 0;
+    if (raised && !sigismember(&pending_before, raised)) {
+      sigset_t just_that;
+      sigemptyset(&just_that);
+      sigaddset(&just_that, raised);
       const timespec no_wait{};
-      sigtimedwait(&pipe_only, nullptr, &no_wait);
+      sigtimedwait(&just_that, nullptr, &no_wait);
     }
     pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   }

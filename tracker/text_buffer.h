@@ -50,7 +50,9 @@ class InlineText : public TextBuffer {
   char storage_[N];
 };
 
-// write(2) all of `text` to fd, retrying on EINTR and short writes; keeps errno.
+// write(2) all of `text` to fd, retrying on EINTR and short writes; keeps
+// errno. A broken pipe or the file-size limit makes it fail, not the
+// program die (no SIGPIPE, no SIGXFSZ).
 bool write_all(int fd, std::string_view text);
 // The same, answering 0 or the errno of the write that failed.
 int write_all_or_error(int fd, std::string_view text);

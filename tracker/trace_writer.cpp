@@ -1,7 +1,6 @@
 #include "tracker/trace_writer.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -100,12 +99,7 @@ void TraceWriter::end() {
 
 bool TraceWriter::flush() {
   if (fd_ >= 0 && used_ && !failed_) {
-    struct sigaction ignore {}, previous {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    const bool guarded = sigaction(SIGXFSZ, &ignore, &previous) == 0;
     error_ = write_all_or_error(fd_, {buffer_, used_});
-    if (guarded) sigaction(SIGXFSZ, &previous, nullptr);
     failed_ = error_ != 0;
   }
   used_ = 0;

@@ -43,10 +43,10 @@ class TraceWriter {
   void end();
 
   // Pushes buffered records to the file. False if a write failed (disk
-  // full, over the file-size limit, ...); the file is then incomplete, and
-  // readers will say so. Over a file-size limit (ulimit -f) the write fails
-  // with EFBIG: SIGXFSZ, which would kill the program for our write, is
-  // ignored during it.
+  // full, past the file-size limit: EFBIG, without the SIGXFSZ that would
+  // kill the program, see write_all_or_error); the file is then
+  // incomplete, and readers will say so. After a failure nothing more is
+  // written: a short trace is better than one with a hole.
   bool flush();
   bool failed() const { return failed_; }
   // The errno of the first write that failed.
