@@ -75,10 +75,9 @@ dlopen:
 NANTRACK_EXPORT int dlclose(void* handle) {
   using Dlclose = int (*)(void*);
   static Dlclose next;  // constant-initialised: no guard variable
-  {
+  if (shim::g_ready.load()) {
     shim::InsideNantrack inside;
-    if (!next) next = reinterpret_cast<Dlclose>(dlsym(RTLD_NEXT, "dlclose"));
-    if (shim::g_ready.load()) tracker().refresh_modules();
+    tracker().refresh_modules();
   }
-  return next(handle);
+  return shim::next_definition(next, "dlclose")(handle);
 }

@@ -3,7 +3,6 @@
 // fork. The trace is written once, by whichever end comes first (see
 // finish.h); anything freed after it is appended as late records.
 #include <cstdlib>
-#include <dlfcn.h>
 #include <cstring>
 #include <unistd.h>
 
@@ -47,13 +46,6 @@ void write_trace_at_quick_exit() { finish_before_exit_group(g_quick_exit_status)
 // before the trace is written.
 void note_exit_status(int status, void*) { g_exit_status = status; }
 
-ExitFunction next_exit_function(ExitFunction& slot, const char* name) {
-  if (!slot) {
-    shim::InsideNantrack inside;
-    slot = reinterpret_cast<ExitFunction>(dlsym(RTLD_NEXT, name));
-  }
-  return slot;
-}
 
 void before_fork() {
   if (!shim::g_ready.load()) return;
@@ -107,10 +99,10 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   CodeRange own;
   find_code_range(reinterpret_cast<void*>(&nantrack_on_load), own);
   tracker().start(argc, argv, own.begin, own.end);
-  next_exit_function(g_next.exit, "exit");
-  next_exit_function(g_next.underscore_exit, "_exit");
-  next_exit_function(g_next.capital_exit, "_Exit");
-  next_exit_function(g_next.quick_exit, "quick_exit");
+  shim::next_definition(g_next.exit, "exit");
+  shim::next_definition(g_next.underscore_exit, "_exit");
+  shim::next_definition(g_next.capital_exit, "_Exit");
+  shim::next_definition(g_next.quick_exit, "quick_exit");
   at_quick_exit(write_trace_at_quick_exit);
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   install_signal_handlers();
@@ -147,20 +139,16 @@ int main_wrapper(int argc, char** argv, char** envp) {
 NANTRACK_EXPORT int __libc_start_main(int (*main)(int, char**, char**), int argc, char** argv, void (*init)(),
                                       void (*fini)(), void (*rtld_fini)(), void* stack_end) {
   using StartMain = int (*)(int (*)(int, char**, char**), int, char**, void (*)(), void (*)(), void (*)(), void*);
-  StartMain next;
-  {
-    shim::InsideNantrack inside;
-    next = reinterpret_cast<StartMain>(dlsym(RTLD_NEXT, "__libc_start_main"));
-  }
+  static StartMain next;  // constant-initialised: no guard variable
   g_program_main = main;
   g_loader_fini = rtld_fini;
-  return next(main_wrapper, argc, argv, init, fini, rtld_fini ? after_loader_fini : nullptr, stack_end);
+  return shim::next_definition(next, "__libc_start_main")(main_wrapper, argc, argv, init, fini, rtld_fini ? after_loader_fini : nullptr, stack_end);
 }
 
 NANTRACK_EXPORT void exit(int status) {
   g_exit_status = status;
   tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
-  next_exit_function(g_next.exit, "exit")(status);
+  shim::next_definition(g_next.exit, "exit")(status);
   __builtin_unreachable();
 }
 
@@ -172,7 +160,7 @@ void nantrack::finish_before_exit_group(int status) {
 
 namespace {
 [[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
-  ExitFunction next = next_exit_function(slot, name);
+  ExitFunction next = shim::next_definition(slot, name);
   finish_before_exit_group(status);
   next(status);
   __builtin_unreachable();
@@ -185,6 +173,6 @@ NANTRACK_EXPORT void _Exit(int status) { exit_without_destructors(g_next.capital
 
 NANTRACK_EXPORT void quick_exit(int status) {
   g_quick_exit_status = status;
-  next_exit_function(g_next.quick_exit, "quick_exit")(status);
+  shim::next_definition(g_next.quick_exit, "quick_exit")(status);
   __builtin_unreachable();
 }
