@@ -51,34 +51,33 @@ ReportTarget report_target(const std::string& path) {
   return {fs::absolute(path), false};
 }
 
+std::runtime_error cannot_write(std::string_view what, const std::string& path, std::string_view why) {
+  return std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, why));
+}
+
 // A report file can be written if its directory exists and is writable
 // (and the file, if it exists, is). Checked before the program runs, so a
 // typo does not cost a whole run.
 void check_writable(const std::string& path, std::string_view what) {
   if (path.empty() || is_stdout(path)) return;
   const ReportTarget target = report_target(path);
-  auto refuse = [&](const std::string& why) {
-    return std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, why));
-  };
   if (target.in_place) {
-    if (access(target.path.c_str(), W_OK) != 0) throw refuse(std::strerror(errno));
+    if (access(target.path.c_str(), W_OK) != 0) throw cannot_write(what, path, std::strerror(errno));
     return;
   }
   std::error_code error;
-  if (fs::is_directory(target.path, error)) throw refuse("it is a directory");
+  if (fs::is_directory(target.path, error)) throw cannot_write(what, path, "it is a directory");
   fs::path directory = target.path.parent_path();
-  if (!fs::is_directory(directory, error)) throw refuse(fmt::format("no directory '{}'", directory.string()));
+  if (!fs::is_directory(directory, error))
+    throw cannot_write(what, path, fmt::format("no directory '{}'", directory.string()));
   if (access(directory.c_str(), W_OK) != 0 ||
       (fs::exists(target.path, error) && access(target.path.c_str(), W_OK) != 0))
-    throw refuse(std::strerror(EACCES));
+    throw cannot_write(what, path, std::strerror(EACCES));
 }
 
 // Reports are streamed: the JSON of a million leaked blocks is 150 MB.
 template <typename Write>
 void write_file(const std::string& path, std::string_view what, Write&& write) {
-  auto failed = [&](const std::string& why) {
-    return std::runtime_error(fmt::format("cannot write {} report '{}': {}", what, path, why));
-  };
   if (is_stdout(path)) {
     write(std::cout);
     std::cout.flush();
@@ -88,20 +87,20 @@ void write_file(const std::string& path, std::string_view what, Write&& write) {
   if (target.in_place) {
     std::ofstream stream(target.path, std::ios::binary);
     write(stream);
-    if (!stream.flush()) throw failed(std::strerror(errno));
+    if (!stream.flush()) throw cannot_write(what, path, std::strerror(errno));
     return;
   }
   const std::string temporary = target.path.string() + ".nantrack-tmp";
   {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
     write(file);
-    if (!file.flush()) throw failed(std::strerror(errno));
+    if (!file.flush()) throw cannot_write(what, path, std::strerror(errno));
   }
   std::error_code error;
   fs::rename(temporary, target.path, error);
   if (error) {
     fs::remove(temporary, error);
-    throw failed(error.message());
+    throw cannot_write(what, path, error.message());
   }
 }
 

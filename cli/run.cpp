@@ -203,6 +203,11 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
   return pattern;
 }
 
+void remove_trace_dir(const std::string& trace_dir) {
+  std::error_code ignored;
+  fs::remove_all(trace_dir, ignored);
+}
+
 int run_program(RunOptions& options) {
   validate(options.report);
   ProgramLookup program = find_program(options.command.front());
@@ -226,10 +231,7 @@ int run_program(RunOptions& options) {
                                 ? "required file not found (its #! interpreter or its dynamic loader is missing)"
                                 : std::strerror(spawned.exec_error);
     fmt::print(stderr, "nantrack: cannot run '{}': {}\n", options.command.front(), why);
-    if (temporary) {
-      std::error_code ignored;
-      fs::remove_all(trace_dir, ignored);
-    }
+    if (temporary) remove_trace_dir(trace_dir);
     return spawned.status;
   }
   const int status = spawned.status;
@@ -240,8 +242,7 @@ int run_program(RunOptions& options) {
                program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
   ReportOutcome outcome = produce_report(traces, options.report, std::cerr);
   if (temporary && !options.keep_traces) {
-    std::error_code ignored;
-    fs::remove_all(trace_dir, ignored);
+    remove_trace_dir(trace_dir);
   } else {
     fmt::print(stderr, "nantrack: traces kept in {}\n", trace_dir);
   }

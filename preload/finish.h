@@ -19,6 +19,6 @@ void finish_process(const ExitInfo& exit, bool from_signal);
 // The process is about to end without running destructors, ours included
 // (_exit, _Exit, quick_exit, the exit_group system call): write the trace
 // now, with this status (lifecycle.cpp).
-void finish_before_exit_group(int status);
+void finish_without_destructors(int status);
 
 }  // namespace nantrack

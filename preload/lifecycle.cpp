@@ -37,7 +37,7 @@ constinit NextExitFunctions g_next;
 // runs after the program's (they run in reverse order): the heap is then
 // final, and the status is what quick_exit was given.
 constinit int g_quick_exit_status = 0;
-void write_trace_at_quick_exit() { finish_before_exit_group(g_quick_exit_status); }
+void write_trace_at_quick_exit() { finish_without_destructors(g_quick_exit_status); }
 
 // libc calls exit() itself too, not through ours: error(status, ...), and
 // when the last thread ends after main's pthread_exit. An on_exit handler
@@ -153,7 +153,7 @@ NANTRACK_EXPORT void exit(int status) {
 }
 
 // _exit and _Exit skip every destructor, ours included: write the trace now.
-void nantrack::finish_before_exit_group(int status) {
+void nantrack::finish_without_destructors(int status) {
   tracker().note_program_stack(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
   finish_process({status, 0, trace_format::kExitedViaUnderscoreExit}, false);
 }
@@ -161,7 +161,7 @@ void nantrack::finish_before_exit_group(int status) {
 namespace {
 [[noreturn]] void exit_without_destructors(ExitFunction& slot, const char* name, int status) {
   ExitFunction next = shim::next_definition(slot, name);
-  finish_before_exit_group(status);
+  finish_without_destructors(status);
   next(status);
   __builtin_unreachable();
 }

@@ -35,7 +35,7 @@ NANTRACK_EXPORT long syscall(long number, ...) {
   va_end(list);
   long result = 0;
   if (shim::answer_libunwind_memory_test(number, args, __builtin_return_address(0), result)) return result;
-  if (number == SYS_exit_group) finish_before_exit_group(static_cast<int>(args[0]));
+  if (number == SYS_exit_group) finish_without_destructors(static_cast<int>(args[0]));
   return shim::next_definition(g_next_syscall, "syscall")(number, args[0], args[1], args[2], args[3], args[4],
                                                           args[5]);
 }

@@ -71,12 +71,6 @@ class Tracker {
   // loader, before any constructor): options and tables. No allocation.
   void init(const RealFunctions& real);
   bool initialized() const { return initialized_.load(std::memory_order_acquire); }
-  // Whether an address the tracker does not know may be a block of the
-  // program's that went untracked: one in the untracked set, or any at all
-  // once a block went untracked that the set could not hold.
-  bool may_be_untracked(uintptr_t address) const {
-    return lost_track_.load(std::memory_order_relaxed) || untracked_.contains(address);
-  }
   // Phase 2, from the library's constructor: stack capture, module map, argv.
   // Blocks allocated before this have no stack.
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
@@ -119,6 +113,12 @@ class Tracker {
   void remember_untracked(uintptr_t address) {
     if (!untracked_.insert(address)) [[unlikely]]
       lose_track();
+  }
+  // Whether an address the tracker does not know may be a block of the
+  // program's that went untracked: one in the untracked set, or any at all
+  // once the tracker lost track.
+  bool may_be_untracked(uintptr_t address) const {
+    return lost_track_.load(std::memory_order_relaxed) || untracked_.contains(address);
   }
 
   // Where the program's live frames end on this thread, from exit, _exit or
@@ -201,12 +201,14 @@ class Tracker {
   // Guards and records a block libc gave; its first `kept` bytes hold data
   // already (realloc), the rest get the malloc fill.
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
-  // When the block table cannot grow (its mmap failed: an address-space
-  // limit): loses track (see remember_untracked()) and hands `raw` to the
-  // program as a plain untracked block, the contents moved to its start;
-  // or frees it and fails with ENOMEM where a plain block would break the
-  // alignment asked for.
+  // Out of memory for our tables: from now on, frees of unknown addresses
+  // go to libc unreported (may_be_untracked()). Says so once on stderr.
   NANTRACK_NOINLINE void lose_track();
+  // When the block table cannot grow (its mmap failed: an address-space
+  // limit): loses track and hands `raw` to the program as a plain
+  // untracked block, the contents moved to its start; or frees it and
+  // fails with ENOMEM where a plain block would break the alignment asked
+  // for.
   NANTRACK_NOINLINE void* give_up_tracking(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2,
                                            size_t kept);
   // A free's stack: captured, or (`pending`) to be captured from `caller`
