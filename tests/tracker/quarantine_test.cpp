@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <vector>
 
 namespace nantrack {
@@ -91,6 +93,26 @@ TEST(QuarantineTest, FindsTheRecordsItHoldsByAddressAndByInteriorAddress) {
   std::vector<uintptr_t> held;
   q.for_each([&](const BlockRecord& record) { held.push_back(record.address); });
   EXPECT_EQ(held, (std::vector<uintptr_t>{0x200, 0x300, 0x500, 0x600}));
+  q.release();
+}
+
+// This process's address space in KiB (VmSize).
+size_t address_space_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmSize:", 0) == 0) return std::stoul(line.substr(7));
+  return 0;
+}
+
+// A ring is reserved when its quarantine first takes a block, not when it
+// is configured: a process frees into few of its 64 shards.
+TEST(QuarantineTest, ItsRingTakesAddressSpaceOnlyOnceItHoldsABlock) {
+  Quarantine q;
+  const size_t before = address_space_kib();
+  ASSERT_TRUE(q.configure(size_t{1} << 30, 1u << 20));  // a ring of 2^21 records: 48 MiB
+  EXPECT_LT(address_space_kib() - before, 1024u);
+  ASSERT_TRUE(q.accepts(8));
+  EXPECT_GE(address_space_kib() - before, 48u * 1024);
   q.release();
 }
 
