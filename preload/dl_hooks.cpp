@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 
 #include "preload/shim.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 using namespace nantrack;
@@ -31,7 +32,7 @@ __attribute__((visibility("hidden"), used)) void* nantrack_prepare_dlopen(const 
     InlineText<PATH_MAX + 160> warning;
     warning << "nantrack: dlopen(\"" << (file ? file : "(main program)")
             << "\", RTLD_DEEPBIND): opened without RTLD_DEEPBIND so that its allocations are tracked\n";
-    write_all(2, warning.view());
+    print_to_stderr(warning.view());
   }
   return nantrack_next_dlopen;
 }

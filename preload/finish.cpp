@@ -4,12 +4,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 extern char** environ;
@@ -18,28 +17,7 @@ namespace nantrack {
 namespace {
 
 char g_cli_path[PATH_MAX];
-// Where stderr went at start, when it is a terminal or a file: coreutils
-// (and many programs like them) close stderr at exit, before our report.
-char g_stderr_path[PATH_MAX];
 void (*g_libstdcxx_freeres)() = nullptr;
-
-// Notes stderr's path if it can be opened again later. Pipes and sockets
-// cannot, and holding a copy of the descriptor instead would keep a
-// reader waiting for end-of-file on it after the program closed its own.
-void remember_stderr_path() {
-  struct stat status;
-  if (fstat(2, &status) != 0 || !(S_ISREG(status.st_mode) || S_ISCHR(status.st_mode))) return;
-  ssize_t length = readlink("/proc/self/fd/2", g_stderr_path, sizeof(g_stderr_path) - 1);
-  g_stderr_path[length > 0 && g_stderr_path[0] == '/' ? length : 0] = '\0';
-}
-
-// Where our output at exit goes: stderr, or, when the program closed it,
-// stderr as it was at start, opened again (appending) if it can be; -1
-// when neither is there. Async-signal-safe.
-int output_fd() {
-  if (fcntl(2, F_GETFD) >= 0 || !g_stderr_path[0]) return 2;
-  return open(g_stderr_path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
-}
 
 void print_residue_banner(int fd) {
   InlineText<512> banner;
@@ -105,7 +83,6 @@ void find_libstdcxx_freeres() {
 
 void prepare_finish() {
   find_libstdcxx_freeres();
-  remember_stderr_path();
   if (const char* configured = getenv("NANTRACK_CLI")) {
     if (strlen(configured) < sizeof(g_cli_path)) strcpy(g_cli_path, configured);
     return;
@@ -129,10 +106,12 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
   tracker().print_unwind_check();
-  const int fd = output_fd();
-  if (tracker().options().residue) print_residue_banner(fd);
-  if (tracker().options().report) run_report(tracker().trace_path(), fd);
-  if (fd != 2 && fd >= 0) close(fd);
+  // Nowhere to print (stderr was a pipe the program closed, or its number
+  // now holds a file of the program's): the trace alone is left.
+  StderrOutput output;
+  if (output.fd() < 0) return;
+  if (tracker().options().residue) print_residue_banner(output.fd());
+  if (tracker().options().report) run_report(tracker().trace_path(), output.fd());
 }
 
 }  // namespace nantrack

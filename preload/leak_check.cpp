@@ -1,6 +1,7 @@
 #include "preload/leak_check.h"
 
 #include "preload/shim.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -25,7 +26,7 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
     line << "snapshot trace: " << result.path << " (nantrack report shows its stacks)\n";
   else
     line << "no snapshot trace could be written\n";
-  write_all(2, line.view());
+  print_to_stderr(line.view());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "preload/leak_check.h"
 #include "preload/shim.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 using namespace nantrack;
@@ -22,7 +23,7 @@ void complain(const char* function, const void* address, const char* problem, si
   line.hex(reinterpret_cast<uintptr_t>(address));
   if (size != SIZE_MAX) line << ", " << uint64_t{size};
   line << "): " << problem << '\n';
-  write_all(2, line.view());
+  print_to_stderr(line.view());
 }
 
 // The tables these calls change are ours: a call from code that interrupted
@@ -32,7 +33,7 @@ bool may_enter(const char* function) {
   InlineText<192> line;
   line << "nantrack: " << function
        << " called while this thread is inside nantrack (from a signal handler?) or before it started: ignored\n";
-  write_all(2, line.view());
+  print_to_stderr(line.view());
   return false;
 }
 
@@ -55,9 +56,9 @@ NANTRACK_EXPORT void __lsan_disable(void) { ++t_leak_checks_disabled; }
 
 NANTRACK_EXPORT void __lsan_enable(void) {
   if (t_leak_checks_disabled == 0) {
-    write_all(2,
-              "nantrack: __lsan_enable() without a matching __lsan_disable() on this thread: ignored "
-              "(LeakSanitizer would abort here)\n");
+    print_to_stderr(
+        "nantrack: __lsan_enable() without a matching __lsan_disable() on this thread: ignored "
+        "(LeakSanitizer would abort here)\n");
     return;
   }
   --t_leak_checks_disabled;

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack::shim {
@@ -23,7 +24,7 @@ bool initialize() {
       InsideNantrack inside;  // dlsym may allocate: serve it untracked
       if (!resolve_real_allocator()) {
         static const char message[] = "nantrack: cannot find the real malloc (dlsym RTLD_NEXT failed)\n";
-        write_all(2, message);
+        print_to_stderr(message);
         _exit(127);
       }
       tracker().init({g_real.malloc, g_real.free, g_real.malloc_usable_size, g_real.realloc});

@@ -2,6 +2,7 @@
 
 #include "preload/leak_check.h"
 #include "preload/shim.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -31,7 +32,7 @@ void choose_snapshot_signal() {
   InlineText<160> line;
   line << "nantrack: snapshot_signal=" << wanted
        << " cannot be used (uncatchable, fatal, or reserved by glibc or nantrack): snapshots by signal are off\n";
-  write_all(2, line.view());
+  print_to_stderr(line.view());
 }
 
 int snapshot_signal() { return g_signal; }

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include "tracker/internal_memory.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -20,7 +21,7 @@ void ErrorLog::add(const ErrorRecord& error) {
   }
   if (!full_) {
     full_ = true;
-    write_all(2, "nantrack: more than 65,536 errors: later ones are printed here but not kept in the trace\n");
+    print_to_stderr("nantrack: more than 65,536 errors: later ones are printed here but not kept in the trace\n");
   }
 }
 
@@ -131,7 +132,7 @@ void print_error(const ErrorRecord& error, const StackDepot& depot, uint32_t pid
     print_stack(out, depot, error.alloc_stack);
   }
   out << '\n';
-  write_all(2, out.view());
+  print_to_stderr(out.view());
 }
 
 }  // namespace nantrack

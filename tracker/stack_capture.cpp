@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "tracker/rule_walker.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -120,7 +121,7 @@ void StackCapture::print_check_summary() const {
   summary << "nantrack: unwind check: " << hits_verified_.load() << " hits verified, " << mismatches_.load()
           << " mismatches (" << walks_verified_.load() << " rule walks verified, " << recorded_.load()
           << " stacks recorded, " << not_cacheable_.load() << " not cacheable)\n";
-  write_all(2, summary.view());
+  print_to_stderr(summary.view());
   uint64_t details = mismatches_.load();
   for (uint64_t i = 0; i < details && i < kMismatchDetails; ++i) {
     const Mismatch& detail = mismatch_details_[i];
@@ -131,7 +132,7 @@ void StackCapture::print_check_summary() const {
     line << "; libunwind ";
     print_frames(line, detail.actual, detail.actual_depth, kDetailFrames);
     line << '\n';
-    write_all(2, line.view());
+    print_to_stderr(line.view());
   }
 }
 

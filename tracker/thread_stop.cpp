@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -195,7 +196,7 @@ size_t stop_other_threads() {
       InlineText<160> note;
       note << "nantrack: thread " << static_cast<uint64_t>(slot.tid)
            << " did not stop for the leak scan within 100 ms; blocks only it points to may be reported as leaks\n";
-      write_all(2, note.view());
+      print_to_stderr(note.view());
     }
   }
   return g_stopped_count;

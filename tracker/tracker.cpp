@@ -10,6 +10,7 @@
 #include "tracker/clock.h"
 #include "tracker/internal_memory.h"
 #include "tracker/platform.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 #include "tracker/thread_stop.h"
 
@@ -25,7 +26,7 @@ NANTRACK_TLS uint32_t t_room_cursor = 0;
 // alignment_log2 bits).
 constexpr size_t kMaxAlignment = size_t{1} << 40;
 
-void print_to_stderr(const char* message) { write_all(2, message); }
+void print_option_error(const char* message) { print_to_stderr(message); }
 
 // The deferred-free slots keep the kind in the top byte: user-space
 // addresses on x86-64 use 47 bits.
@@ -40,10 +41,14 @@ Tracker& tracker() { return g_tracker; }
 void Tracker::init(const RealFunctions& real) {
   real_ = real;
   pid_ = static_cast<uint32_t>(getpid());
+  note_start_stderr();
   start_ns_ = now_ns();
-  parse_options(getenv("NANTRACK_OPTIONS"), options_, print_to_stderr);
+  parse_options(getenv("NANTRACK_OPTIONS"), options_, print_option_error);
   redzones_ = RedzoneLayout(options_.redzone);
-  if (options_.help) print_options_help(2);
+  if (options_.help) {
+    StderrOutput output;
+    print_options_help(output.fd());
+  }
 
   // Resolve output_dir now: the program may chdir before it exits.
   InlineText<PATH_MAX> dir;
@@ -57,7 +62,7 @@ void Tracker::init(const RealFunctions& real) {
     InlineText<PATH_MAX + 128> message;
     message << "nantrack: output_dir '" << trace_dir_ << "' is not a writable directory (" << strerrordesc_np(errno)
             << "): no trace will be written\n";
-    write_all(2, message.view());
+    print_to_stderr(message.view());
   }
 
   // The shared budget keeps all shards together within the limits. A
@@ -101,7 +106,7 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
   live_bytes_.start();
 
   if (!stacks_.start(own_code_begin, own_code_end))
-    write_all(2, "nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
+    print_to_stderr("nantrack: cannot load libunwind.so.8: allocations will be recorded without stacks\n");
   started_.store(true, std::memory_order_release);
 }
 
@@ -194,9 +199,9 @@ NANTRACK_ALWAYS_INLINE void* Tracker::track(void* raw, size_t size, AllocKind ki
 
 void Tracker::lose_track() {
   if (!lost_track_.exchange(true, std::memory_order_relaxed))
-    write_all(2,
-              "nantrack: out of memory for its own tables (is the address space limited?): blocks it cannot "
-              "record go untracked, and frees it cannot check go to libc unchecked\n");
+    print_to_stderr(
+        "nantrack: out of memory for its own tables (is the address space limited?): blocks it cannot "
+        "record go untracked, and frees it cannot check go to libc unchecked\n");
 }
 
 void* Tracker::give_up_tracking(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, size_t kept) {

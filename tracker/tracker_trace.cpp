@@ -8,6 +8,7 @@
 
 #include "tracker/clock.h"
 #include "tracker/internal_memory.h"
+#include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 #include "tracker/tracker.h"
 
@@ -22,7 +23,7 @@ bool Tracker::open_trace(TraceOutput& out, uint32_t snapshot, char* path_out) {
   if (!out.writer->open(path.c_str())) {
     InlineText<PATH_MAX + 160> message;
     message << "nantrack: cannot write trace '" << path.view() << "': " << strerrordesc_np(errno) << '\n';
-    write_all(2, message.view());
+    print_to_stderr(message.view());
     return false;
   }
   std::memcpy(path_out, path.c_str(), path.size() + 1);
@@ -268,7 +269,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     InlineText<PATH_MAX + 160> message;
     message << "nantrack: the trace '" << trace_path_ << "' is cut short: " << strerrordesc_np(output_.writer->error())
             << '\n';
-    write_all(2, message.view());
+    print_to_stderr(message.view());
   }
   late_.store(true, std::memory_order_release);
   if (all_locked) unlock_all_shards();

@@ -67,5 +67,54 @@ TEST(Descriptors, FilesOpenedAfterClosingEveryDescriptorAreLeftAlone) {
   EXPECT_TRUE(stack_has(trace, blocks[0]->stack, "main"));
 }
 
+// A program that finds stderr closed and opens a file of its own on its
+// number gets that file to itself: our messages (the double free at the bad
+// call, the report at exit) go to the stderr it started with, or nowhere
+// when that cannot be reached; the trace still holds them.
+void expect_only_the_programs_line(const std::string& file) {
+  EXPECT_EQ(read_file(file), "the program's own line\n");
+}
+
+void expect_error_and_block_in_trace(const RunResult& traced) {
+  ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
+  const Trace& trace = traced.only_trace();
+  ASSERT_EQ(trace.errors.size(), 1u);
+  EXPECT_EQ(trace.errors[0].kind, ErrorKind::DoubleFree);
+  EXPECT_EQ(blocks_of_size(trace, 555).size(), 1u);
+}
+
+TEST(Descriptors, AFileOpenedOnAStderrClosedAtStartGetsNoneOfOurText) {
+  TempDir files;
+  const std::string file = files / "output";
+  const RunResult traced = run({"/bin/sh", "-c", "exec \"$0\" stderr-file \"$1\" 2>&-", program("descriptors"), file},
+                               {.nantrack_options = "report=1"});
+  EXPECT_EQ(traced.out, "file on descriptor 2\n");
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  expect_only_the_programs_line(file);
+  expect_error_and_block_in_trace(traced);
+}
+
+TEST(Descriptors, AFileOpenedOnAStderrTheProgramClosedGetsNoneOfOurText) {
+  TempDir files;
+  const std::string file = files / "output";
+  // Our stderr here is a pipe: it cannot be opened again, so our text is
+  // dropped.
+  const RunResult on_pipe = run({program("descriptors"), "stderr-file", file, "close"}, {.nantrack_options = "report=1"});
+  EXPECT_EQ(on_pipe.out, "file on descriptor 2\n");
+  EXPECT_EQ(on_pipe.exit_code, 0) << on_pipe.err;
+  expect_only_the_programs_line(file);
+  expect_error_and_block_in_trace(on_pipe);
+  // A stderr on a file is opened again, and our text goes there.
+  const std::string log = files / "stderr";
+  const RunResult on_file = run({"/bin/sh", "-c", "exec \"$0\" stderr-file \"$1\" close 2>\"$2\"", program("descriptors"), file, log},
+                                {.nantrack_options = "report=1"});
+  EXPECT_EQ(on_file.exit_code, 0) << on_file.err;
+  expect_only_the_programs_line(file);
+  expect_error_and_block_in_trace(on_file);
+  const std::string ours = read_file(log);
+  EXPECT_NE(ours.find("nantrack: double free of"), std::string::npos) << ours;
+  EXPECT_NE(ours.find("SUMMARY: nantrack: no leaks; 1 error (1 double free)."), std::string::npos) << ours;
+}
+
 }  // namespace
 }  // namespace nantrack::testing

@@ -9,7 +9,12 @@
  * libunwind tests the addresses it reads) and checks that its files still
  * hold what it wrote and are still read from their start. It keeps one
  * block of 1,234 bytes from there to the end. Exit status 1 if a file
- * changed. */
+ * changed.
+ * descriptors stderr-file FILE [close]: closes stderr if asked, opens FILE
+ * (which gets descriptor 2 when stderr is closed), writes a line to it,
+ * keeps a block of 555 bytes, frees another twice (an error under us,
+ * an abort without us), and exits with FILE still open on its descriptor.
+ * Prints that descriptor's number. */
 #define _GNU_SOURCE /* pipe2 */
 #include <dirent.h>
 #include <errno.h>
@@ -106,11 +111,27 @@ static int reuse(const char* dir) {
   return changed;
 }
 
+static int stderr_file(const char* path, int close_stderr) {
+  if (close_stderr) close(2);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  static const char kLine[] = "the program's own line\n";
+  if (fd < 0 || write(fd, kLine, sizeof kLine - 1) != sizeof kLine - 1) return 2;
+  printf("file on descriptor %d\n", fd);
+  fflush(stdout);
+  kept = malloc(555);
+  void* volatile twice = malloc(10);
+  free(twice);
+  free(twice);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "list") == 0) return list();
   if (argc == 2 && strcmp(argv[1], "calls") == 0) return calls();
   if (argc == 2 && strcmp(argv[1], "exhaust") == 0) return exhaust();
   if (argc == 3 && strcmp(argv[1], "reuse") == 0) return reuse(argv[2]);
-  fprintf(stderr, "usage: descriptors list | calls | exhaust | reuse DIR\n");
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "stderr-file") == 0)
+    return stderr_file(argv[2], argc == 4 && strcmp(argv[3], "close") == 0);
+  fprintf(stderr, "usage: descriptors list | calls | exhaust | reuse DIR | stderr-file FILE [close]\n");
   return 2;
 }
