@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "cli/report_request.h"
 
 namespace nantrack {
@@ -85,7 +86,8 @@ Command add_report_command(CLI::App& app) {
   report->add_option("traces", options->traces, "Trace files, or directories holding them")->required();
   report->add_option("--format,-f", options->format, "Output format")
       ->check(CLI::IsMember({"text", "json", "html", "sarif"}));
-  report->add_option("-o,--output", options->output, "Write the report to FILE (default: stdout)");
+  report->add_option("-o,--output", options->output, "Write the report to FILE (default: stdout)")
+      ->check(not_an_option());
   add_report_options(*report, options->report);
   report->footer("Exit status: 0; 1 if a trace could not be read; --error-exitcode's value if the gate trips.");
   return {report, [options] { return run_report_command(*options); }};

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/option_checks.h"
 #include "report/aggregate.h"
 #include "report/format_html.h"
 #include "report/format_json.h"
@@ -119,15 +120,19 @@ FailOn fail_on_of(const ReportRequest& request) {
 void add_report_options(CLI::App& command, ReportRequest& request) {
   command.add_option("--suppressions", request.suppression_files,
                      "Suppressions FILE (LeakSanitizer lines like leak:PATTERN, or valgrind .supp blocks); repeatable")
+      ->check(not_an_option())
       ->check(CLI::ExistingFile);
   command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
   command.add_flag("--show-reachable", request.show_reachable,
                    "Also list blocks still pointed to at exit (always counted in the summary)");
   command.add_option("--max-leaks", request.max_leaks,
                      "Leak sites shown per process in the text report, biggest first (0: all; default 100)");
-  command.add_option("--html", request.html_file, "Also write an HTML report to FILE");
-  command.add_option("--json", request.json_file, "Also write a JSON report to FILE");
-  command.add_option("--sarif", request.sarif_file, "Also write a SARIF 2.1.0 report to FILE");
+  command.add_option("--html", request.html_file, "Also write an HTML report to FILE")
+      ->check(not_an_option());
+  command.add_option("--json", request.json_file, "Also write a JSON report to FILE")
+      ->check(not_an_option());
+  command.add_option("--sarif", request.sarif_file, "Also write a SARIF 2.1.0 report to FILE")
+      ->check(not_an_option());
   command.add_option("--error-exitcode", request.error_exitcode,
                      "Exit with N if the report has findings --fail-on counts (the CI gate)")
       ->check(CLI::Range(0, 255));

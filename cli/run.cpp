@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/library_path.h"
+#include "cli/option_checks.h"
 #include "cli/program_lookup.h"
 #include "cli/report_request.h"
 
@@ -257,16 +258,19 @@ Command add_run_command(CLI::App& app) {
   run->footer(
       "Exit status: PROGRAM's (128+N if signal N killed it), unless the gate trips (--error-exitcode);\n"
       "127/126 if PROGRAM cannot be found/run. The report goes to stderr.");
-  run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory); the report covers only this run's");
+  run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory); the report covers only this run's")
+      ->check(not_an_option());
   run->add_flag("--keep-traces", options->keep_traces, "Keep the temporary trace directory");
   run->add_flag("!--no-follow-children", options->follow_children, "Trace only the first process");
   run->add_flag("--residue", options->residue, "Print the duck banner with the unfreed bytes at exit");
   run->add_option("--stack-depth", options->stack_depth, "Frames recorded per stack (default 64)")
       ->check(CLI::Range(1, 256));
   run->add_option("--quarantine-bytes", options->quarantine_bytes,
-                  "Freed bytes held back to catch double frees (default 16m; 0 turns it off)");
+                  "Freed bytes held back to catch double frees (default 16m; 0 turns it off)")
+      ->check(quarantine_size());
   run->add_flag("--abort-on-error", options->abort_on_error, "Abort the program at the first bad free");
-  run->add_option("--options", options->extra_options, "Extra NANTRACK_OPTIONS (key=value:key=value)");
+  run->add_option("--options", options->extra_options, "Extra NANTRACK_OPTIONS (key=value:key=value)")
+      ->check(valid_library_options());
   add_report_options(*run, options->report);
   run->add_option("command", options->command, "PROGRAM [ARGS...]")->required()->expected(-1);
   run->positionals_at_end();

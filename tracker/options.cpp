@@ -39,9 +39,22 @@ bool parse_unsigned(std::string_view value, uint64_t& out, bool allow_suffix) {
   return true;
 }
 
+// How the messages of each source read.
+struct Phrasing {
+  const char* prefix;
+  const char* in_where;
+  const char* bad_value;   // after why a value is bad
+  const char* bad_item;    // after an unknown key or an item without '='
+  const char* end;
+};
+constexpr Phrasing kEnvironment{"nantrack: ", " in NANTRACK_OPTIONS", " (using the default)", " (ignored; see help=1)", "\n"};
+constexpr Phrasing kRunCommand{"", "", "", " (NANTRACK_OPTIONS=help=1 lists the options)", ""};
+
 struct Problem {
   InlineText<512> text;
-  explicit Problem(std::string_view key) { text << "nantrack: option '" << key << "' in NANTRACK_OPTIONS: "; }
+  Problem(std::string_view key, const Phrasing& phrasing) {
+    text << phrasing.prefix << "option '" << key << "'" << phrasing.in_where << ": ";
+  }
 };
 
 // Each typed setter returns false (and fills `why`) when the value is bad.
@@ -97,12 +110,13 @@ bool set_option(PathOption& field, std::string_view value, int64_t, int64_t, Tex
 }
 
 // Returns false if no option has this key.
-bool apply(Options& options, std::string_view key, std::string_view value, OptionErrorSink sink, int& problems) {
+bool apply(Options& options, std::string_view key, std::string_view value, OptionErrorSink sink,
+           const Phrasing& phrasing, int& problems) {
 #define NANTRACK_OPTION(type, name, default_value, min, max, help)             \
   if (key == #name) {                                                          \
-    Problem problem(key);                                                      \
+    Problem problem(key, phrasing);                                            \
     if (!set_option(options.name, value, min, max, problem.text)) {            \
-      problem.text << " (using the default)\n";                                \
+      problem.text << phrasing.bad_value << phrasing.end;                      \
       sink(problem.text.c_str());                                              \
       ++problems;                                                              \
     }                                                                          \
@@ -115,7 +129,8 @@ bool apply(Options& options, std::string_view key, std::string_view value, Optio
 
 }  // namespace
 
-int parse_options(const char* text, Options& options, OptionErrorSink sink) {
+int parse_options(const char* text, Options& options, OptionErrorSink sink, OptionsSource source) {
+  const Phrasing& phrasing = source == OptionsSource::Environment ? kEnvironment : kRunCommand;
   int problems = 0;
   std::string_view rest = text ? text : "";
   while (!rest.empty()) {
@@ -134,15 +149,17 @@ int parse_options(const char* text, Options& options, OptionErrorSink sink) {
     std::string_view key = equals == std::string_view::npos ? item : std::string_view(item.data(), equals);
     if (equals == std::string_view::npos) {
       InlineText<512> message;
-      message << "nantrack: '" << item << "' in NANTRACK_OPTIONS is not key=value (ignored; see help=1)\n";
+      message << phrasing.prefix << "'" << item << "'" << phrasing.in_where << " is not key=value"
+              << phrasing.bad_item << phrasing.end;
       sink(message.c_str());
       ++problems;
       continue;
     }
     std::string_view value(item.data() + equals + 1, item.size() - equals - 1);
-    if (!apply(options, key, value, sink, problems)) {
+    if (!apply(options, key, value, sink, phrasing, problems)) {
       InlineText<512> message;
-      message << "nantrack: unknown option '" << key << "' in NANTRACK_OPTIONS (ignored; see help=1)\n";
+      message << phrasing.prefix << "unknown option '" << key << "'" << phrasing.in_where << phrasing.bad_item
+              << phrasing.end;
       sink(message.c_str());
       ++problems;
     }

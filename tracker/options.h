@@ -30,9 +30,16 @@ struct Options {
 // "nantrack: unknown option 'stak_depth' in NANTRACK_OPTIONS (ignored; see help=1)".
 using OptionErrorSink = void (*)(const char* message);
 
+// Where the text came from, which the messages name: the environment (a
+// bad item is skipped and the program runs on) or `nantrack run --options`
+// (a bad item is a usage error: the CLI prints the message after its
+// "nantrack: ", and runs nothing).
+enum class OptionsSource { Environment, RunCommand };
+
 // Parses `text` into `options`, keeping defaults for keys that are missing or
 // bad. Returns the number of problems reported to `sink`.
-int parse_options(const char* text, Options& options, OptionErrorSink sink);
+int parse_options(const char* text, Options& options, OptionErrorSink sink,
+                  OptionsSource source = OptionsSource::Environment);
 
 // The help text: every option with its default and meaning.
 void print_options_help(int fd);

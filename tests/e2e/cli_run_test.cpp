@@ -286,6 +286,50 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   EXPECT_NE(bad_supp.err.find("line 1"), std::string::npos) << bad_supp.err;
 }
 
+// CLI11 takes whatever follows an option as its value: a forgotten FILE
+// made "--" or the next option a file name (a file "--" was written, or
+// "--html" became the JSON file and the HTML file the program to run).
+TEST(CliRun, AnOptionMissingItsFileIsAUsageError) {
+  const std::vector<std::vector<std::string>> forgotten = {
+      {"run", "--html", "--", program("leak_stack")},
+      {"run", "--json", "--html", "x.html", "--", program("leak_stack")},
+      {"run", "--sarif", "--", program("leak_stack")},
+      {"run", "--output-dir", "--", program("leak_stack")},
+      {"run", "--suppressions", "--", program("leak_stack")},
+      {"report", "--output", "--", "/dev/null"},
+  };
+  for (const std::vector<std::string>& arguments : forgotten) {
+    const RunResult result = nantrack(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments[1] << ": " << result.err;
+    EXPECT_NE(result.err.find(arguments[1] + ": expected a value, got '" + arguments[2] + "'"), std::string::npos)
+        << result.err;
+    EXPECT_EQ(result.out, "");  // nothing ran
+  }
+  // "-" alone is standard output, as before.
+  const RunResult to_stdout = nantrack({"run", "--json", "-", "--", program("leak_stack")});
+  EXPECT_NE(to_stdout.out.find("\"tool\": \"nantrack\""), std::string::npos) << to_stdout.err;
+}
+
+// The library skips a bad NANTRACK_OPTIONS item with a warning and runs
+// on; typed on nantrack run's command line, it stops the run instead.
+TEST(CliRun, BadLibraryOptionsOnTheCommandLineStopTheRun) {
+  const RunResult bad = nantrack({"run", "--options", "stak_depth=8:redzone=5000:loud", "--", program("leak_stack")});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.out, "");
+  for (const char* problem : {"unknown option 'stak_depth'", "option 'redzone': value 5000 is outside 0..4096",
+                              "'loud' is not key=value"})
+    EXPECT_NE(bad.err.find(problem), std::string::npos) << problem << " in " << bad.err;
+  const RunResult bad_size = nantrack({"run", "--quarantine-bytes", "lots", "--", program("leak_stack")});
+  EXPECT_EQ(bad_size.exit_code, 2);
+  EXPECT_NE(bad_size.err.find("--quarantine-bytes: expected a size such as 65536, 64k or 64m"), std::string::npos)
+      << bad_size.err;
+  // Good ones still pass through to the library.
+  const RunResult good = nantrack({"run", "--options", "stack_depth=8", "--quarantine-bytes", "1m", "--json", "-",
+                                   "--", program("leak_stack")});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("\"tool\": \"nantrack\""), std::string::npos) << good.err;
+}
+
 TEST(CliRun, HelpDescribesEveryFlag) {
   RunResult help = nantrack({"run", "--help"});
   EXPECT_EQ(help.exit_code, 0);
