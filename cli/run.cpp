@@ -1,14 +1,17 @@
 // `nantrack run [options] -- PROGRAM [ARGS...]`: runs PROGRAM under
-// libnantrack.so, waits, reports, and exits with PROGRAM's status (128+N
-// when a signal N killed it) unless the CI gate trips.
+// libnantrack.so, waits, reports, and exits with PROGRAM's status (or dies
+// of the signal that killed it) unless the CI gate trips.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -101,17 +104,35 @@ int wait_for(pid_t child) {
   sigaction(SIGTERM, &old_term, nullptr);
   sigaction(SIGHUP, &old_hup, nullptr);
   g_child = 0;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  return status;
 }
 
-// The program's exit status, or the errno of an exec that failed (the
-// program never ran).
+// How the program ended: its exit status, or the signal that ended it; or
+// the errno of an exec that failed (the program never ran).
 struct Spawned {
-  int status = 0;
+  int status = 0;  // 128+N for signal N, as shells say
+  int signal = 0;
   int exec_error = 0;
 };
+
+// The program died of a signal: so does nantrack run, after its report,
+// so that whoever waits sees what it would see without us (a shell prints
+// "Segmentation fault", Python's returncode is -11, ctest says SEGFAULT,
+// a script stops at ^C). Without a core dump of ours: the program's own
+// was written when it died.
+int die_like_the_program(int signal) {
+  std::cout.flush();
+  std::fflush(nullptr);
+  const struct rlimit no_core {};
+  setrlimit(RLIMIT_CORE, &no_core);
+  std::signal(signal, SIG_DFL);
+  sigset_t just_it;
+  sigemptyset(&just_it);
+  sigaddset(&just_it, signal);
+  sigprocmask(SIG_UNBLOCK, &just_it, nullptr);
+  raise(signal);
+  return 128 + signal;  // still here: a signal that does not end a process
+}
 
 Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
               const std::vector<std::string>& environment) {
@@ -148,7 +169,13 @@ Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
   }
   if (got != sizeof(spawned.exec_error)) spawned.exec_error = 0;
   close(exec_result[0]);
-  spawned.status = wait_for(child);
+  const int status = wait_for(child);
+  if (WIFSIGNALED(status)) {
+    spawned.signal = WTERMSIG(status);
+    spawned.status = 128 + spawned.signal;
+  } else {
+    spawned.status = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  }
   return spawned;
 }
 
@@ -247,7 +274,8 @@ int run_program(RunOptions& options) {
   } else {
     fmt::print(stderr, "nantrack: traces kept in {}\n", trace_dir);
   }
-  return outcome.gate_exit_status.value_or(status);
+  if (outcome.gate_exit_status) return *outcome.gate_exit_status;
+  return spawned.signal ? die_like_the_program(spawned.signal) : status;
 }
 
 }  // namespace
@@ -256,7 +284,7 @@ Command add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* run = app.add_subcommand("run", "Run a program under nantrack and report its leaks and bad frees");
   run->footer(
-      "Exit status: PROGRAM's (128+N if signal N killed it), unless the gate trips (--error-exitcode);\n"
+      "Exit status: PROGRAM's (a signal that killed it ends nantrack too), unless the gate trips (--error-exitcode);\n"
       "127/126 if PROGRAM cannot be found/run. The report goes to stderr.");
   run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory); the report covers only this run's")
       ->check(not_an_option());
