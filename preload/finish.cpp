@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "preload/shim.h"
+#include "tracker/sandbox.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -111,7 +112,15 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   StderrOutput output;
   if (output.fd() < 0) return;
   if (tracker().options().residue) print_residue_banner(output.fd());
-  if (tracker().options().report) run_report(tracker().trace_path(), output.fd());
+  if (!tracker().options().report) return;
+  if (in_sandbox()) {  // fork and execve would kill it (tracker/sandbox.h)
+    InlineText<PATH_MAX + 160> line;
+    line << "nantrack: this process confined itself with seccomp, so its report is not printed here: nantrack report "
+         << tracker().trace_path() << '\n';
+    write_all(output.fd(), line.view());
+    return;
+  }
+  run_report(tracker().trace_path(), output.fd());
 }
 
 }  // namespace nantrack

@@ -1,11 +1,13 @@
-// syscall(), passed on to libc's, with two calls seen on the way:
-// libunwind's memory test (unwinder_pipe_hooks.cpp), and exit_group, which
-// ends the process without exit() or _exit() and would leave no trace.
+// syscall(), passed on to libc's, with three calls seen on the way:
+// libunwind's memory test (unwinder_pipe_hooks.cpp), exit_group, which
+// ends the process without exit() or _exit() and would leave no trace,
+// and seccomp, which sandboxes it (sandbox_hooks.cpp).
 #include <sys/syscall.h>
 
 #include <cstdarg>
 
 #include "preload/finish.h"
+#include "preload/sandbox_hooks.h"
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
 
@@ -36,6 +38,7 @@ NANTRACK_EXPORT long syscall(long number, ...) {
   long result = 0;
   if (shim::answer_libunwind_memory_test(number, args, __builtin_return_address(0), result)) return result;
   if (number == SYS_exit_group) finish_without_destructors(static_cast<int>(args[0]));
+  if (number == SYS_seccomp) return shim::seccomp_with_sandbox_noted(args, shim::next_definition(g_next_syscall, "syscall"));
   return shim::next_definition(g_next_syscall, "syscall")(number, args[0], args[1], args[2], args[3], args[4],
                                                           args[5]);
 }

@@ -30,6 +30,9 @@
 
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
+#include "tracker/module_map.h"
+#include "tracker/sandbox.h"
+#include "tracker/thread_unwind_state.h"
 
 using namespace nantrack;
 
@@ -54,12 +57,22 @@ int hand_out_test_pipe(int fds[2]) {
   return 0;
 }
 
+// Whether the byte at `address` can be read, in a seccomp sandbox, whose
+// filter would kill the process for process_vm_readv (tracker/sandbox.h):
+// libunwind reads stack words and unwind tables, so this thread's stack
+// and the modules' segments, which are mapped while they are loaded.
+bool readable_in_sandbox(uintptr_t address) {
+  const ThreadUnwindState* state = t_unwind_state;
+  return (state && state->stack.contains(address)) || is_module_address(address);
+}
+
 // The kernel's answer to write(pipe, address, 1), without a pipe: whether
 // the byte at `address` can be read.
 long test_readable(const void* address) {
   char byte;
   iovec here{&byte, 1}, there{const_cast<void*>(address), 1};
-  if (process_vm_readv(getpid(), &here, 1, &there, 1, 0) == 1) {
+  if (in_sandbox() ? readable_in_sandbox(reinterpret_cast<uintptr_t>(address))
+                   : process_vm_readv(getpid(), &here, 1, &there, 1, 0) == 1) {
     errno = 0;  // libunwind retries while errno is EINTR, even after a success
     return 1;
   }

@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include "tracker/sandbox.h"
+
 namespace nantrack {
 
 namespace {
@@ -13,6 +15,8 @@ void* map(size_t bytes, bool reserve_only, bool populate) {
   // Large tables are probed at random: 2 MiB pages save a TLB miss per probe
   // where transparent huge pages are available (madvise mode).
   constexpr size_t kHugePage = size_t{2} << 20;
+  // None of this advice in a seccomp sandbox (sandbox.h): it is only speed.
+  if (in_sandbox()) return address;
   if (!reserve_only && bytes >= 4 * kHugePage) madvise(address, length, MADV_HUGEPAGE);
   // After the advice, so that huge pages are what gets faulted in. Kernels
   // before 5.14 refuse it: the pages then come one fault at a time.
@@ -26,7 +30,7 @@ void* map_memory(size_t bytes, bool reserve_only) { return map(bytes, reserve_on
 void* map_populated_memory(size_t bytes) { return map(bytes, false, true); }
 
 void prefer_small_pages(void* address, size_t bytes) {
-  if (address) madvise(address, round_up_to_page(bytes), MADV_NOHUGEPAGE);
+  if (address && !in_sandbox()) madvise(address, round_up_to_page(bytes), MADV_NOHUGEPAGE);
 }
 
 void unmap_memory(void* address, size_t bytes) {

@@ -10,7 +10,9 @@
 
 #include "tracker/module_map.h"
 #include "tracker/platform.h"
+#include "tracker/sandbox.h"
 #include "tracker/thread_stop.h"
+#include "tracker/thread_unwind_state.h"
 
 namespace nantrack {
 namespace {
@@ -30,7 +32,13 @@ constexpr uintptr_t kMaxDtvLength = uintptr_t{1} << 16;
 
 // The end of the mapping that contains `address`, from /proc/self/maps
 // read through a fixed buffer (no stdio: it would call malloc); 0 if none.
+// In a seccomp sandbox, where openat may kill the process, only the end of
+// this thread's stack is known.
 uintptr_t mapping_end(uintptr_t address) {
+  if (in_sandbox()) {
+    const ThreadUnwindState* state = t_unwind_state;
+    return state && state->stack.contains(address) ? state->stack.high : 0;
+  }
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   char buffer[4096];
@@ -173,8 +181,13 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
   const auto stack_pointer = program.stack ? program.stack : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
-  for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
-  const size_t stopped = stop_other_threads();
+  // In a seccomp sandbox (sandbox.h) the scan runs only in a process that
+  // never had a second thread, and reads with plain loads: registered
+  // regions, which may be unmapped by now, are left out.
+  const bool sandboxed = in_sandbox();
+  if (!sandboxed)
+    for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
+  const size_t stopped = sandboxed ? 0 : stop_other_threads();
   for (size_t i = 0; i < stopped; ++i) {
     StoppedThread thread = stopped_thread(i);
     scan_thread(scan, thread.stack_pointer - kRedZoneBytes, thread.thread_pointer, thread.registers,
@@ -182,7 +195,7 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
   }
   scan_thread(scan, stack_pointer, static_cast<uintptr_t>(pthread_self()), registers.values, sizeof(registers.values));
   scan.scan_root_blocks();
-  resume_other_threads();
+  if (!sandboxed) resume_other_threads();
 }
 
 }  // namespace nantrack

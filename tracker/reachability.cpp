@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "tracker/internal_memory.h"
+#include "tracker/sandbox.h"
 
 namespace nantrack {
 namespace {
@@ -23,7 +25,15 @@ constexpr uintptr_t align_down(uintptr_t value, size_t to) { return value & ~(ui
 // ourselves copies what is readable and fails (or stops short) at the
 // first page that is not: unmapped, PROT_NONE or beyond the end of a file
 // mapping, where a plain load would fault. Returns the bytes copied.
+//
+// In a seccomp sandbox, where process_vm_readv would kill the process, the
+// scan reads only what is mapped by construction (loaded modules' data,
+// static TLS, this thread's stack: see LeakRoots::scan), with plain loads.
 size_t copy_readable(void* to, uintptr_t from, size_t bytes) {
+  if (in_sandbox()) {
+    std::memcpy(to, reinterpret_cast<const void*>(from), bytes);
+    return bytes;
+  }
   iovec local{to, bytes};
   iovec remote{reinterpret_cast<void*>(from), bytes};
   const ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);

@@ -23,6 +23,9 @@ struct StartStderr {
   char path[PATH_MAX] = {};
 };
 StartStderr g_start;
+// settle_stderr_output()'s decision: 2 or -1; kUnsettled before it.
+constexpr int kUnsettled = -2;
+int g_settled_fd = kUnsettled;
 
 bool is_start_stderr(const struct stat& status) {
   return g_start.open && status.st_dev == g_start.device && status.st_ino == g_start.inode;
@@ -43,6 +46,10 @@ void note_start_stderr() {
 }
 
 StderrOutput::StderrOutput() : fd_(2) {
+  if (g_settled_fd != kUnsettled) {
+    fd_ = g_settled_fd;
+    return;
+  }
   if (!g_start.noted) return;
   const int saved_errno = errno;
   struct stat status;
@@ -61,6 +68,14 @@ StderrOutput::~StderrOutput() {
   if (fd_ == 2 || fd_ < 0) return;
   const int saved_errno = errno;
   close(fd_);
+  errno = saved_errno;
+}
+
+void settle_stderr_output() {
+  if (g_settled_fd != kUnsettled) return;
+  const int saved_errno = errno;
+  struct stat status;
+  g_settled_fd = !g_start.noted || (fstat(2, &status) == 0 && is_start_stderr(status)) ? 2 : -1;
   errno = saved_errno;
 }
 

@@ -36,6 +36,11 @@ class StderrOutput {
   int fd_;
 };
 
+// Decides once and for all where messages go (StderrOutput's choice now,
+// without reopening), so that later ones make no system call but the
+// write: before the process enters a seccomp sandbox (sandbox.h).
+void settle_stderr_output();
+
 // Writes `text` to a StderrOutput. Async-signal-safe; keeps errno.
 bool print_to_stderr(std::string_view text);
 

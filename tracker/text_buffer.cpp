@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <unistd.h>
 
+#include "tracker/sandbox.h"
+
 namespace nantrack {
 
 TextBuffer& TextBuffer::operator<<(std::string_view text) {
@@ -78,7 +80,9 @@ int write_all_or_error(int fd, std::string_view text) {
   sigemptyset(&ours);
   sigaddset(&ours, SIGPIPE);
   sigaddset(&ours, SIGXFSZ);
-  if (sigpending(&pending_before) != 0) sigemptyset(&pending_before);
+  // rt_sigpending is not among the calls a seccomp sandbox allows
+  // (sandbox.h); rt_sigprocmask, which glibc itself makes, is.
+  if (in_sandbox() || sigpending(&pending_before) != 0) sigemptyset(&pending_before);
   const bool masked = pthread_sigmask(SIG_BLOCK, &ours, &previous_mask) == 0;
   const char* p = text.data();
   size_t left = text.size();

@@ -41,6 +41,7 @@ Tracker& tracker() { return g_tracker; }
 void Tracker::init(const RealFunctions& real) {
   real_ = real;
   pid_ = static_cast<uint32_t>(getpid());
+  ppid_ = static_cast<uint32_t>(getppid());
   note_start_stderr();
   start_ns_ = now_ns();
   parse_options(getenv("NANTRACK_OPTIONS"), options_, print_option_error);
@@ -744,6 +745,7 @@ void Tracker::after_fork_in_parent() {
 
 void Tracker::after_fork_in_child() {
   after_fork_in_parent();
+  ppid_ = pid_;
   pid_ = static_cast<uint32_t>(getpid());
   start_ns_ = now_ns();
   forked_child_ = true;
@@ -751,6 +753,10 @@ void Tracker::after_fork_in_child() {
   write_traces_ = options_.follow_children;
   // A copy of the parent's open trace (fork during exit) is not ours to
   // append to; this child writes its own trace, or none.
+  if (trace_opened_early_) {  // the parent's, opened before its sandbox
+    writer_.abandon();
+    trace_opened_early_ = false;
+  }
   if (late_.load(std::memory_order_relaxed)) {
     writer_.abandon();
     late_.store(false, std::memory_order_relaxed);

@@ -160,6 +160,9 @@ class Tracker {
   // Whether this process is the one the tracker belongs to (false in a
   // vfork child, which shares our memory and must not touch it).
   bool owns_process() const;
+  // The program is about to ask for a seccomp filter (sandbox.h): open the
+  // trace now, while openat is allowed, and settle where messages go.
+  void prepare_for_sandbox();
 
   const Options& options() const { return options_; }
   void print_unwind_check() const { stacks_.print_check_summary(); }
@@ -289,11 +292,15 @@ class Tracker {
   // A clean free's stack is kept only with its block in quarantine.
   bool keeps_free_stacks_ = false;
   bool forked_child_ = false;
+  bool trace_opened_early_ = false;  // by prepare_for_sandbox()
 
   Options options_;
   RedzoneLayout redzones_;
   RealFunctions real_;
   uint32_t pid_ = 0;
+  // At start (or fork): the parent that started us, also when it is gone
+  // by the end; and getppid is not a call a sandbox allows.
+  uint32_t ppid_ = 0;
   int64_t start_ns_ = 0;
   char trace_dir_[PATH_MAX] = {};
   char exe_path_[PATH_MAX] = {};

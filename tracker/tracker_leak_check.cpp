@@ -4,6 +4,7 @@
 // process's own trace at its end.
 #include <cerrno>
 
+#include "tracker/sandbox.h"
 #include "tracker/tracker.h"
 
 namespace nantrack {
@@ -35,7 +36,8 @@ bool Tracker::remove_root_region(uintptr_t begin, size_t size) {
 // records. The heap is frozen under every shard lock, as there.
 SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, LeakRoots::ProgramState program) {
   SnapshotResult result;
-  if (!started_.load(std::memory_order_acquire) || !owns_process() || !write_traces_) return result;
+  // In a seccomp sandbox a check cannot open its trace nor stop threads.
+  if (!started_.load(std::memory_order_acquire) || !owns_process() || !write_traces_ || in_sandbox()) return result;
   // LeakSanitizer makes its final check once; so do we.
   if (trigger == SnapshotTrigger::LeakCheck && leak_check_done_.exchange(true)) return result;
   const int saved_errno = errno;

@@ -1,13 +1,16 @@
 // The snapshot: writing nantrack.<pid>.trace (layout: trace_format.h) with
 // every shard locked, and the late records appended after it. Split from
 // tracker.cpp, which keeps the allocation paths.
-#include <cerrno>
-#include <cstring>
+#include <sys/single_threaded.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "tracker/clock.h"
 #include "tracker/internal_memory.h"
+#include "tracker/sandbox.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 #include "tracker/tracker.h"
@@ -46,7 +49,7 @@ void Tracker::write_process(TraceOutput& out, const ExitInfo& exit) {
   if (forked_child_) flags |= trace_format::kForkedChild;
   writer.begin(trace_format::RecordType::Process);
   writer.put_u32(pid_);
-  writer.put_u32(static_cast<uint32_t>(getppid()));
+  writer.put_u32(ppid_);
   writer.put_i64(start_ns_);
   writer.put_i64(now_ns());
   writer.put_i32(exit.exit_status);
@@ -93,7 +96,7 @@ void put_block_entry(TraceWriter& writer, const BlockRecord& record, LeakClass l
 void Tracker::note_program_stack(uintptr_t stack_pointer) {
   // The first call wins: exit() called from main comes before main_wrapper.
   if (program_stack_) return;
-  program_stack_thread_ = static_cast<uint32_t>(gettid());
+  program_stack_thread_ = thread_id();
   program_stack_ = stack_pointer;
 }
 
@@ -225,6 +228,14 @@ void Tracker::write_end(TraceOutput& out) {
   out.writer->flush();
 }
 
+void Tracker::prepare_for_sandbox() {
+  settle_stderr_output();
+  if (!initialized() || !owns_process() || !write_traces_ || trace_opened_early_ || late_.load()) return;
+  // Not under scan_mutex_: the program is about to confine itself, not in
+  // the middle of a check.
+  trace_opened_early_ = open_trace(output_, 0, trace_path_);
+}
+
 bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
@@ -233,9 +244,19 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   // reading /proc there is more than a crashing process can be trusted
   // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
   // there: the crash may have happened in a scan.
-  const bool scan_leaks = !from_signal && options_.leak_scan;
+  // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
+  // thread: stopping threads takes calls its filter forbids.
+  const bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
+  if (in_sandbox() && !trace_opened_early_) {
+    // A child forked inside the sandbox: openat may kill it.
+    InlineText<160> message;
+    message << "nantrack: process " << pid_ << " started inside a seccomp sandbox: it has no trace\n";
+    print_to_stderr(message.view());
+    errno = saved_errno;
+    return false;
+  }
   if (scan_leaks) scan_mutex_.lock();
-  if (!open_trace(output_, 0, trace_path_)) {
+  if (!trace_opened_early_ && !open_trace(output_, 0, trace_path_)) {
     if (scan_leaks) scan_mutex_.unlock();
     errno = saved_errno;
     return false;
@@ -254,7 +275,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     // from a signal handler: report() takes locks the crash may hold.
     if (!from_signal)
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
-    const bool noted = program_stack_ && program_stack_thread_ == static_cast<uint32_t>(gettid());
+    const bool noted = program_stack_ && program_stack_thread_ == thread_id();
     write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
   }
   unfreed_bytes_ = tally.total_bytes();
