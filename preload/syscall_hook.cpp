@@ -1,13 +1,13 @@
 // syscall(), passed on to libc's, with three calls seen on the way:
 // libunwind's memory test (unwinder_pipe_hooks.cpp), exit_group, which
 // ends the process without exit() or _exit() and would leave no trace,
-// and seccomp, which sandboxes it (sandbox_hooks.cpp).
+// and seccomp, which sandboxes it (confinement_hooks.cpp).
 #include <sys/syscall.h>
 
 #include <cstdarg>
 
 #include "preload/finish.h"
-#include "preload/sandbox_hooks.h"
+#include "preload/confinement_hooks.h"
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
 

@@ -23,9 +23,7 @@ struct StartStderr {
   char path[PATH_MAX] = {};
 };
 StartStderr g_start;
-// settle_stderr_output()'s decision: 2 or -1; kUnsettled before it.
-constexpr int kUnsettled = -2;
-int g_settled_fd = kUnsettled;
+bool g_may_reopen = true;  // until stop_reopening_stderr()
 
 bool is_start_stderr(const struct stat& status) {
   return g_start.open && status.st_dev == g_start.device && status.st_ino == g_start.inode;
@@ -46,15 +44,11 @@ void note_start_stderr() {
 }
 
 StderrOutput::StderrOutput() : fd_(2) {
-  if (g_settled_fd != kUnsettled) {
-    fd_ = g_settled_fd;
-    return;
-  }
   if (!g_start.noted) return;
   const int saved_errno = errno;
   struct stat status;
   if (fstat(2, &status) != 0 || !is_start_stderr(status)) {
-    fd_ = g_start.path[0] ? open(g_start.path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC) : -1;
+    fd_ = g_may_reopen && g_start.path[0] ? open(g_start.path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC) : -1;
     // What opened is checked too: the path may now name another file.
     if (fd_ >= 0 && (fstat(fd_, &status) != 0 || !is_start_stderr(status))) {
       close(fd_);
@@ -71,13 +65,7 @@ StderrOutput::~StderrOutput() {
   errno = saved_errno;
 }
 
-void settle_stderr_output() {
-  if (g_settled_fd != kUnsettled) return;
-  const int saved_errno = errno;
-  struct stat status;
-  g_settled_fd = !g_start.noted || (fstat(2, &status) == 0 && is_start_stderr(status)) ? 2 : -1;
-  errno = saved_errno;
-}
+void stop_reopening_stderr() { g_may_reopen = false; }
 
 bool print_to_stderr(std::string_view text) {
   StderrOutput output;

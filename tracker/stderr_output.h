@@ -36,10 +36,11 @@ class StderrOutput {
   int fd_;
 };
 
-// Decides once and for all where messages go (StderrOutput's choice now,
-// without reopening), so that later ones make no system call but the
-// write: before the process enters a seccomp sandbox (sandbox.h).
-void settle_stderr_output();
+// From now on the start stderr is never opened again (messages go to
+// descriptor 2 while it is the start stderr, else nowhere): before the
+// process enters a seccomp sandbox (sandbox.h), where openat may kill it.
+// fstat, which stdio makes on every stream, is still made.
+void stop_reopening_stderr();
 
 // Writes `text` to a StderrOutput. Async-signal-safe; keeps errno.
 bool print_to_stderr(std::string_view text);

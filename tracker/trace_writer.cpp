@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,6 +46,10 @@ bool TraceWriter::open(const char* path) {
     if (fd_ < 0) errno = saved_errno;
   }
   if (fd_ < 0) return false;
+  struct stat status {};
+  fstat(fd_, &status);
+  device_ = status.st_dev;
+  inode_ = status.st_ino;
   failed_ = false;
   error_ = 0;
   used_ = 0;
@@ -54,6 +59,11 @@ bool TraceWriter::open(const char* path) {
   header.header_size = sizeof(header);
   put_bytes(&header, sizeof(header));
   return true;
+}
+
+bool TraceWriter::holds_its_file() const {
+  struct stat status;
+  return fd_ >= 0 && fstat(fd_, &status) == 0 && status.st_dev == device_ && status.st_ino == inode_;
 }
 
 void TraceWriter::close() {

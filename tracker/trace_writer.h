@@ -25,6 +25,10 @@ class TraceWriter {
   // returns false with errno set.
   bool open(const char* path);
   bool is_open() const { return fd_ >= 0; }
+  // Whether the descriptor still holds the file open() made: a trace
+  // opened long before the end (tracker.h, open_trace_early) may have been
+  // closed by the program, its number reused for a file of its own.
+  bool holds_its_file() const;
   void close();
   // Stops writing without flushing: for a forked child holding a copy of
   // its parent's open trace.
@@ -54,6 +58,8 @@ class TraceWriter {
 
  private:
   int fd_ = -1;
+  uint64_t device_ = 0;  // of the file open() made
+  uint64_t inode_ = 0;
   bool failed_ = false;
   int error_ = 0;
   size_t used_ = 0;

@@ -160,9 +160,11 @@ class Tracker {
   // Whether this process is the one the tracker belongs to (false in a
   // vfork child, which shares our memory and must not touch it).
   bool owns_process() const;
-  // The program is about to ask for a seccomp filter (sandbox.h): open the
-  // trace now, while openat is allowed, and settle where messages go.
-  void prepare_for_sandbox();
+  // The program is about to lose the right to open its trace at the end: a
+  // seccomp filter (sandbox.h), another user id, a chroot. Opens it now
+  // (once); the end writes into it, if the program has not closed it by
+  // then.
+  void open_trace_early();
 
   const Options& options() const { return options_; }
   void print_unwind_check() const { stacks_.print_check_summary(); }
@@ -261,6 +263,8 @@ class Tracker {
   // when it cannot. `path` has room for PATH_MAX + 64 bytes.
   bool open_trace(TraceOutput& out, uint32_t snapshot, char* path);
   void close_trace(TraceOutput& out);
+  // Whether the trace open_trace_early() opened is still there to write.
+  bool keep_early_trace_if_intact();
   void write_process(TraceOutput& out, const ExitInfo& exit);
   void write_stack_once(TraceOutput& out, StackId id);
   // `program`: where this thread left the program (LeakRoots::ProgramState).
@@ -292,7 +296,7 @@ class Tracker {
   // A clean free's stack is kept only with its block in quarantine.
   bool keeps_free_stacks_ = false;
   bool forked_child_ = false;
-  bool trace_opened_early_ = false;  // by prepare_for_sandbox()
+  bool trace_opened_early_ = false;  // by open_trace_early()
 
   Options options_;
   RedzoneLayout redzones_;

@@ -228,12 +228,22 @@ void Tracker::write_end(TraceOutput& out) {
   out.writer->flush();
 }
 
-void Tracker::prepare_for_sandbox() {
-  settle_stderr_output();
+void Tracker::open_trace_early() {
   if (!initialized() || !owns_process() || !write_traces_ || trace_opened_early_ || late_.load()) return;
-  // Not under scan_mutex_: the program is about to confine itself, not in
-  // the middle of a check.
+  // Not under scan_mutex_: the program is changing its rights, not in the
+  // middle of a check.
   trace_opened_early_ = open_trace(output_, 0, trace_path_);
+}
+
+// An early trace whose descriptor the program closed (daemons close every
+// descriptor) or reused is given up: the trace is opened again if it can
+// be, and never written into the program's file.
+bool Tracker::keep_early_trace_if_intact() {
+  if (!trace_opened_early_ || writer_.holds_its_file()) return trace_opened_early_;
+  writer_.abandon();
+  close_trace(output_);
+  trace_opened_early_ = false;
+  return false;
 }
 
 bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
@@ -247,16 +257,22 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
   // thread: stopping threads takes calls its filter forbids.
   const bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
-  if (in_sandbox() && !trace_opened_early_) {
-    // A child forked inside the sandbox: openat may kill it.
-    InlineText<160> message;
-    message << "nantrack: process " << pid_ << " started inside a seccomp sandbox: it has no trace\n";
+  const bool had_early_trace = trace_opened_early_;
+  const bool opened_early = keep_early_trace_if_intact();
+  if (in_sandbox() && !opened_early) {
+    // A child forked inside the sandbox, or a process that closed the trace
+    // opened before it: openat may kill it.
+    InlineText<200> message;
+    message << "nantrack: process " << pid_
+            << (had_early_trace ? " closed the trace opened before its seccomp sandbox"
+                                : " started inside a seccomp sandbox")
+            << ": it has no trace\n";
     print_to_stderr(message.view());
     errno = saved_errno;
     return false;
   }
   if (scan_leaks) scan_mutex_.lock();
-  if (!trace_opened_early_ && !open_trace(output_, 0, trace_path_)) {
+  if (!opened_early && !open_trace(output_, 0, trace_path_)) {
     if (scan_leaks) scan_mutex_.unlock();
     errno = saved_errno;
     return false;

@@ -1,4 +1,5 @@
-// A program confining itself with seccomp, seen on the way (sandbox_hooks.cpp).
+// A program taking away its own rights, seen on the way
+// (confinement_hooks.cpp).
 #pragma once
 
 namespace nantrack::shim {

@@ -1,0 +1,49 @@
+// A program that gives up the rights nantrack needs at the end to create
+// its trace (tests/programs/drop_rights.c: a daemon started by root that
+// becomes nobody, or chroots) still gets its trace and its report: the
+// trace is opened before the rights go (preload/confinement_hooks.cpp).
+// And a trace opened early that the program then closed, its descriptor
+// reused for a file of the program's, is never written into that file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tests/e2e/traced_run.h"
+
+namespace nantrack::testing {
+namespace {
+
+// Through nantrack run, whose trace directory is private to its user
+// (0700): as root, the program becomes nobody before it ends. Not as root,
+// setuid(getuid()) takes the same path and changes nothing.
+TEST(DropRights, AProgramThatBecomesAnotherUserKeepsItsTrace) {
+  const RunResult result = nantrack({"run", "--", program("drop_rights"), "setuid"});
+  EXPECT_EQ(result.out, "done\n");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err.find("cannot write trace"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("200 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
+}
+
+TEST(DropRights, AProgramThatChrootsKeepsItsTrace) {
+  TempDir jail;
+  const RunResult result = nantrack({"run", "--", program("drop_rights"), "chroot", jail.path()});
+  EXPECT_EQ(result.out, "done\n");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("200 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
+}
+
+TEST(DropRights, AnEarlyTraceTheProgramClosedIsNeitherWrittenIntoItsFilesNorLost) {
+  TempDir files;
+  const RunResult traced = run({program("drop_rights"), "reuse", files.path()});
+  EXPECT_EQ(traced.out, "done\n");
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(read_file(files / ("file" + std::to_string(i))), "the program's\n") << "file" << i;
+  // The trace was opened again at the end.
+  ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
+  EXPECT_EQ(blocks_of_size(traced.only_trace(), 200).size(), 1u);
+}
+
+}  // namespace
+}  // namespace nantrack::testing

@@ -1,0 +1,50 @@
+/* drop_rights setuid | chroot DIR | reuse DIR: gives up what a process
+ * needs to create files where it started, as daemons do, then keeps a
+ * block of 200 bytes (a leak) and prints what it did.
+ *   setuid: as root, becomes nobody (65534); otherwise setuid(getuid()),
+ *     which changes nothing but takes the same path.
+ *   chroot DIR: as root, chroot(DIR); otherwise nothing.
+ *   reuse DIR: setuid(getuid()), then, as daemons do, closes every
+ *     descriptor above stderr and opens 4 files of its own in DIR (they get
+ *     the lowest numbers, a trace opened before among them), writes a line
+ *     to each and leaves them open to the end. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void* volatile sink;
+
+static void lose_200_bytes(void) {
+  char* block = malloc(200);
+  memset(block, 2, 200);
+  sink = block;
+  sink = NULL;
+}
+
+int main(int argc, char** argv) {
+  const int root = geteuid() == 0;
+  if (argc == 2 && strcmp(argv[1], "setuid") == 0) {
+    if (root ? setgid(65534) != 0 || setuid(65534) != 0 : setuid(getuid()) != 0) return 2;
+  } else if (argc == 3 && strcmp(argv[1], "chroot") == 0) {
+    if (root && (chroot(argv[2]) != 0 || chdir("/") != 0)) return 2;
+  } else if (argc == 3 && strcmp(argv[1], "reuse") == 0) {
+    if (setuid(getuid()) != 0) return 2;
+    for (int fd = 3; fd < 256; ++fd) close(fd);
+    for (int i = 0; i < 4; ++i) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/file%d", argv[2], i);
+      int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd < 0 || write(fd, "the program's\n", 14) != 14) return 2;
+      /* left open to the end, as the program's own */
+    }
+  } else {
+    fprintf(stderr, "usage: drop_rights setuid | chroot DIR | reuse DIR\n");
+    return 2;
+  }
+  lose_200_bytes();
+  puts("done");
+  return 0;
+}
