@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -81,28 +82,32 @@ std::vector<std::string> child_environment(const std::string& library, const std
 }
 
 // Like a shell running a foreground job: ^C and ^\ go to the program (it
-// shares our terminal), and we stay to report; SIGTERM/SIGHUP are passed on.
+// shares our terminal's process group), and we stay to report. Signals a
+// supervisor sends to our pid, thinking it the program's (stop, reload,
+// reopen your logs), are passed on to it.
 pid_t g_child = 0;
 void forward_signal(int signal) {
   if (g_child > 0) kill(g_child, signal);
 }
 
+constexpr int kIgnoredWhileWaiting[] = {SIGINT, SIGQUIT};
+constexpr int kForwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+
 int wait_for(pid_t child) {
   g_child = child;
-  struct sigaction ignore{}, forward{}, old_int{}, old_quit{}, old_term{}, old_hup{};
+  struct sigaction ignore{}, forward{};
   ignore.sa_handler = SIG_IGN;
   forward.sa_handler = forward_signal;
-  sigaction(SIGINT, &ignore, &old_int);
-  sigaction(SIGQUIT, &ignore, &old_quit);
-  sigaction(SIGTERM, &forward, &old_term);
-  sigaction(SIGHUP, &forward, &old_hup);
+  struct sigaction previous[std::size(kIgnoredWhileWaiting) + std::size(kForwarded)];
+  size_t changed = 0;
+  for (int signal : kIgnoredWhileWaiting) sigaction(signal, &ignore, &previous[changed++]);
+  for (int signal : kForwarded) sigaction(signal, &forward, &previous[changed++]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGQUIT, &old_quit, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  sigaction(SIGHUP, &old_hup, nullptr);
+  changed = 0;
+  for (int signal : kIgnoredWhileWaiting) sigaction(signal, &previous[changed++], nullptr);
+  for (int signal : kForwarded) sigaction(signal, &previous[changed++], nullptr);
   g_child = 0;
   return status;
 }

@@ -339,6 +339,24 @@ TEST(CliRun, BadLibraryOptionsOnTheCommandLineStopTheRun) {
   EXPECT_NE(good.out.find("\"tool\": \"nantrack\""), std::string::npos) << good.err;
 }
 
+// A supervisor signals the pid it started, nantrack run's: stop (TERM),
+// reload (HUP) and reopen-your-logs (USR1, USR2) go on to the program,
+// which handles them as it would without us; nantrack run stays to report.
+TEST(CliRun, SignalsSentToItGoOnToTheProgram) {
+  TempDir dir;
+  const std::string script =
+      "mkfifo \"$3\" || exit; \"$0\" run -- \"$1\" \"$2\" > \"$3\" & cli=$!; exec 3< \"$3\"; "
+      "read ready <&3; kill -s \"$4\" $cli; cat <&3; wait $cli; echo \"status $?\"";
+  for (const auto& [number, name] : {std::pair{SIGTERM, "TERM"}, {SIGHUP, "HUP"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}}) {
+    const std::string fifo = dir / (std::string("out-") + name);
+    const RunResult result = run({"/bin/sh", "-c", script, nantrack_cli(), program("wait_signal"),
+                                  std::to_string(number), fifo, name},
+                                 {.traced = false});
+    EXPECT_EQ(result.out, "got " + std::to_string(number) + "\nstatus 0\n") << name << ": " << result.err;
+    EXPECT_NE(result.err.find("SUMMARY: nantrack:"), std::string::npos) << name << ": " << result.err;
+  }
+}
+
 TEST(CliRun, HelpDescribesEveryFlag) {
   RunResult help = nantrack({"run", "--help"});
   EXPECT_EQ(help.exit_code, 0);
