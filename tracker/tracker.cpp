@@ -92,13 +92,23 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
   modules_.refresh();
 
   // Keep a copy of argv as it was at start: programs may rewrite theirs.
-  constexpr size_t kMaxArgvBytes = 64 * 1024;
-  argv_ = static_cast<char*>(map_memory(kMaxArgvBytes));
-  for (int i = 0; argv_ && argv && i < argc && argv[i]; ++i) {
-    size_t length = std::strlen(argv[i]) + 1;
+  // Up to 64 KiB of it; past that, one last entry says how many more there
+  // were, so that a cut list does not pass for the whole.
+  constexpr size_t kMaxArgvBytes = 64 * 1024, kRoomForMore = 64;
+  argv_ = static_cast<char*>(map_memory(kMaxArgvBytes + kRoomForMore));
+  int kept = 0;
+  for (; argv_ && argv && kept < argc && argv[kept]; ++kept) {
+    size_t length = std::strlen(argv[kept]) + 1;
     if (argv_bytes_ + length > kMaxArgvBytes) break;
-    std::memcpy(argv_ + argv_bytes_, argv[i], length);
+    std::memcpy(argv_ + argv_bytes_, argv[kept], length);
     argv_bytes_ += length;
+    ++argc_;
+  }
+  if (argv_ && kept < argc) {
+    InlineText<kRoomForMore> more;
+    more << "[" << static_cast<uint64_t>(argc - kept) << " more arguments not kept]";
+    std::memcpy(argv_ + argv_bytes_, more.c_str(), more.size() + 1);
+    argv_bytes_ += more.size() + 1;
     ++argc_;
   }
 

@@ -187,6 +187,23 @@ TEST(Exec, TheExecutedProgramIsTracedWithItsOwnArgv) {
   EXPECT_NE(exec_trace.process.exe.find("leak_stack"), std::string::npos);
 }
 
+// argv is kept up to 64 KiB; past that, the last entry says how many
+// more there were (before, the list was cut without a word).
+TEST(Exec, AnArgvTooLongToKeepSaysHowMuchIsMissing) {
+  std::vector<std::string> argv = {program("leak_stack"), "clean"};
+  for (int i = 0; i < 20000; ++i) argv.push_back("argument-" + std::to_string(i));  // ~300 KiB
+  const RunResult result = run(argv);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::vector<std::string>& kept = result.only_trace().process.argv;
+  ASSERT_GT(kept.size(), 2u);
+  EXPECT_EQ(kept[1], "clean");
+  EXPECT_EQ(kept[kept.size() - 2], "argument-" + std::to_string(kept.size() - 4));
+  EXPECT_EQ(kept.back(), "[" + std::to_string(argv.size() - (kept.size() - 1)) + " more arguments not kept]");
+  // A short one is kept whole, with no such entry.
+  const RunResult whole = run({program("leak_stack"), "clean"});
+  EXPECT_EQ(whole.only_trace().process.argv.size(), 2u);
+}
+
 TEST(Exec, FollowChildrenOffTracesOnlyTheFirstProcess) {
   RunResult result = run({program("fork_exec"), "exec", program("leak_stack"), "clean"},
                          {.nantrack_options = "follow_children=0"});
