@@ -122,6 +122,7 @@ class TraceDumper {
     if (process.crashed) flags.push_back("crashed");
     if (process.exited_via_underscore_exit) flags.push_back("_exit");
     if (process.forked_child) flags.push_back("forked child");
+    if (process.own_allocator) flags.push_back("own malloc (not seen)");
     line(1, "flags {}", flags.empty() ? "none" : fmt::format("{}", fmt::join(flags, ", ")));
     if (process.start_ns > 0 && process.end_ns >= process.start_ns) {
       line(1, "duration {:.3f} s", static_cast<double>(process.end_ns - process.start_ns) / 1e9);

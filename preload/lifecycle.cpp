@@ -2,6 +2,9 @@
 // process ends (main's return value, exit, _exit, the loader's fini), and
 // fork. The trace is written once, by whichever end comes first (see
 // finish.h); anything freed after it is appended as late records.
+#include <dlfcn.h>
+#include <link.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -92,6 +95,24 @@ void stop_following_children() {
     unsetenv("LD_PRELOAD");
 }
 
+// Whether the program's calls to malloc reach a definition other than ours:
+// one in the executable (or a library before us in lookup order) wins over
+// a preloaded library, as an allocator linked in statically does. What
+// malloc resolves to is asked of the loader, and counts only if that
+// object defines a symbol named malloc there (a non-PIE executable's
+// canonical PLT entry for malloc is no definition: it jumps to ours).
+bool malloc_defined_before_ours() {
+  void* resolved = dlsym(RTLD_DEFAULT, "malloc");
+  Dl_info where{}, ours{};
+  void* entry = nullptr;
+  if (!resolved || !dladdr(reinterpret_cast<void*>(&malloc_defined_before_ours), &ours) ||
+      !dladdr1(resolved, &where, &entry, RTLD_DL_SYMENT))
+    return false;
+  const auto* symbol = static_cast<const ElfW(Sym)*>(entry);
+  return where.dli_fbase != ours.dli_fbase && where.dli_sname && std::strcmp(where.dli_sname, "malloc") == 0 &&
+         symbol && symbol->st_shndx != SHN_UNDEF;
+}
+
 // glibc passes argc, argv and envp to the constructors of shared objects.
 __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**) {
   shim::initialize();
@@ -108,6 +129,7 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   install_signal_handlers();
   prepare_finish();
   if (!tracker().options().follow_children) stop_following_children();
+  if (malloc_defined_before_ours()) tracker().note_own_allocator();
 }
 
 // Only for a process whose end we do not see through the loader's fini

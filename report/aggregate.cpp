@@ -169,6 +169,10 @@ void add_errors(ProcessReport& process, const Trace& trace, StackSymbolizer& sym
 // What a reader should know before trusting the leaks of this process.
 void add_process_notes(ProcessReport& report) {
   const ProcessInfo& process = report.process;
+  if (process.own_allocator)
+    report.notes.push_back(
+        "the program defines malloc itself (an allocator linked in, such as jemalloc or mimalloc): nantrack saw "
+        "only what reached the C library's, so the leaks and bad frees of the program's own go unreported");
   if (process.crashed || process.signal != 0) {
     const char* name = sigabbrev_np(process.signal);
     report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment count as leaked",

@@ -81,7 +81,9 @@ class TextWriter {
 
   void write() {
     for (const ProcessReport& process : report_.processes) {
-      if (process.has_findings()) write_findings(process);
+      // A program with its own malloc has no findings because none could
+      // be seen: its note is shown all the same.
+      if (process.has_findings() || process.process.own_allocator) write_findings(process);
     }
     write_suppressions_used();
     for (const ProcessReport& process : report_.processes) write_summary(process);
@@ -192,7 +194,9 @@ class TextWriter {
     out_ << "SUMMARY: nantrack: ";
     if (several_)
       out_ << fmt::format("pid {} ({}){}: ", process.process.pid, command_line(process.process), snapshot_suffix(process));
-    out_ << summary_text(process.summary) << ".\n";
+    out_ << summary_text(process.summary);
+    if (process.process.own_allocator) out_ << " seen (the program's own malloc was not)";
+    out_ << ".\n";
   }
 
   const Report& report_;

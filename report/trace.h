@@ -59,6 +59,7 @@ struct ProcessInfo {
   // __lsan_do_leak_check() made the leak check earlier, in a snapshot:
   // blocks live in this (final) trace are not what the process leaked.
   bool leak_check_done = false;
+  bool own_allocator = false;  // malloc was the program's own: nothing it allocated was seen
   std::optional<SnapshotInfo> snapshot;  // from the Snapshot record; empty in a process's own trace
   std::string exe;
   std::vector<std::string> argv;

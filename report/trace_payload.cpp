@@ -34,6 +34,7 @@ ProcessInfo read_process(PayloadReader& in) {
   process.exited_via_underscore_exit = flags & tf::kExitedViaUnderscoreExit;
   process.forked_child = flags & tf::kForkedChild;
   process.leak_check_done = flags & tf::kLeakCheckDone;
+  process.own_allocator = flags & tf::kOwnAllocator;
   process.exe = in.read_string();
   const auto argc = in.read<uint32_t>();
   // Every argument takes at least its 4-byte length.

@@ -71,6 +71,9 @@ enum ProcessFlags : uint32_t {
   // __lsan_do_leak_check() made the process's leak check earlier (its
   // snapshot trace): blocks live here are not what the process leaked.
   kLeakCheckDone = 1u << 3,
+  // malloc resolves to a definition before ours (the program's own
+  // allocator, linked in statically): what it allocates is not seen.
+  kOwnAllocator = 1u << 4,
 };
 
 // Snapshot payload (version 3): u32 sequence (1, 2, ... per process, the

@@ -165,6 +165,9 @@ class Tracker {
   // (once); the end writes into it, if the program has not closed it by
   // then.
   void open_trace_early();
+  // The program defines malloc itself (preload/lifecycle.cpp found out at
+  // start): its trace says that its allocations were not seen.
+  void note_own_allocator() { own_allocator_ = true; }
 
   const Options& options() const { return options_; }
   void print_unwind_check() const { stacks_.print_check_summary(); }
@@ -297,6 +300,7 @@ class Tracker {
   bool keeps_free_stacks_ = false;
   bool forked_child_ = false;
   bool trace_opened_early_ = false;  // by open_trace_early()
+  bool own_allocator_ = false;
 
   Options options_;
   RedzoneLayout redzones_;

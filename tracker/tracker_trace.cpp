@@ -47,6 +47,7 @@ void Tracker::write_process(TraceOutput& out, const ExitInfo& exit) {
   TraceWriter& writer = *out.writer;
   uint32_t flags = exit.flags;
   if (forked_child_) flags |= trace_format::kForkedChild;
+  if (own_allocator_) flags |= trace_format::kOwnAllocator;
   writer.begin(trace_format::RecordType::Process);
   writer.put_u32(pid_);
   writer.put_u32(ppid_);

@@ -357,6 +357,22 @@ TEST(CliRun, SignalsSentToItGoOnToTheProgram) {
   }
 }
 
+// A program whose malloc is its own (an allocator linked in) wins over
+// ours: nantrack sees none of its blocks, and says so rather than "no leaks".
+TEST(CliRun, AProgramWithItsOwnMallocIsNotCalledLeakFree) {
+  const RunResult own = nantrack({"run", "--", program("own_malloc")});
+  EXPECT_EQ(own.out, "done\n");
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(own.err.find("note: the program defines malloc itself"), std::string::npos) << own.err;
+  EXPECT_NE(own.err.find("SUMMARY: nantrack: no leaks, no errors seen (the program's own malloc was not)."),
+            std::string::npos)
+      << own.err;
+  // The usual program, whose malloc is libc's, gets no such note.
+  const RunResult usual = nantrack({"run", "--", program("leak_stack"), "clean"});
+  EXPECT_EQ(usual.err.find("malloc itself"), std::string::npos) << usual.err;
+  EXPECT_EQ(usual.err.find("own malloc"), std::string::npos) << usual.err;
+}
+
 TEST(CliRun, HelpDescribesEveryFlag) {
   RunResult help = nantrack({"run", "--help"});
   EXPECT_EQ(help.exit_code, 0);
