@@ -190,6 +190,9 @@ struct TraceFile {
   std::string path;
   ino_t inode = 0;
   int64_t modified_ns = 0;
+  // Empty: opened early (before a setuid, a chroot or a seccomp sandbox,
+  // preload/confinement_hooks.cpp) by a process that never got to write it.
+  bool empty = false;
   bool operator==(const TraceFile&) const = default;
 };
 
@@ -202,7 +205,7 @@ std::vector<TraceFile> traces_in(const std::string& directory) {
     struct stat status {};
     if (stat(entry.path().c_str(), &status) != 0) continue;
     traces.push_back({entry.path().string(), status.st_ino,
-                      int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec});
+                      int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec, status.st_size == 0});
   }
   std::sort(traces.begin(), traces.end(), [](const TraceFile& a, const TraceFile& b) { return a.path < b.path; });
   return traces;
@@ -210,10 +213,20 @@ std::vector<TraceFile> traces_in(const std::string& directory) {
 
 // The traces this run wrote: an --output-dir may hold an earlier run's,
 // which are not this run's findings (nor its gate's).
-std::vector<std::string> traces_written(const std::vector<TraceFile>& before, const std::vector<TraceFile>& after) {
+// An empty one is said, and left out.
+std::vector<std::string> traces_written(const std::vector<TraceFile>& before, const std::vector<TraceFile>& after,
+                                        bool& any_empty) {
   std::vector<std::string> written;
-  for (const TraceFile& trace : after)
-    if (std::find(before.begin(), before.end(), trace) == before.end()) written.push_back(trace.path);
+  any_empty = false;
+  for (const TraceFile& trace : after) {
+    if (std::find(before.begin(), before.end(), trace) != before.end()) continue;
+    any_empty |= trace.empty;
+    if (trace.empty)
+      fmt::print(stderr, "nantrack: the process of {} ended before it wrote its trace (killed with SIGKILL?)\n",
+                 fs::path(trace.path).filename().string());
+    else
+      written.push_back(trace.path);
+  }
   return written;
 }
 
@@ -269,8 +282,9 @@ int run_program(RunOptions& options) {
   }
   const int status = spawned.status;
 
-  std::vector<std::string> traces = traces_written(earlier, traces_in(trace_dir));
-  if (traces.empty())
+  bool any_empty = false;
+  std::vector<std::string> traces = traces_written(earlier, traces_in(trace_dir), any_empty);
+  if (traces.empty() && !any_empty)
     fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
                program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
   ReportOutcome outcome = produce_report(traces, options.report, std::cerr);

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <string>
 
 #include "tests/e2e/traced_run.h"
@@ -43,6 +45,15 @@ TEST(DropRights, AnEarlyTraceTheProgramClosedIsNeitherWrittenIntoItsFilesNorLost
   // The trace was opened again at the end.
   ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
   EXPECT_EQ(blocks_of_size(traced.only_trace(), 200).size(), 1u);
+}
+
+// The trace opened early stays empty when the process is killed before its
+// end: nantrack run says what happened rather than "cannot read trace".
+TEST(DropRights, AnEarlyTraceLeftEmptyIsExplained) {
+  const RunResult result = nantrack({"run", "--", program("drop_rights"), "killed"});
+  EXPECT_EQ(result.signal, SIGKILL) << result.exit_code;
+  EXPECT_NE(result.err.find("ended before it wrote its trace (killed with SIGKILL?)"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("cannot read trace"), std::string::npos) << result.err;
 }
 
 }  // namespace

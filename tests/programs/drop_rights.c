@@ -1,4 +1,4 @@
-/* drop_rights setuid | chroot DIR | reuse DIR: gives up what a process
+/* drop_rights setuid | chroot DIR | reuse DIR | killed: gives up what a process
  * needs to create files where it started, as daemons do, then keeps a
  * block of 200 bytes (a leak) and prints what it did.
  *   setuid: as root, becomes nobody (65534); otherwise setuid(getuid()),
@@ -7,9 +7,12 @@
  *   reuse DIR: setuid(getuid()), then, as daemons do, closes every
  *     descriptor above stderr and opens 4 files of its own in DIR (they get
  *     the lowest numbers, a trace opened before among them), writes a line
- *     to each and leaves them open to the end. */
+ *     to each and leaves them open to the end.
+ *   killed: setuid(getuid()), then SIGKILL to itself: it never ends as a
+ *     process that can write anything. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,9 @@ int main(int argc, char** argv) {
     if (root ? setgid(65534) != 0 || setuid(65534) != 0 : setuid(getuid()) != 0) return 2;
   } else if (argc == 3 && strcmp(argv[1], "chroot") == 0) {
     if (root && (chroot(argv[2]) != 0 || chdir("/") != 0)) return 2;
+  } else if (argc == 2 && strcmp(argv[1], "killed") == 0) {
+    if (setuid(getuid()) != 0) return 2;
+    raise(SIGKILL);
   } else if (argc == 3 && strcmp(argv[1], "reuse") == 0) {
     if (setuid(getuid()) != 0) return 2;
     for (int fd = 3; fd < 256; ++fd) close(fd);
@@ -41,7 +47,7 @@ int main(int argc, char** argv) {
       /* left open to the end, as the program's own */
     }
   } else {
-    fprintf(stderr, "usage: drop_rights setuid | chroot DIR | reuse DIR\n");
+    fprintf(stderr, "usage: drop_rights setuid | chroot DIR | reuse DIR | killed\n");
     return 2;
   }
   lose_200_bytes();
