@@ -93,22 +93,59 @@ void forward_signal(int signal) {
 constexpr int kIgnoredWhileWaiting[] = {SIGINT, SIGQUIT};
 constexpr int kForwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 
+// From before the fork to the end of the wait: a signal that comes before
+// the program's pid is known is held (blocked), not lost nor taken with
+// its default action, and passed on once it is known. The child gets the
+// dispositions and mask nantrack run had, before it execs.
+class SignalsPassedOn {
+ public:
+  SignalsPassedOn() {
+    sigset_t ours;
+    sigemptyset(&ours);
+    for (int signal : kIgnoredWhileWaiting) sigaddset(&ours, signal);
+    for (int signal : kForwarded) sigaddset(&ours, signal);
+    sigprocmask(SIG_BLOCK, &ours, &previous_mask_);
+    struct sigaction ignore {}, forward{};
+    ignore.sa_handler = SIG_IGN;
+    forward.sa_handler = forward_signal;
+    size_t changed = 0;
+    for (int signal : kIgnoredWhileWaiting) sigaction(signal, &ignore, &previous_[changed++]);
+    for (int signal : kForwarded) sigaction(signal, &forward, &previous_[changed++]);
+  }
+  ~SignalsPassedOn() {
+    restore_dispositions();
+    g_child = 0;
+    sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
+  SignalsPassedOn(const SignalsPassedOn&) = delete;
+  SignalsPassedOn& operator=(const SignalsPassedOn&) = delete;
+
+  // In the child, before exec.
+  void give_back() {
+    restore_dispositions();
+    sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
+  // In the parent once the program runs: what was held goes to it now.
+  void pass_to(pid_t child) {
+    g_child = child;
+    sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
+
+ private:
+  void restore_dispositions() {
+    size_t changed = 0;
+    for (int signal : kIgnoredWhileWaiting) sigaction(signal, &previous_[changed++], nullptr);
+    for (int signal : kForwarded) sigaction(signal, &previous_[changed++], nullptr);
+  }
+
+  sigset_t previous_mask_;
+  struct sigaction previous_[std::size(kIgnoredWhileWaiting) + std::size(kForwarded)];
+};
+
 int wait_for(pid_t child) {
-  g_child = child;
-  struct sigaction ignore{}, forward{};
-  ignore.sa_handler = SIG_IGN;
-  forward.sa_handler = forward_signal;
-  struct sigaction previous[std::size(kIgnoredWhileWaiting) + std::size(kForwarded)];
-  size_t changed = 0;
-  for (int signal : kIgnoredWhileWaiting) sigaction(signal, &ignore, &previous[changed++]);
-  for (int signal : kForwarded) sigaction(signal, &forward, &previous[changed++]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  changed = 0;
-  for (int signal : kIgnoredWhileWaiting) sigaction(signal, &previous[changed++], nullptr);
-  for (int signal : kForwarded) sigaction(signal, &previous[changed++], nullptr);
-  g_child = 0;
   return status;
 }
 
@@ -157,9 +194,11 @@ Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
     throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], std::strerror(errno)));
   std::cout.flush();
   std::cerr.flush();
+  SignalsPassedOn signals;
   pid_t child = fork();
   if (child < 0) throw std::runtime_error(fmt::format("cannot start '{}': {}", argv[0], std::strerror(errno)));
   if (child == 0) {
+    signals.give_back();
     close(exec_result[0]);
     execve(path.c_str(), c_argv.data(), c_environment.data());
     if (errno == ENOEXEC) execve(shell_argv[0], shell_argv.data(), c_environment.data());
@@ -168,6 +207,7 @@ Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
     _exit(error == ENOENT ? 127 : 126);  // as shells say
   }
   close(exec_result[1]);
+  signals.pass_to(child);
   Spawned spawned;
   ssize_t got;
   while ((got = read(exec_result[0], &spawned.exec_error, sizeof(spawned.exec_error))) < 0 && errno == EINTR) {
