@@ -4,8 +4,8 @@
 // - a seccomp filter, through prctl(PR_SET_SECCOMP) or syscall(SYS_seccomp)
 //   as libseccomp asks for it. Once it is on, nantrack also keeps to the
 //   system calls a sandbox allows (tracker/sandbox.h), and never opens
-//   stderr again for its messages. A filter that a raw syscall instruction installs goes
-//   unseen.
+//   stderr again for its messages. A filter that a raw syscall
+//   instruction installs goes unseen.
 // - another user id (setuid, seteuid, setreuid, setresuid), as a daemon
 //   started by root drops to its own user: `nantrack run`'s trace
 //   directory is root's, mode 0700, and the cwd at start may be too.

@@ -61,6 +61,20 @@ bool TraceWriter::open(const char* path) {
   return true;
 }
 
+void TraceWriter::move_descriptor_up() {
+  // Not near the limit (a program may use it all) nor far up (the
+  // kernel's table of descriptors would grow to match).
+  constexpr rlim_t kHighest = 512;
+  struct rlimit limit {};
+  if (fd_ < 0 || getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = limit.rlim_cur / 2 < kHighest ? limit.rlim_cur / 2 : kHighest;
+  if (wanted <= static_cast<rlim_t>(fd_)) return;
+  const int moved = fcntl(fd_, F_DUPFD_CLOEXEC, static_cast<int>(wanted));
+  if (moved < 0) return;
+  ::close(fd_);
+  fd_ = moved;
+}
+
 bool TraceWriter::holds_its_file() const {
   struct stat status;
   return fd_ >= 0 && fstat(fd_, &status) == 0 && status.st_dev == device_ && status.st_ino == inode_;

@@ -25,6 +25,10 @@ class TraceWriter {
   // returns false with errno set.
   bool open(const char* path);
   bool is_open() const { return fd_ >= 0; }
+  // Moves the descriptor to a high number, out of the way of a program
+  // that counts on which numbers its own opens get (a trace opened long
+  // before the end, tracker.h's open_trace_early).
+  void move_descriptor_up();
   // Whether the descriptor still holds the file open() made: a trace
   // opened long before the end (tracker.h, open_trace_early) may have been
   // closed by the program, its number reused for a file of its own.

@@ -234,6 +234,7 @@ void Tracker::open_trace_early() {
   // Not under scan_mutex_: the program is changing its rights, not in the
   // middle of a check.
   trace_opened_early_ = open_trace(output_, 0, trace_path_);
+  if (trace_opened_early_) writer_.move_descriptor_up();
 }
 
 // An early trace whose descriptor the program closed (daemons close every

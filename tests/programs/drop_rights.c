@@ -2,11 +2,12 @@
  * needs to create files where it started, as daemons do, then keeps a
  * block of 200 bytes (a leak) and prints what it did.
  *   setuid: as root, becomes nobody (65534); otherwise setuid(getuid()),
- *     which changes nothing but takes the same path.
+ *     which changes nothing but takes the same path. Then prints the
+ *     number its next open gets.
  *   chroot DIR: as root, chroot(DIR); otherwise nothing.
  *   reuse DIR: setuid(getuid()), then, as daemons do, closes every
- *     descriptor above stderr and opens 4 files of its own in DIR (they get
- *     the lowest numbers, a trace opened before among them), writes a line
+ *     descriptor above stderr, and opens 600 files of its own in DIR
+ *     (numbers 3 to 602, a trace opened before among them), writes a line
  *     to each and leaves them open to the end.
  *   killed: setuid(getuid()), then SIGKILL to itself: it never ends as a
  *     process that can write anything. */
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   const int root = geteuid() == 0;
   if (argc == 2 && strcmp(argv[1], "setuid") == 0) {
     if (root ? setgid(65534) != 0 || setuid(65534) != 0 : setuid(getuid()) != 0) return 2;
+    printf("next descriptor %d\n", open("/dev/null", O_RDONLY));
   } else if (argc == 3 && strcmp(argv[1], "chroot") == 0) {
     if (root && (chroot(argv[2]) != 0 || chdir("/") != 0)) return 2;
   } else if (argc == 2 && strcmp(argv[1], "killed") == 0) {
@@ -38,8 +40,8 @@ int main(int argc, char** argv) {
     raise(SIGKILL);
   } else if (argc == 3 && strcmp(argv[1], "reuse") == 0) {
     if (setuid(getuid()) != 0) return 2;
-    for (int fd = 3; fd < 256; ++fd) close(fd);
-    for (int i = 0; i < 4; ++i) {
+    close_range(3, ~0U, 0);
+    for (int i = 0; i < 600; ++i) {
       char path[4096];
       snprintf(path, sizeof path, "%s/file%d", argv[2], i);
       int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
