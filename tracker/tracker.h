@@ -127,11 +127,22 @@ class Tracker {
   // program's and hold stale pointers that would hide leaks.
   void note_program_stack(uintptr_t stack_pointer);
 
+  // How the end reaches write_trace().
+  enum class Ending {
+    Normal,
+    // From a fatal signal's handler: only async-signal-safe work, no scan,
+    // and locks are tried, not waited for (the crash may hold one).
+    FatalSignal,
+    // From a signal handler that ended the process (exit, _exit) after
+    // interrupting this very thread inside one of our calls. That call is
+    // suspended for good, holding whatever it held: a lock that stays held
+    // is taken to be its own, and what it guards is read without it.
+    InterruptedCall,
+  };
   // Writes nantrack.<pid>.trace once; returns true for the call that wrote
   // it. Afterwards the tracker keeps working and appends late records (frees
-  // made by destructors that run after the snapshot). `from_signal`: only
-  // async-signal-safe work, and locks are tried, not waited for.
-  bool write_trace(const ExitInfo& exit, bool from_signal = false);
+  // made by destructors that run after the snapshot).
+  bool write_trace(const ExitInfo& exit, Ending ending = Ending::Normal);
   // After write_trace: where the trace went, and what was live in it.
   const char* trace_path() const { return trace_path_; }
   uint64_t unfreed_bytes() const { return unfreed_bytes_; }
@@ -282,8 +293,12 @@ class Tracker {
   void write_end(TraceOutput& out);
   void write_late_allocation(const BlockRecord& record);
   void write_late_free(uintptr_t address);
-  bool lock_all_shards(bool from_signal);
-  void unlock_all_shards();
+  // Locks every shard, noting in `locked` which it holds. Normal: waits for
+  // each. Otherwise tries each for a while; a shard that stays held ends a
+  // FatalSignal snapshot (false: no heap is written), and an
+  // InterruptedCall's is read without its lock.
+  bool lock_all_shards(Ending ending, bool (&locked)[kShardCount]);
+  void unlock_shards(const bool (&locked)[kShardCount]);
 
   std::atomic<bool> initialized_{false};
   std::atomic<bool> started_{false};

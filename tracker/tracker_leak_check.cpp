@@ -54,10 +54,11 @@ SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, LeakRoots::Progr
   writer.end();
   modules_.write(writer);  // before the shard locks: it takes the loader's lock
   leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
-  lock_all_shards(false);
+  bool locked[kShardCount];
+  lock_all_shards(Ending::Normal, locked);
   write_heap(out, true, program, result.leaks);
   write_end(out);
-  unlock_all_shards();
+  unlock_shards(locked);
   if (result.written) {
     result.written = !writer.failed();
     close_trace(out);

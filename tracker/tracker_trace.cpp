@@ -200,26 +200,38 @@ void Tracker::write_counters(TraceOutput& out) {
   writer.end();
 }
 
-bool Tracker::lock_all_shards(bool from_signal) {
-  for (Shard& shard : shards_) {
-    if (!from_signal) {
-      shard.mutex.lock();
+namespace {
+// In a signal handler a lock may belong to the very code the handler
+// interrupted: tried for 100 ms (another thread holds ours for far less).
+bool lock_patiently(Mutex& mutex) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (mutex.try_lock()) return true;
+    timespec pause{0, 100'000};
+    nanosleep(&pause, nullptr);
+  }
+  return false;
+}
+}  // namespace
+
+bool Tracker::lock_all_shards(Ending ending, bool (&locked)[kShardCount]) {
+  for (size_t i = 0; i < kShardCount; ++i) {
+    if (ending == Ending::Normal) {
+      shards_[i].mutex.lock();
+      locked[i] = true;
       continue;
     }
-    // In a signal handler the lock may belong to the very code we
-    // interrupted: try for a while, then write what we can without it.
-    bool locked = false;
-    for (int attempt = 0; attempt < 1000 && !(locked = shard.mutex.try_lock()); ++attempt) {
-      timespec pause{0, 100'000};
-      nanosleep(&pause, nullptr);
+    locked[i] = lock_patiently(shards_[i].mutex);
+    if (!locked[i] && ending == Ending::FatalSignal) {
+      for (size_t j = i + 1; j < kShardCount; ++j) locked[j] = false;
+      return false;
     }
-    if (!locked) return false;
   }
   return true;
 }
 
-void Tracker::unlock_all_shards() {
-  for (Shard& shard : shards_) shard.mutex.unlock();
+void Tracker::unlock_shards(const bool (&locked)[kShardCount]) {
+  for (size_t i = 0; i < kShardCount; ++i)
+    if (locked[i]) shards_[i].mutex.unlock();
 }
 
 void Tracker::write_end(TraceOutput& out) {
@@ -248,17 +260,21 @@ bool Tracker::keep_early_trace_if_intact() {
   return false;
 }
 
-bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
+bool Tracker::write_trace(const ExitInfo& exit, Ending ending) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
+  const bool from_signal = ending == Ending::FatalSignal;
   // The scan is skipped in a fatal signal handler: stopping threads and
   // reading /proc there is more than a crashing process can be trusted
   // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
   // there: the crash may have happened in a scan.
   // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
   // thread: stopping threads takes calls its filter forbids.
-  const bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
+  bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
+  // Nor when the interrupted call was a scan, holding its lock.
+  if (scan_leaks && ending == Ending::InterruptedCall) scan_leaks = scan_mutex_.try_lock();
+  else if (scan_leaks) scan_mutex_.lock();
   const bool had_early_trace = trace_opened_early_;
   const bool opened_early = keep_early_trace_if_intact();
   if (in_sandbox() && !opened_early) {
@@ -273,7 +289,6 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     errno = saved_errno;
     return false;
   }
-  if (scan_leaks) scan_mutex_.lock();
   if (!opened_early && !open_trace(output_, 0, trace_path_)) {
     if (scan_leaks) scan_mutex_.unlock();
     errno = saved_errno;
@@ -286,23 +301,31 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.
-  bool all_locked = lock_all_shards(from_signal);
+  bool locked[kShardCount];
+  const bool heap_readable = lock_all_shards(ending, locked);
+  // Whether the errors' lock can be had: an interrupted call may hold it
+  // (it was reporting), and then it is not waited for.
+  auto lock_errors = [&] {
+    if (ending == Ending::Normal) errors_.mutex().lock();
+    return ending == Ending::Normal || (ending == Ending::InterruptedCall && lock_patiently(errors_.mutex()));
+  };
   LeakTally tally;
-  if (all_locked) {
+  if (heap_readable) {
     // Damage is reported (and recorded) before the errors are written. Not
-    // from a signal handler: report() takes locks the crash may hold.
-    if (!from_signal)
+    // from a signal handler: report() takes locks the crash may hold, and
+    // the errors' lock, which must be free.
+    if (!from_signal && lock_errors()) {
+      errors_.mutex().unlock();
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
+    }
     const bool noted = program_stack_ && program_stack_thread_ == thread_id();
     write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
   }
   unfreed_bytes_ = tally.total_bytes();
   unfreed_blocks_ = tally.total_blocks();
-  {
-    if (!from_signal) errors_.mutex().lock();
-    for (size_t i = 0; i < errors_.count(); ++i) write_error(output_, errors_[i]);
-    if (!from_signal) errors_.mutex().unlock();
-  }
+  const bool errors_locked = lock_errors();
+  for (size_t i = 0; i < errors_.count(); ++i) write_error(output_, errors_[i]);
+  if (errors_locked) errors_.mutex().unlock();
   write_end(output_);
   if (output_.writer->failed()) {
     InlineText<PATH_MAX + 160> message;
@@ -311,7 +334,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     print_to_stderr(message.view());
   }
   late_.store(true, std::memory_order_release);
-  if (all_locked) unlock_all_shards();
+  unlock_shards(locked);
   if (scan_leaks) scan_mutex_.unlock();
   errno = saved_errno;
   return true;

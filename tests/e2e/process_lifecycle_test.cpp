@@ -3,6 +3,8 @@
 // traced, and the program's own signal handlers keep working.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <csignal>
 #include <set>
 
@@ -144,6 +146,28 @@ TEST(SignalHandlers, WhatTheProgramInstalledIsWhatItFinds) {
 // Our alternate signal stack (for a crash from stack exhaustion, the
 // stack_overflow ending above) is not the program's: it finds none, and
 // the one it installs is the one its handlers run on.
+// A signal handler that ends the process while it interrupted malloc or
+// free: under us that may be inside nantrack, holding a shard's lock,
+// which the trace at exit then waited for, for ever (a third of the runs
+// hung). Each run ends at its first such signal; ten runs of each way.
+class EndingInAHandler : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EndingInAHandler, DoesNotHangAndLeavesItsTrace) {
+  for (int run_number = 0; run_number < 10; ++run_number) {
+    const RunResult result = run({"/usr/bin/timeout", "20", program("signal_exit"), GetParam()});
+    ASSERT_EQ(result.exit_code, 3) << "run " << run_number << " (124: it hung)\n" << result.err;
+    // timeout's trace, and the program's, whose kept blocks are there: read
+    // while the interrupted call held its shard.
+    const auto program_trace = std::find_if(result.traces.begin(), result.traces.end(), [](const Trace& trace) {
+      return trace.process.exe.find("signal_exit") != std::string::npos;
+    });
+    ASSERT_NE(program_trace, result.traces.end()) << result.err;
+    EXPECT_GE(program_trace->live_blocks.size(), 60u);  // 63 or 64, give or take the record in flight
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ExitAndUnderscoreExit, EndingInAHandler, ::testing::Values("exit", "_exit"));
+
 TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
   expect_same_output_as_without_us({program("alt_stack")},
                                    "at start: disabled 1, mine 0, size 0\n"
