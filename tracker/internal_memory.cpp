@@ -33,6 +33,15 @@ void prefer_small_pages(void* address, size_t bytes) {
   if (address && !in_sandbox()) madvise(address, round_up_to_page(bytes), MADV_NOHUGEPAGE);
 }
 
+void* reserve_address_space(size_t bytes) {
+  void* address = mmap(nullptr, round_up_to_page(bytes), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return address == MAP_FAILED ? nullptr : address;
+}
+
+bool commit_memory(void* address, size_t bytes) {
+  return mprotect(address, round_up_to_page(bytes), PROT_READ | PROT_WRITE) == 0;
+}
+
 void unmap_memory(void* address, size_t bytes) {
   if (address) munmap(address, round_up_to_page(bytes));
 }

@@ -20,11 +20,10 @@ bool StackDepot::init(size_t capacity_bytes) {
   size_t units = capacity_bytes / kUnit;
   if (units > UINT32_MAX) units = UINT32_MAX;
   buckets_ = static_cast<std::atomic<uint32_t>*>(map_memory(kBucketCount * sizeof(uint32_t), true));
-  // Where overcommit is strict (vm.overcommit_memory=2) a large reservation
-  // can fail even with MAP_NORESERVE: settle for less (down to 1 MiB, some
-  // thousands of stacks) rather than nothing.
+  // If even the reservation fails (little address space), settle for less
+  // (down to 1 MiB, some thousands of stacks) rather than nothing.
   for (size_t attempt = units; attempt >= (size_t{1} << 17); attempt /= 4) {
-    arena_ = static_cast<char*>(map_memory(attempt * kUnit, true));
+    arena_ = static_cast<char*>(reserve_address_space(attempt * kUnit));
     if (arena_) {
       capacity_units_ = attempt;
       break;
@@ -44,6 +43,7 @@ void StackDepot::release() {
   arena_ = nullptr;
   capacity_units_ = 0;
   used_units_ = 1;
+  committed_units_ = 0;
   stack_count_ = 0;
 }
 
@@ -78,6 +78,8 @@ StackId StackDepot::intern(const uintptr_t* pcs, uint32_t depth) {
   size_t units = (sizeof(Node) + depth * sizeof(uintptr_t) + kUnit - 1) / kUnit;
   size_t offset = used_units_.fetch_add(units, std::memory_order_relaxed);
   if (offset + units > capacity_units_) return kNoStack;  // exhausted: the rest go unnamed
+  if (offset + units > committed_units_.load(std::memory_order_acquire) && !commit_through(offset + units))
+    return kNoStack;
   Node* fresh = node(static_cast<StackId>(offset));
   fresh->hash = hash;
   fresh->depth = depth;
@@ -95,6 +97,20 @@ StackId StackDepot::intern(const uintptr_t* pcs, uint32_t depth) {
     }
     if (StackId found = find(head, hash, pcs, depth)) return found;
   }
+}
+
+// Several threads may commit at once, over the same pages: mprotect makes
+// them writable again, which changes nothing. The mark only goes up.
+bool StackDepot::commit_through(size_t end_units) {
+  size_t end_bytes = (end_units * kUnit + kCommitChunk - 1) & ~(kCommitChunk - 1);
+  end_bytes = std::min(end_bytes, capacity_units_ * kUnit);
+  if (!commit_memory(arena_, end_bytes)) return false;
+  size_t committed = committed_units_.load(std::memory_order_relaxed);
+  const size_t now = end_bytes / kUnit;
+  while (committed < now &&
+         !committed_units_.compare_exchange_weak(committed, now, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+  return true;
 }
 
 StackView StackDepot::get(StackId id) const {

@@ -24,8 +24,9 @@ class StackDepot {
   StackDepot(const StackDepot&) = delete;
   StackDepot& operator=(const StackDepot&) = delete;
 
-  // Reserves the address space (capacity_bytes of stacks). Returns false if
-  // mmap failed; then intern() returns kNoStack.
+  // Reserves the address space (capacity_bytes of stacks), committed a
+  // chunk at a time as stacks come (internal_memory.h says why). Returns
+  // false if mmap failed; then intern() returns kNoStack.
   bool init(size_t capacity_bytes = size_t{4} << 30);
   void release();  // for tests; not used in the traced process
 
@@ -54,11 +55,16 @@ class StackDepot {
   static uint64_t hash_of(const uintptr_t* pcs, uint32_t depth);
   Node* node(StackId id) const { return reinterpret_cast<Node*>(arena_ + size_t{id} * kUnit); }
   StackId find(uint32_t first, uint64_t hash, const uintptr_t* pcs, uint32_t depth) const;
+  // Makes the arena usable up to `end_units`; false if the system's commit
+  // limit refuses (the stack then goes unnamed).
+  bool commit_through(size_t end_units);
+  static constexpr size_t kCommitChunk = size_t{1} << 20;
 
   char* arena_ = nullptr;
   size_t capacity_units_ = 0;
   std::atomic<uint32_t>* buckets_ = nullptr;
   std::atomic<size_t> used_units_{1};
+  std::atomic<size_t> committed_units_{0};
   std::atomic<size_t> stack_count_{0};
 };
 

@@ -52,5 +52,19 @@ TEST(AddressSpaceLimit, TooLittleRoomAtStartNeverCrashesNorInventsErrors) {
   }
 }
 
+// Where overcommit is strict (vm.overcommit_memory=2) every private
+// writable mapping counts against the system's commit limit, MAP_NORESERVE
+// or not. The stack depot's 4 GiB reservation took 4 GiB of it per traced
+// process (three traced processes left a 24 GB machine unable to allocate
+// 3 GB); it is now address space only, committed as stacks come.
+TEST(StrictOvercommit, ATracedProcessTakesLittleOfTheCommitLimit) {
+  const RunResult native = run({program("commit_charge")}, {.traced = false});
+  const RunResult traced = run({program("commit_charge")});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  const long native_mib = std::stol(native.out), traced_mib = std::stol(traced.out);
+  EXPECT_LT(traced_mib - native_mib, 64) << "MiB chargeable under strict overcommit";
+}
+
 }  // namespace
 }  // namespace nantrack::testing
