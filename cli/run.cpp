@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -289,6 +290,40 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
   return pattern;
 }
 
+// Traced processes still running that will write their traces into
+// `trace_dir` when they end: what the program left behind it (a daemon it
+// started, a background job). Found by the NANTRACK_OPTIONS they were
+// started with, in /proc/PID/environ.
+std::vector<pid_t> processes_still_tracing_into(const std::string& trace_dir) {
+  const std::string wanted = "output_dir=" + trace_dir + ":";
+  std::vector<pid_t> found;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream environ_file(entry.path() / "environ", std::ios::binary);
+    std::string variable;
+    while (std::getline(environ_file, variable, '\0')) {
+      if (variable.starts_with("NANTRACK_OPTIONS=") && variable.find(wanted) != std::string::npos) {
+        found.push_back(static_cast<pid_t>(std::stol(name)));
+        break;
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void say_still_running(const std::vector<pid_t>& pids, const std::string& trace_dir) {
+  const bool one = pids.size() == 1;
+  fmt::print(stderr,
+             "nantrack: {} started by the program {} still running (pid{} {}): {} to {} when {} end{}; "
+             "report {} then with: nantrack report {}\n",
+             one ? "a traced process" : fmt::format("{} traced processes", pids.size()), one ? "is" : "are",
+             one ? "" : "s", fmt::join(pids, ", "), one ? "its trace goes" : "their traces go", trace_dir,
+             one ? "it" : "they", one ? "s" : "", one ? "it" : "them", trace_dir);
+}
+
 void remove_trace_dir(const std::string& trace_dir) {
   std::error_code ignored;
   fs::remove_all(trace_dir, ignored);
@@ -328,7 +363,12 @@ int run_program(RunOptions& options) {
     fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
                program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
   ReportOutcome outcome = produce_report(traces, options.report, std::cerr);
-  if (temporary && !options.keep_traces) {
+  // Their traces come later: the directory stays for them. Only ours, a
+  // fresh directory, is looked for: an --output-dir may be shared with
+  // other runs, whose processes are not this program's.
+  const std::vector<pid_t> still_running = temporary ? processes_still_tracing_into(trace_dir) : std::vector<pid_t>{};
+  if (!still_running.empty()) say_still_running(still_running, trace_dir);
+  if (temporary && !options.keep_traces && still_running.empty()) {
     remove_trace_dir(trace_dir);
   } else {
     fmt::print(stderr, "nantrack: traces kept in {}\n", trace_dir);

@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <regex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -371,6 +375,45 @@ TEST(CliRun, AProgramWithItsOwnMallocIsNotCalledLeakFree) {
   const RunResult usual = nantrack({"run", "--", program("leak_stack"), "clean"});
   EXPECT_EQ(usual.err.find("malloc itself"), std::string::npos) << usual.err;
   EXPECT_EQ(usual.err.find("own malloc"), std::string::npos) << usual.err;
+}
+
+// A program that leaves a traced process running behind it (a daemon, a
+// background job): its trace comes after the report, so the directory is
+// kept for it and the report says where (before, the directory was
+// removed, and that process's trace was lost when it ended).
+TEST(CliRun, AProcessLeftRunningGetsItsTraceDirectoryKept) {
+  const RunResult result =
+      nantrack({"run", "--", "/bin/sh", "-c", "\"$0\" 10 > /dev/null 2>&1 &", program("wait_signal")});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::regex said("a traced process started by the program is still running \\(pid ([0-9]+)\\): its trace "
+                        "goes to (\\S+) when it ends");
+  std::smatch found;
+  ASSERT_TRUE(std::regex_search(result.err, found, said)) << result.err;
+  const pid_t left = std::stoi(found[1]);
+  const std::string directory = found[2];
+  EXPECT_NE(result.err.find("nantrack report " + directory), std::string::npos) << result.err;
+  // Once the process catches SIGUSR1 (it may still be starting), end it.
+  auto catches_usr1 = [&] {
+    std::ifstream status("/proc/" + std::to_string(left) + "/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.starts_with("SigCgt:")) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGUSR1 - 1)) & 1;
+    return 0ull;
+  };
+  for (int tenths = 0; tenths < 50 && !catches_usr1(); ++tenths)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(kill(left, SIGUSR1), 0);
+  const std::string trace = directory + "/nantrack." + std::to_string(left) + ".trace";
+  // Ended: gone, or a zombie nobody has reaped yet.
+  auto ended = [&] {
+    std::ifstream stat("/proc/" + std::to_string(left) + "/stat");
+    std::string line;
+    return !std::getline(stat, line) || line.find(") Z ") != std::string::npos;
+  };
+  for (int tenths = 0; tenths < 100 && !ended(); ++tenths)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::error_code no_file;
+  EXPECT_GT(std::filesystem::file_size(trace, no_file), 0u) << trace;
+  std::filesystem::remove_all(directory, no_file);
 }
 
 TEST(CliRun, HelpDescribesEveryFlag) {
