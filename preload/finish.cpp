@@ -104,13 +104,8 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!shim::g_ready.load()) return;
   // Process the pool's free as the program's own (tracked) free.
   if (!from_signal && exit.flags == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
-  // A signal handler that ends the process (exit, _exit) may have
-  // interrupted this thread inside one of our calls, which holds a lock.
-  const Tracker::Ending ending = from_signal      ? Tracker::Ending::FatalSignal
-                                 : shim::t_inside ? Tracker::Ending::InterruptedCall
-                                                  : Tracker::Ending::Normal;
   shim::InsideNantrack inside;
-  if (!tracker().write_trace(exit, ending)) return;
+  if (!tracker().write_trace(exit, from_signal)) return;
   tracker().print_unwind_check();
   // Nowhere to print (stderr was a pipe the program closed, or its number
   // now holds a file of the program's): the trace alone is left.

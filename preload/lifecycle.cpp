@@ -50,23 +50,29 @@ void write_trace_at_quick_exit() { finish_without_destructors(g_quick_exit_statu
 void note_exit_status(int status, void*) { g_exit_status = status; }
 
 
+// Whether fork() came while this thread was inside one of our calls (from
+// a signal handler that interrupted it): that call resumes afterwards,
+// inside nantrack still.
+NANTRACK_TLS bool t_inside_before_fork = false;
+
 void before_fork() {
   if (!shim::g_ready.load()) return;
   // The child must not find a lock held by a thread that does not exist
   // there; and while we hold them, allocations by other atfork handlers
   // must not wait for us: they take the untracked path.
+  t_inside_before_fork = shim::t_inside;
   shim::t_inside = true;
   tracker().before_fork();
 }
 void after_fork_in_parent() {
   if (!shim::g_ready.load()) return;
   tracker().after_fork_in_parent();
-  shim::t_inside = false;
+  shim::t_inside = t_inside_before_fork;
 }
 void after_fork_in_child() {
   if (!shim::g_ready.load()) return;
   tracker().after_fork_in_child();
-  shim::t_inside = false;
+  shim::t_inside = t_inside_before_fork;
 }
 
 // follow_children=0: take our library out of LD_PRELOAD so that programs

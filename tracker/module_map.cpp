@@ -102,7 +102,9 @@ void ModuleMap::refresh() {
 
 void ModuleMap::write(TraceWriter& writer) {
   if (!entries_) return;
-  LockGuard guard(mutex_);
+  // Not if this thread holds it: a signal handler that ends the process
+  // interrupted our dlopen hook's refresh() (sync.h).
+  const bool locked = mutex_.lock_unless_held_here();
   for (size_t i = 0; i < count_; ++i) entries_[i].loaded_now = false;
   dl_iterate_phdr(add_module_callback, this);
   for (size_t i = 0; i < count_; ++i) {
@@ -121,6 +123,7 @@ void ModuleMap::write(TraceWriter& writer) {
     }
     writer.end();
   }
+  if (locked) mutex_.unlock();
 }
 
 bool find_code_range(const void* address, CodeRange& range) {

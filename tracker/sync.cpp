@@ -1,5 +1,6 @@
 #include "tracker/sync.h"
 
+#include <time.h>
 #include <cerrno>
 
 #include <linux/futex.h>
@@ -24,6 +25,8 @@ long futex(std::atomic<uint32_t>* word, int operation, uint32_t value) {
 }
 }  // namespace
 
+NANTRACK_TLS char Mutex::t_mark;
+
 void Mutex::lock_contended() {
   for (int round = 0; round < kSpinRounds; ++round) {
     __builtin_ia32_pause();
@@ -34,8 +37,19 @@ void Mutex::lock_contended() {
   // signal) simply tries again.
   while (state_.exchange(kContended, std::memory_order_acquire) != kFree)
     futex(&state_, FUTEX_WAIT_PRIVATE, kContended);
+  owner_.store(this_thread(), std::memory_order_relaxed);
 }
 
 void Mutex::wake_one() { futex(&state_, FUTEX_WAKE_PRIVATE, 1); }
+
+bool Mutex::lock_patiently() {
+  if (held_here()) return false;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    if (try_lock()) return true;
+    timespec pause{0, 100'000};
+    nanosleep(&pause, nullptr);
+  }
+  return false;
+}
 
 }  // namespace nantrack

@@ -11,6 +11,11 @@
 // kernel, which matters on a 2-core machine where the holder may be
 // preempted. Never allocates, constant-initialised: usable before any
 // constructor.
+//
+// It also knows whether this thread holds it (a store beside the word on
+// each lock and unlock): a signal handler that interrupted this thread
+// inside one of our calls, and ends the process or forks, must not wait
+// for a lock that call holds; it would wait for ever.
 #pragma once
 
 #include <atomic>
@@ -31,24 +36,48 @@ class Mutex {
       lock_contended();
   }
   NANTRACK_ALWAYS_INLINE void unlock() {
+    owner_.store(0, std::memory_order_relaxed);
     if (state_.exchange(kFree, std::memory_order_release) == kContended) [[unlikely]]
       wake_one();
   }
   NANTRACK_ALWAYS_INLINE bool try_lock() {
     uint32_t expected = kFree;
-    return state_.compare_exchange_strong(expected, kHeld, std::memory_order_acquire, std::memory_order_relaxed);
+    if (!state_.compare_exchange_strong(expected, kHeld, std::memory_order_acquire, std::memory_order_relaxed))
+      return false;
+    owner_.store(this_thread(), std::memory_order_relaxed);
+    return true;
   }
+  // Whether this thread holds it. Exact for this thread: only it stores
+  // its own mark, and clears it before it lets go.
+  bool held_here() const { return owner_.load(std::memory_order_relaxed) == this_thread(); }
+  // Locks it unless this thread holds it already (false then): for a
+  // signal handler that interrupted a call of ours on this thread.
+  bool lock_unless_held_here() {
+    if (held_here()) return false;
+    lock();
+    return true;
+  }
+  // The same, but waits 100 ms at most (another thread holds one of ours
+  // for far less): for a fatal signal, which may leave anything held.
+  bool lock_patiently();
   // After fork() the child's copy may be held by a thread that no longer
   // exists; the atfork handlers hold every lock across fork, so the child
   // can simply start from a free one.
-  void reset_in_child() { state_.store(kFree, std::memory_order_relaxed); }
+  void reset_in_child() {
+    owner_.store(0, std::memory_order_relaxed);
+    state_.store(kFree, std::memory_order_relaxed);
+  }
 
  private:
   static constexpr uint32_t kFree = 0, kHeld = 1, kContended = 2;
   NANTRACK_NOINLINE void lock_contended();
   NANTRACK_NOINLINE void wake_one();
+  // A mark unique to the running thread: the address of a thread-local.
+  static uintptr_t this_thread() { return reinterpret_cast<uintptr_t>(&t_mark); }
+  static NANTRACK_TLS char t_mark;
 
   std::atomic<uint32_t> state_{kFree};
+  std::atomic<uintptr_t> owner_{0};
 };
 
 class LockGuard {

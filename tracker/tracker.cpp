@@ -738,19 +738,20 @@ void Tracker::drain_deferred() {
 bool Tracker::owns_process() const { return static_cast<uint32_t>(getpid()) == pid_; }
 
 void Tracker::before_fork() {
-  scan_mutex_.lock();
-  modules_.mutex().lock();
-  late_mutex_.lock();
-  errors_.mutex().lock();
-  for (Shard& shard : shards_) shard.mutex.lock();
+  fork_locks_.scan = scan_mutex_.lock_unless_held_here();
+  fork_locks_.modules = modules_.mutex().lock_unless_held_here();
+  fork_locks_.late = late_mutex_.lock_unless_held_here();
+  fork_locks_.errors = errors_.mutex().lock_unless_held_here();
+  for (size_t i = 0; i < kShardCount; ++i) fork_locks_.shards[i] = shards_[i].mutex.lock_unless_held_here();
 }
 
 void Tracker::after_fork_in_parent() {
-  for (Shard& shard : shards_) shard.mutex.unlock();
-  errors_.mutex().unlock();
-  late_mutex_.unlock();
-  modules_.mutex().unlock();
-  scan_mutex_.unlock();
+  for (size_t i = 0; i < kShardCount; ++i)
+    if (fork_locks_.shards[i]) shards_[i].mutex.unlock();
+  if (fork_locks_.errors) errors_.mutex().unlock();
+  if (fork_locks_.late) late_mutex_.unlock();
+  if (fork_locks_.modules) modules_.mutex().unlock();
+  if (fork_locks_.scan) scan_mutex_.unlock();
 }
 
 void Tracker::after_fork_in_child() {

@@ -127,22 +127,17 @@ class Tracker {
   // program's and hold stale pointers that would hide leaks.
   void note_program_stack(uintptr_t stack_pointer);
 
-  // How the end reaches write_trace().
-  enum class Ending {
-    Normal,
-    // From a fatal signal's handler: only async-signal-safe work, no scan,
-    // and locks are tried, not waited for (the crash may hold one).
-    FatalSignal,
-    // From a signal handler that ended the process (exit, _exit) after
-    // interrupting this very thread inside one of our calls. That call is
-    // suspended for good, holding whatever it held: a lock that stays held
-    // is taken to be its own, and what it guards is read without it.
-    InterruptedCall,
-  };
   // Writes nantrack.<pid>.trace once; returns true for the call that wrote
   // it. Afterwards the tracker keeps working and appends late records (frees
-  // made by destructors that run after the snapshot).
-  bool write_trace(const ExitInfo& exit, Ending ending = Ending::Normal);
+  // made by destructors that run after the snapshot). `from_signal`: from a
+  // fatal signal's handler: only async-signal-safe work, no scan, and locks
+  // are tried, not waited for (the crash may hold one).
+  //
+  // A signal handler that ends the process (exit, _exit) may have
+  // interrupted this thread inside one of our calls, suspended for good
+  // with what it holds: a lock this thread holds is not waited for, and
+  // what it guards is read without it (nobody else can change it).
+  bool write_trace(const ExitInfo& exit, bool from_signal = false);
   // After write_trace: where the trace went, and what was live in it.
   const char* trace_path() const { return trace_path_; }
   uint64_t unfreed_bytes() const { return unfreed_bytes_; }
@@ -165,6 +160,9 @@ class Tracker {
 
   // pthread_atfork: every lock is held across fork(), so the child's copy of
   // every table is consistent.
+  // A fork() from a signal handler that interrupted this thread inside one
+  // of our calls: a lock that call holds is left to it (it resumes, in
+  // parent and child, when the handler returns).
   void before_fork();
   void after_fork_in_parent();
   void after_fork_in_child();
@@ -293,11 +291,10 @@ class Tracker {
   void write_end(TraceOutput& out);
   void write_late_allocation(const BlockRecord& record);
   void write_late_free(uintptr_t address);
-  // Locks every shard, noting in `locked` which it holds. Normal: waits for
-  // each. Otherwise tries each for a while; a shard that stays held ends a
-  // FatalSignal snapshot (false: no heap is written), and an
-  // InterruptedCall's is read without its lock.
-  bool lock_all_shards(Ending ending, bool (&locked)[kShardCount]);
+  // Locks every shard but one this thread holds already, noting in `locked`
+  // which it took. From a fatal signal, each is tried for 100 ms, and one
+  // that stays held ends it: false, and no heap is written.
+  bool lock_all_shards(bool from_signal, bool (&locked)[kShardCount]);
   void unlock_shards(const bool (&locked)[kShardCount]);
 
   std::atomic<bool> initialized_{false};
@@ -316,6 +313,12 @@ class Tracker {
   bool forked_child_ = false;
   bool trace_opened_early_ = false;  // by open_trace_early()
   bool own_allocator_ = false;
+  // The locks before_fork() took, for the after_fork handlers to release.
+  struct ForkLocks {
+    bool scan, modules, late, errors;
+    bool shards[kShardCount];
+  };
+  ForkLocks fork_locks_{};
 
   Options options_;
   RedzoneLayout redzones_;

@@ -200,28 +200,10 @@ void Tracker::write_counters(TraceOutput& out) {
   writer.end();
 }
 
-namespace {
-// In a signal handler a lock may belong to the very code the handler
-// interrupted: tried for 100 ms (another thread holds ours for far less).
-bool lock_patiently(Mutex& mutex) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    if (mutex.try_lock()) return true;
-    timespec pause{0, 100'000};
-    nanosleep(&pause, nullptr);
-  }
-  return false;
-}
-}  // namespace
-
-bool Tracker::lock_all_shards(Ending ending, bool (&locked)[kShardCount]) {
+bool Tracker::lock_all_shards(bool from_signal, bool (&locked)[kShardCount]) {
   for (size_t i = 0; i < kShardCount; ++i) {
-    if (ending == Ending::Normal) {
-      shards_[i].mutex.lock();
-      locked[i] = true;
-      continue;
-    }
-    locked[i] = lock_patiently(shards_[i].mutex);
-    if (!locked[i] && ending == Ending::FatalSignal) {
+    locked[i] = from_signal ? shards_[i].mutex.lock_patiently() : shards_[i].mutex.lock_unless_held_here();
+    if (!locked[i] && from_signal) {
       for (size_t j = i + 1; j < kShardCount; ++j) locked[j] = false;
       return false;
     }
@@ -260,11 +242,10 @@ bool Tracker::keep_early_trace_if_intact() {
   return false;
 }
 
-bool Tracker::write_trace(const ExitInfo& exit, Ending ending) {
+bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
-  const bool from_signal = ending == Ending::FatalSignal;
   // The scan is skipped in a fatal signal handler: stopping threads and
   // reading /proc there is more than a crashing process can be trusted
   // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
@@ -272,9 +253,8 @@ bool Tracker::write_trace(const ExitInfo& exit, Ending ending) {
   // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
   // thread: stopping threads takes calls its filter forbids.
   bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
-  // Nor when the interrupted call was a scan, holding its lock.
-  if (scan_leaks && ending == Ending::InterruptedCall) scan_leaks = scan_mutex_.try_lock();
-  else if (scan_leaks) scan_mutex_.lock();
+  // Nor when an interrupted call of this thread's was a scan.
+  if (scan_leaks) scan_leaks = scan_mutex_.lock_unless_held_here();
   const bool had_early_trace = trace_opened_early_;
   const bool opened_early = keep_early_trace_if_intact();
   if (in_sandbox() && !opened_early) {
@@ -302,28 +282,20 @@ bool Tracker::write_trace(const ExitInfo& exit, Ending ending) {
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.
   bool locked[kShardCount];
-  const bool heap_readable = lock_all_shards(ending, locked);
-  // Whether the errors' lock can be had: an interrupted call may hold it
-  // (it was reporting), and then it is not waited for.
-  auto lock_errors = [&] {
-    if (ending == Ending::Normal) errors_.mutex().lock();
-    return ending == Ending::Normal || (ending == Ending::InterruptedCall && lock_patiently(errors_.mutex()));
-  };
+  const bool heap_readable = lock_all_shards(from_signal, locked);
   LeakTally tally;
   if (heap_readable) {
     // Damage is reported (and recorded) before the errors are written. Not
-    // from a signal handler: report() takes locks the crash may hold, and
-    // the errors' lock, which must be free.
-    if (!from_signal && lock_errors()) {
-      errors_.mutex().unlock();
+    // from a signal handler: report() takes locks the crash may hold; nor
+    // when an interrupted call of this thread's holds the errors' lock.
+    if (!from_signal && !errors_.mutex().held_here())
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
-    }
     const bool noted = program_stack_ && program_stack_thread_ == thread_id();
     write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
   }
   unfreed_bytes_ = tally.total_bytes();
   unfreed_blocks_ = tally.total_blocks();
-  const bool errors_locked = lock_errors();
+  const bool errors_locked = !from_signal && errors_.mutex().lock_unless_held_here();
   for (size_t i = 0; i < errors_.count(); ++i) write_error(output_, errors_[i]);
   if (errors_locked) errors_.mutex().unlock();
   write_end(output_);

@@ -168,6 +168,17 @@ TEST_P(EndingInAHandler, DoesNotHangAndLeavesItsTrace) {
 
 INSTANTIATE_TEST_SUITE_P(ExitAndUnderscoreExit, EndingInAHandler, ::testing::Values("exit", "_exit"));
 
+// fork() from such a handler: our fork handlers took every lock, the
+// interrupted call's too, and waited for it for ever (2 runs in 10 hung).
+TEST(ForkInAHandler, DoesNotHangAndEachChildHasItsTrace) {
+  for (int run_number = 0; run_number < 5; ++run_number) {
+    const RunResult result = run({"/usr/bin/timeout", "20", program("signal_exit"), "fork"});
+    ASSERT_EQ(result.exit_code, 0) << "run " << run_number << " (124: it hung)\n" << result.err;
+    // timeout, the program and its 20 children.
+    EXPECT_EQ(result.traces.size(), 22u) << result.err;
+  }
+}
+
 TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
   expect_same_output_as_without_us({program("alt_stack")},
                                    "at start: disabled 1, mine 0, size 0\n"
