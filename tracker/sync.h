@@ -12,10 +12,13 @@
 // preempted. Never allocates, constant-initialised: usable before any
 // constructor.
 //
-// It also knows whether this thread holds it (a store beside the word on
-// each lock and unlock): a signal handler that interrupted this thread
-// inside one of our calls, and ends the process or forks, must not wait
-// for a lock that call holds; it would wait for ever.
+// It also knows whether this thread holds it: a signal handler that
+// interrupted this thread inside one of our calls, and ends the process or
+// forks, must not wait for a lock that call holds; it would wait for ever.
+// The holder's id sits in the word's upper 30 bits, set by the same
+// compare-exchange that takes the lock: a mark stored beside the word
+// left a window (the signal landing between the two stores) in which the
+// lock was held by nobody this thread could see.
 #pragma once
 
 #include <atomic>
@@ -36,20 +39,19 @@ class Mutex {
       lock_contended();
   }
   NANTRACK_ALWAYS_INLINE void unlock() {
-    owner_.store(0, std::memory_order_relaxed);
-    if (state_.exchange(kFree, std::memory_order_release) == kContended) [[unlikely]]
+    if ((word_.exchange(kFree, std::memory_order_release) & kStateMask) == kContended) [[unlikely]]
       wake_one();
   }
   NANTRACK_ALWAYS_INLINE bool try_lock() {
     uint32_t expected = kFree;
-    if (!state_.compare_exchange_strong(expected, kHeld, std::memory_order_acquire, std::memory_order_relaxed))
-      return false;
-    owner_.store(this_thread(), std::memory_order_relaxed);
-    return true;
+    return word_.compare_exchange_strong(expected, this_thread() | kHeld, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
   }
-  // Whether this thread holds it. Exact for this thread: only it stores
-  // its own mark, and clears it before it lets go.
-  bool held_here() const { return owner_.load(std::memory_order_relaxed) == this_thread(); }
+  // Whether this thread holds it.
+  bool held_here() const {
+    const uint32_t word = word_.load(std::memory_order_relaxed);
+    return word != kFree && (word & ~kStateMask) == this_thread();
+  }
   // Locks it unless this thread holds it already (false then): for a
   // signal handler that interrupted a call of ours on this thread.
   bool lock_unless_held_here() {
@@ -63,21 +65,24 @@ class Mutex {
   // After fork() the child's copy may be held by a thread that no longer
   // exists; the atfork handlers hold every lock across fork, so the child
   // can simply start from a free one.
-  void reset_in_child() {
-    owner_.store(0, std::memory_order_relaxed);
-    state_.store(kFree, std::memory_order_relaxed);
-  }
+  void reset_in_child() { word_.store(kFree, std::memory_order_relaxed); }
 
  private:
-  static constexpr uint32_t kFree = 0, kHeld = 1, kContended = 2;
+  // The word: holder id << 2 | state; 0 when free.
+  static constexpr uint32_t kFree = 0, kHeld = 1, kContended = 2, kStateMask = 3;
   NANTRACK_NOINLINE void lock_contended();
   NANTRACK_NOINLINE void wake_one();
-  // A mark unique to the running thread: the address of a thread-local.
-  static uintptr_t this_thread() { return reinterpret_cast<uintptr_t>(&t_mark); }
-  static NANTRACK_TLS char t_mark;
+  // This thread's id, shifted into place: numbered on first use from 1 (a
+  // billion threads before two could share one).
+  static uint32_t this_thread() {
+    if (!t_id) [[unlikely]]
+      t_id = next_id();
+    return t_id;
+  }
+  static uint32_t next_id();
+  static NANTRACK_TLS uint32_t t_id;
 
-  std::atomic<uint32_t> state_{kFree};
-  std::atomic<uintptr_t> owner_{0};
+  std::atomic<uint32_t> word_{kFree};
 };
 
 class LockGuard {
