@@ -49,6 +49,15 @@ struct RunOptions {
   ReportRequest report;
 };
 
+// A value for NANTRACK_OPTIONS, where ':' separates options: a path that
+// holds one goes in quotes (tracker/options.cpp).
+std::string option_value(const std::string& value) {
+  if (value.find(':') == std::string::npos) return value;
+  if (value.find('"') == std::string::npos) return '"' + value + '"';
+  if (value.find('\'') == std::string::npos) return '\'' + value + '\'';
+  throw UsageError(fmt::format("'{}' holds ':' and both kinds of quotes: NANTRACK_OPTIONS cannot carry it", value));
+}
+
 // NANTRACK_OPTIONS for the traced program: the user's own first, ours last
 // (later keys win), so a run's output_dir and report=0 always hold.
 std::string library_options(const RunOptions& options, const std::string& trace_dir) {
@@ -60,7 +69,7 @@ std::string library_options(const RunOptions& options, const std::string& trace_
   if (options.abort_on_error) items.push_back("abort_on_error=1");
   if (!options.follow_children) items.push_back("follow_children=0");
   if (options.residue) items.push_back("residue=1");
-  items.push_back("output_dir=" + trace_dir);
+  items.push_back("output_dir=" + option_value(trace_dir));
   items.push_back("report=0");  // we report, once, for every process
   return fmt::format("{}", fmt::join(items, ":"));
 }
@@ -295,7 +304,7 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
 // started, a background job). Found by the NANTRACK_OPTIONS they were
 // started with, in /proc/PID/environ.
 std::vector<pid_t> processes_still_tracing_into(const std::string& trace_dir) {
-  const std::string wanted = "output_dir=" + trace_dir + ":";
+  const std::string wanted = "output_dir=" + option_value(trace_dir) + ":";
   std::vector<pid_t> found;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator("/proc", error)) {

@@ -135,8 +135,18 @@ int parse_options(const char* text, Options& options, OptionErrorSink sink, Opti
   std::string_view rest = text ? text : "";
   while (!rest.empty()) {
     // substr() can throw, which would pull libstdc++ into every traced
-    // process: split with plain views.
+    // process: split with plain views. A value in quotes (" or ', as
+    // sanitizers take them) may hold ':' (a path).
     size_t end = rest.find(':');
+    const size_t equals_at = rest.find('=');
+    bool unterminated = false;
+    if (equals_at != std::string_view::npos && equals_at < end && equals_at + 1 < rest.size() &&
+        (rest[equals_at + 1] == '"' || rest[equals_at + 1] == '\'')) {
+      // The item ends after the closing quote; with none, the text ends it.
+      const size_t closing = rest.find(rest[equals_at + 1], equals_at + 2);
+      unterminated = closing == std::string_view::npos || (closing + 1 < rest.size() && rest[closing + 1] != ':');
+      end = closing == std::string_view::npos ? std::string_view::npos : rest.find(':', closing + 1);
+    }
     std::string_view item = rest;
     if (end == std::string_view::npos) {
       rest = {};
@@ -145,6 +155,14 @@ int parse_options(const char* text, Options& options, OptionErrorSink sink, Opti
       rest.remove_prefix(end + 1);
     }
     if (item.empty()) continue;
+    if (unterminated) {
+      InlineText<512> message;
+      message << phrasing.prefix << "'" << item << "'" << phrasing.in_where << " has a quote that does not end its value"
+              << phrasing.bad_item << phrasing.end;
+      sink(message.c_str());
+      ++problems;
+      continue;
+    }
     size_t equals = item.find('=');
     std::string_view key = equals == std::string_view::npos ? item : std::string_view(item.data(), equals);
     if (equals == std::string_view::npos) {
@@ -156,6 +174,8 @@ int parse_options(const char* text, Options& options, OptionErrorSink sink, Opti
       continue;
     }
     std::string_view value(item.data() + equals + 1, item.size() - equals - 1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = std::string_view(value.data() + 1, value.size() - 2);
     if (!apply(options, key, value, sink, phrasing, problems)) {
       InlineText<512> message;
       message << phrasing.prefix << "unknown option '" << key << "'" << phrasing.in_where << phrasing.bad_item

@@ -416,6 +416,21 @@ TEST(CliRun, AProcessLeftRunningGetsItsTraceDirectoryKept) {
   std::filesystem::remove_all(directory, no_file);
 }
 
+// NANTRACK_OPTIONS separates options with ':'. An --output-dir holding
+// one went to the library cut there: the traces went to another directory
+// (or none), and the run said "no process was traced".
+TEST(CliRun, AnOutputDirWithAColonGetsTheTraces) {
+  TempDir dir;
+  const std::string output = dir / "build:1";
+  const RunResult result = nantrack({"run", "--output-dir", output, "--", program("leak_stack")});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("leaked in"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("not key=value"), std::string::npos) << result.err;
+  size_t traces = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(output)) traces += entry.path().extension() == ".trace";
+  EXPECT_EQ(traces, 1u);
+}
+
 TEST(CliRun, HelpDescribesEveryFlag) {
   RunResult help = nantrack({"run", "--help"});
   EXPECT_EQ(help.exit_code, 0);

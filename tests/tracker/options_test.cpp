@@ -92,5 +92,22 @@ TEST(OptionsHelpTest, HelpListsEveryOptionWithItsDefault) {
   EXPECT_NE(text.find("quarantine_bytes=16777216"), std::string::npos);
 }
 
+// A value in quotes may hold ':', the separator (a path with one). A quote
+// that does not end its value is one problem: with no closing quote the
+// rest of the text is that item; with text after it, the next ':' ends it.
+TEST_F(OptionsTest, QuotedValuesMayHoldColons) {
+  EXPECT_EQ(parse("output_dir=\"/tmp/a:b\":stack_depth=9"), 0);
+  EXPECT_STREQ(options.output_dir.text, "/tmp/a:b");
+  EXPECT_EQ(options.stack_depth, 9);
+  EXPECT_EQ(parse("output_dir='/x:y:z'"), 0);
+  EXPECT_STREQ(options.output_dir.text, "/x:y:z");
+  EXPECT_EQ(parse("output_dir=\"/open:stack_depth=5"), 1);
+  EXPECT_STREQ(options.output_dir.text, "/x:y:z");
+  EXPECT_EQ(parse("output_dir=\"/q\"x:stack_depth=7"), 1);
+  EXPECT_EQ(options.stack_depth, 7);
+  ASSERT_FALSE(g_messages.empty());
+  EXPECT_NE(g_messages.back().find("quote"), std::string::npos) << g_messages.back();
+}
+
 }  // namespace
 }  // namespace nantrack
