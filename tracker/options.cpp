@@ -155,22 +155,21 @@ int parse_options(const char* text, Options& options, OptionErrorSink sink, Opti
       rest.remove_prefix(end + 1);
     }
     if (item.empty()) continue;
-    if (unterminated) {
+    // An item skipped whole: "'item' in NANTRACK_OPTIONS <why> (ignored...)".
+    auto skip = [&](const char* why) {
       InlineText<512> message;
-      message << phrasing.prefix << "'" << item << "'" << phrasing.in_where << " has a quote that does not end its value"
-              << phrasing.bad_item << phrasing.end;
+      message << phrasing.prefix << "'" << item << "'" << phrasing.in_where << why << phrasing.bad_item << phrasing.end;
       sink(message.c_str());
       ++problems;
+    };
+    if (unterminated) {
+      skip(" has a quote that does not end its value");
       continue;
     }
     size_t equals = item.find('=');
     std::string_view key = equals == std::string_view::npos ? item : std::string_view(item.data(), equals);
     if (equals == std::string_view::npos) {
-      InlineText<512> message;
-      message << phrasing.prefix << "'" << item << "'" << phrasing.in_where << " is not key=value"
-              << phrasing.bad_item << phrasing.end;
-      sink(message.c_str());
-      ++problems;
+      skip(" is not key=value");
       continue;
     }
     std::string_view value(item.data() + equals + 1, item.size() - equals - 1);
