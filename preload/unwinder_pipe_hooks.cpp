@@ -24,12 +24,14 @@
 // test is rare (libunwind remembers the last pages it found readable; a
 // compiler run makes two), so its extra system calls cost nothing
 // measurable.
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
+#include "tracker/internal_memory.h"
 #include "tracker/module_map.h"
 #include "tracker/sandbox.h"
 #include "tracker/thread_unwind_state.h"
@@ -44,8 +46,10 @@ constexpr int kTestReadEnd = -2, kTestWriteEnd = -3;
 
 using PipeFunction = int (*)(int*);
 using Pipe2Function = int (*)(int*, int);
+using MincoreFunction = int (*)(void*, size_t, unsigned char*);
 constinit PipeFunction g_next_pipe = nullptr;
 constinit Pipe2Function g_next_pipe2 = nullptr;
+constinit MincoreFunction g_next_mincore = nullptr;
 
 bool called_by_libunwind(const void* return_address) {
   return tracker().initialized() && tracker().is_unwinder_code(reinterpret_cast<uintptr_t>(return_address));
@@ -62,8 +66,13 @@ int hand_out_test_pipe(int fds[2]) {
 // libunwind reads stack words and unwind tables, so this thread's stack
 // and the modules' segments, which are mapped while they are loaded.
 bool readable_in_sandbox(uintptr_t address) {
-  const ThreadUnwindState* state = t_unwind_state;
-  return (state && state->stack.contains(address)) || is_module_address(address);
+  if (is_module_address(address)) return true;
+  if (const ThreadUnwindState* state = t_unwind_state) return state->stack.contains(address);
+  // A thread started inside the sandbox has no state, so no bounds: its
+  // live stack runs from here up to its thread descriptor, which glibc puts
+  // at the top of a thread's stack (static TLS in between, mapped too).
+  const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  return address >= here && address < static_cast<uintptr_t>(pthread_self());
 }
 
 // The kernel's answer to write(pipe, address, 1), without a pipe: whether
@@ -85,6 +94,7 @@ long test_readable(const void* address) {
 [[gnu::constructor]] void find_next_definitions() {
   shim::next_definition(g_next_pipe, "pipe");
   shim::next_definition(g_next_pipe2, "pipe2");
+  shim::next_definition(g_next_mincore, "mincore");
 }
 
 }  // namespace
@@ -92,6 +102,25 @@ long test_readable(const void* address) {
 NANTRACK_EXPORT int pipe(int fds[2]) {
   if (called_by_libunwind(__builtin_return_address(0))) return hand_out_test_pipe(fds);
   return shim::next_definition(g_next_pipe, "pipe")(fds);
+}
+
+// libunwind asks mincore() first whether the page is resident, then tests
+// the byte. In a seccomp sandbox that call would kill the process: the
+// page's answer comes from readable_in_sandbox() instead.
+NANTRACK_EXPORT int mincore(void* address, size_t length, unsigned char* resident) {
+  if (in_sandbox() && called_by_libunwind(__builtin_return_address(0))) {
+    const uintptr_t first = reinterpret_cast<uintptr_t>(address);
+    const size_t pages = (length + kPageSize - 1) / kPageSize;
+    for (size_t page = 0; page < pages; ++page) {
+      if (!readable_in_sandbox(first + page * kPageSize)) {
+        errno = ENOMEM;
+        return -1;
+      }
+      resident[page] = 1;
+    }
+    return 0;
+  }
+  return shim::next_definition(g_next_mincore, "mincore")(address, length, resident);
 }
 
 NANTRACK_EXPORT int pipe2(int fds[2], int flags) {

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "tracker/internal_memory.h"
+#include "tracker/sandbox.h"
 #include "tracker/sync.h"
 
 namespace nantrack {
@@ -75,6 +76,11 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
     return state;
   }
   if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
+  // A thread started inside a seccomp sandbox (sandbox.h) goes without: its
+  // stack's bounds come from pthread_getattr_np, which asks the kernel for
+  // the thread's CPU affinity, a call the sandbox kills for. Its stacks
+  // are unwound by libunwind alone, as far as its stack can be told apart.
+  if (in_sandbox()) return nullptr;
   // A state from the pool holds another thread's stacks (another stack). A
   // new one is empty: clearing it would touch every page of its tables
   // (176 KiB a thread).

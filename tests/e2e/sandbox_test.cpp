@@ -63,5 +63,21 @@ TEST(SandboxErrors, AChildForkedInsideTheSandboxSaysItHasNoTrace) {
   EXPECT_TRUE(blocks_of_size(traced.only_trace(), 222).empty());
 }
 
+// Threads started inside the sandbox: no stack bounds for them (asking
+// pthread_getattr_np for them makes a call the sandbox kills for), yet
+// their blocks and full stacks are there. A process that had a second
+// thread is not scanned in a sandbox: its blocks are not classified.
+TEST(SandboxErrors, ThreadsStartedInsideTheSandboxAreTracked) {
+  const RunResult traced = expect_same_output_as_without_us({program("sandboxed"), "syscall", "threads"}, "done\n");
+  ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
+  const Trace& trace = traced.only_trace();
+  const auto lost = blocks_of_size(trace, 111);
+  ASSERT_EQ(lost.size(), 2u);
+  for (const LiveBlock* block : lost) {
+    EXPECT_TRUE(stack_has(trace, block->stack, "lose_a_block"));
+    EXPECT_TRUE(stack_has(trace, block->stack, "lose_111_bytes"));
+  }
+}
+
 }  // namespace
 }  // namespace nantrack::testing

@@ -1,4 +1,4 @@
-/* sandboxed prctl|syscall [double-free|fork]: confines itself with a
+/* sandboxed prctl|syscall [double-free|fork|threads]: confines itself with a
  * seccomp filter like sshd's privilege-separated child or a browser's
  * renderer: it allows what a program that allocates and prints needs
  * (read, write, mmap, munmap, brk, futex, getpid, ...) and kills the
@@ -12,10 +12,13 @@
  * twice (an abort without us, an error under us); with fork the filter
  * also allows clone and wait4 (and any program set_robust_list, which a
  * forked child makes), and a child allocates, loses 222 bytes and
- * exits. */
+ * exits. With threads it also allows what pthread_create and a thread's
+ * end need (clone3, rseq, rt_sigaction, madvise), and two threads started
+ * inside the sandbox each allocate and lose 111 bytes. */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +33,7 @@
 void* volatile kept;
 void* volatile sink;
 
-static int confine(int through_syscall, int may_fork) {
+static int confine(int through_syscall, int may_fork, int may_thread) {
   struct sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
       ALLOW(__NR_read), ALLOW(__NR_write), ALLOW(__NR_close), ALLOW(__NR_exit), ALLOW(__NR_exit_group),
@@ -40,6 +43,10 @@ static int confine(int through_syscall, int may_fork) {
       ALLOW(__NR_set_robust_list),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_fork ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_wait4, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_fork ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_thread ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rseq, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_thread ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigaction, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_thread ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 1), BPF_STMT(BPF_RET | BPF_K, may_thread ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
   };
   struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
@@ -65,13 +72,20 @@ __attribute__((noinline)) static void lose_a_block(size_t size) {
   sink = NULL;
 }
 
+__attribute__((noinline)) static void* lose_111_bytes(void* unused) {
+  for (int depth = 0; depth < 4; ++depth)
+    for (int i = 0; i < 50; ++i) free(allocate_at(depth, 24 + (size_t)i));
+  lose_a_block(111);
+  return unused;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: sandboxed prctl|syscall [double-free|fork]\n");
+    fprintf(stderr, "usage: sandboxed prctl|syscall [double-free|fork|threads]\n");
     return 2;
   }
   const char* extra = argc > 2 ? argv[2] : "";
-  if (confine(strcmp(argv[1], "syscall") == 0, strcmp(extra, "fork") == 0) != 0) {
+  if (confine(strcmp(argv[1], "syscall") == 0, strcmp(extra, "fork") == 0, strcmp(extra, "threads") == 0) != 0) {
     perror("seccomp");
     return 2;
   }
@@ -83,6 +97,12 @@ int main(int argc, char** argv) {
     void* volatile twice = allocate_at(1, 10);
     free(twice);
     free(twice);
+  }
+  if (strcmp(extra, "threads") == 0) {
+    pthread_t threads[2];
+    for (int i = 0; i < 2; ++i)
+      if (pthread_create(&threads[i], NULL, lose_111_bytes, NULL) != 0) return 3;
+    for (int i = 0; i < 2; ++i) pthread_join(threads[i], NULL);
   }
   if (strcmp(extra, "fork") == 0) {
     pid_t child = fork();
