@@ -292,8 +292,9 @@ class Tracker {
   void write_late_allocation(const BlockRecord& record);
   void write_late_free(uintptr_t address);
   // Locks every shard but one this thread holds already, noting in `locked`
-  // which it took. From a fatal signal, each is tried for 100 ms, and one
-  // that stays held ends it: false, and no heap is written.
+  // (all false on entry) which it took. From a fatal signal, each is tried
+  // for 100 ms, and one that stays held ends it: false, and no heap is
+  // written.
   bool lock_all_shards(bool from_signal, bool (&locked)[kShardCount]);
   void unlock_shards(const bool (&locked)[kShardCount]);
 

@@ -54,7 +54,7 @@ SnapshotResult Tracker::write_snapshot(SnapshotTrigger trigger, LeakRoots::Progr
   writer.end();
   modules_.write(writer);  // before the shard locks: it takes the loader's lock
   leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
-  bool locked[kShardCount];
+  bool locked[kShardCount] = {};
   lock_all_shards(false, locked);
   write_heap(out, true, program, result.leaks);
   write_end(out);

@@ -203,10 +203,7 @@ void Tracker::write_counters(TraceOutput& out) {
 bool Tracker::lock_all_shards(bool from_signal, bool (&locked)[kShardCount]) {
   for (size_t i = 0; i < kShardCount; ++i) {
     locked[i] = from_signal ? shards_[i].mutex.lock_patiently() : shards_[i].mutex.lock_unless_held_here();
-    if (!locked[i] && from_signal) {
-      for (size_t j = i + 1; j < kShardCount; ++j) locked[j] = false;
-      return false;
-    }
+    if (!locked[i] && from_signal) return false;
   }
   return true;
 }
@@ -246,15 +243,6 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
-  // The scan is skipped in a fatal signal handler: stopping threads and
-  // reading /proc there is more than a crashing process can be trusted
-  // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
-  // there: the crash may have happened in a scan.
-  // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
-  // thread: stopping threads takes calls its filter forbids.
-  bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
-  // Nor when an interrupted call of this thread's was a scan.
-  if (scan_leaks) scan_leaks = scan_mutex_.lock_unless_held_here();
   const bool had_early_trace = trace_opened_early_;
   const bool opened_early = keep_early_trace_if_intact();
   if (in_sandbox() && !opened_early) {
@@ -270,10 +258,19 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     return false;
   }
   if (!opened_early && !open_trace(output_, 0, trace_path_)) {
-    if (scan_leaks) scan_mutex_.unlock();
     errno = saved_errno;
     return false;
   }
+  // The scan is skipped in a fatal signal handler: stopping threads and
+  // reading /proc there is more than a crashing process can be trusted
+  // with. Its blocks then go out as NotScanned. Nor is the scan lock taken
+  // there: the crash may have happened in a scan.
+  // Nor in a seccomp sandbox (sandbox.h) if the process ever had a second
+  // thread: stopping threads takes calls its filter forbids.
+  bool scan_leaks = !from_signal && options_.leak_scan && (!in_sandbox() || __libc_single_threaded);
+  // Nor when an interrupted call of this thread's was a scan (taken once
+  // the trace is open: every way out before this one leaves it free).
+  if (scan_leaks) scan_leaks = scan_mutex_.lock_unless_held_here();
   ExitInfo process = exit;
   if (leak_check_done_.load(std::memory_order_relaxed)) process.flags |= trace_format::kLeakCheckDone;
   write_process(output_, process);
@@ -281,7 +278,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   if (scan_leaks) leak_roots_.collect_globals(reinterpret_cast<uintptr_t>(&tracker));
   // Holding every shard lock freezes the heap picture: threads still
   // running block in malloc until the snapshot is done, then go on as late.
-  bool locked[kShardCount];
+  bool locked[kShardCount] = {};
   const bool heap_readable = lock_all_shards(from_signal, locked);
   LeakTally tally;
   if (heap_readable) {
