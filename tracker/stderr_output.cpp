@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tracker/file_identity.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
@@ -13,9 +14,7 @@ namespace {
 
 struct StartStderr {
   bool noted = false;
-  bool open = false;  // descriptor 2 was open at start
-  dev_t device = 0;
-  ino_t inode = 0;
+  FileIdentity file;  // not known: descriptor 2 was closed at start
   // Its path when it can be opened again: a terminal or a regular file.
   // Pipes and sockets cannot be, and holding a copy of the descriptor
   // instead would keep a reader waiting for end-of-file on it after the
@@ -25,19 +24,13 @@ struct StartStderr {
 StartStderr g_start;
 bool g_may_reopen = true;  // until stop_reopening_stderr()
 
-bool is_start_stderr(const struct stat& status) {
-  return g_start.open && status.st_dev == g_start.device && status.st_ino == g_start.inode;
-}
-
 }  // namespace
 
 void note_start_stderr() {
   struct stat status;
   g_start.noted = true;
-  g_start.open = fstat(2, &status) == 0;
-  if (!g_start.open) return;
-  g_start.device = status.st_dev;
-  g_start.inode = status.st_ino;
+  if (fstat(2, &status) != 0) return;
+  g_start.file = {status.st_dev, status.st_ino, true};
   if (!S_ISREG(status.st_mode) && !S_ISCHR(status.st_mode)) return;
   ssize_t length = readlink("/proc/self/fd/2", g_start.path, sizeof(g_start.path) - 1);
   g_start.path[length > 0 && g_start.path[0] == '/' ? length : 0] = '\0';
@@ -46,11 +39,10 @@ void note_start_stderr() {
 StderrOutput::StderrOutput() : fd_(2) {
   if (!g_start.noted) return;
   const int saved_errno = errno;
-  struct stat status;
-  if (fstat(2, &status) != 0 || !is_start_stderr(status)) {
+  if (!FileIdentity::of(2).same_as(g_start.file)) {
     fd_ = g_may_reopen && g_start.path[0] ? open(g_start.path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC) : -1;
     // What opened is checked too: the path may now name another file.
-    if (fd_ >= 0 && (fstat(fd_, &status) != 0 || !is_start_stderr(status))) {
+    if (fd_ >= 0 && !FileIdentity::of(fd_).same_as(g_start.file)) {
       close(fd_);
       fd_ = -1;
     }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -46,10 +45,7 @@ bool TraceWriter::open(const char* path) {
     if (fd_ < 0) errno = saved_errno;
   }
   if (fd_ < 0) return false;
-  struct stat status {};
-  fstat(fd_, &status);
-  device_ = status.st_dev;
-  inode_ = status.st_ino;
+  file_ = FileIdentity::of(fd_);
   failed_ = false;
   error_ = 0;
   used_ = 0;
@@ -75,10 +71,7 @@ void TraceWriter::move_descriptor_up() {
   fd_ = moved;
 }
 
-bool TraceWriter::holds_its_file() const {
-  struct stat status;
-  return fd_ >= 0 && fstat(fd_, &status) == 0 && status.st_dev == device_ && status.st_ino == inode_;
-}
+bool TraceWriter::holds_its_file() const { return fd_ >= 0 && FileIdentity::of(fd_).same_as(file_); }
 
 void TraceWriter::close() {
   if (fd_ < 0) return;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "tracker/file_identity.h"
 #include "tracker/trace_format.h"
 
 namespace nantrack {
@@ -62,8 +63,7 @@ class TraceWriter {
 
  private:
   int fd_ = -1;
-  uint64_t device_ = 0;  // of the file open() made
-  uint64_t inode_ = 0;
+  FileIdentity file_;  // the one open() made
   bool failed_ = false;
   int error_ = 0;
   size_t used_ = 0;
