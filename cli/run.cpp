@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <csignal>
@@ -19,6 +20,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -299,26 +301,44 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
   return pattern;
 }
 
+// What /proc/PID/environ says of a process: it holds `wanted` in its
+// NANTRACK_OPTIONS, or not, or nothing can be read (a kernel thread, or a
+// process in the middle of an execve, whose memory is being replaced).
+enum class Environment { Matches, Other, Unreadable };
+
+Environment environment_of(const fs::path& process, const std::string& wanted) {
+  std::ifstream environ_file(process / "environ", std::ios::binary);
+  std::string variable;
+  bool any = false;
+  while (std::getline(environ_file, variable, '\0')) {
+    any = true;
+    if (variable.starts_with("NANTRACK_OPTIONS=") && variable.find(wanted) != std::string::npos)
+      return Environment::Matches;
+  }
+  return any ? Environment::Other : Environment::Unreadable;
+}
+
 // Traced processes still running that will write their traces into
 // `trace_dir` when they end: what the program left behind it (a daemon it
 // started, a background job). Found by the NANTRACK_OPTIONS they were
-// started with, in /proc/PID/environ.
+// started with, in /proc/PID/environ. One caught mid-execve is read again
+// a moment later.
 std::vector<pid_t> processes_still_tracing_into(const std::string& trace_dir) {
   const std::string wanted = "output_dir=" + option_value(trace_dir) + ":";
   std::vector<pid_t> found;
+  std::vector<fs::path> unreadable;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator("/proc", error)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream environ_file(entry.path() / "environ", std::ios::binary);
-    std::string variable;
-    while (std::getline(environ_file, variable, '\0')) {
-      if (variable.starts_with("NANTRACK_OPTIONS=") && variable.find(wanted) != std::string::npos) {
-        found.push_back(static_cast<pid_t>(std::stol(name)));
-        break;
-      }
-    }
+    const Environment environment = environment_of(entry.path(), wanted);
+    if (environment == Environment::Matches) found.push_back(static_cast<pid_t>(std::stol(name)));
+    if (environment == Environment::Unreadable) unreadable.push_back(entry.path());
   }
+  if (!unreadable.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const fs::path& process : unreadable)
+    if (environment_of(process, wanted) == Environment::Matches)
+      found.push_back(static_cast<pid_t>(std::stol(process.filename().string())));
   std::sort(found.begin(), found.end());
   return found;
 }
