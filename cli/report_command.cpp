@@ -1,9 +1,6 @@
 // `nantrack report [options] TRACE...`: renders kept traces again, in any
 // format. A directory stands for the traces in it.
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -66,13 +63,8 @@ int run_report_command(ReportCommandOptions& options) {
   } else if (text_file.empty()) {
     outcome = produce_report(traces, options.report, std::cout);
   } else {
-    std::ofstream file(text_file);
-    auto cannot_write = [&] {
-      return std::runtime_error(fmt::format("cannot write text report '{}': {}", text_file, std::strerror(errno)));
-    };
-    if (!file) throw cannot_write();
-    outcome = produce_report(traces, options.report, file);
-    if (!file.flush()) throw cannot_write();  // a full disk shows here
+    write_report_file(text_file, "text",
+                      [&](std::ostream& out) { outcome = produce_report(traces, options.report, out); });
   }
   if (outcome.gate_exit_status) return *outcome.gate_exit_status;
   return outcome.traces_unreadable ? 1 : 0;

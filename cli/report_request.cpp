@@ -76,9 +76,10 @@ void check_writable(const std::string& path, std::string_view what) {
     throw cannot_write(what, path, std::strerror(EACCES));
 }
 
-// Reports are streamed: the JSON of a million leaked blocks is 150 MB.
-template <typename Write>
-void write_file(const std::string& path, std::string_view what, Write&& write) {
+}  // namespace
+
+void write_report_file(const std::string& path, std::string_view what,
+                       const std::function<void(std::ostream&)>& write) {
   if (is_stdout(path)) {
     write(std::cout);
     std::cout.flush();
@@ -104,6 +105,8 @@ void write_file(const std::string& path, std::string_view what, Write&& write) {
     throw cannot_write(what, path, error.message());
   }
 }
+
+namespace {
 
 Suppressions load_suppressions(const ReportRequest& request) {
   Suppressions suppressions;
@@ -177,11 +180,11 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
   if (request.gen_suppressions) write_generated_suppressions(report, text);
   text.flush();
   if (!request.json_file.empty())
-    write_file(request.json_file, "JSON", [&](std::ostream& out) { write_json_report(report, out); });
+    write_report_file(request.json_file, "JSON", [&](std::ostream& out) { write_json_report(report, out); });
   if (!request.sarif_file.empty())
-    write_file(request.sarif_file, "SARIF", [&](std::ostream& out) { out << render_sarif_report(report); });
+    write_report_file(request.sarif_file, "SARIF", [&](std::ostream& out) { out << render_sarif_report(report); });
   if (!request.html_file.empty())
-    write_file(request.html_file, "HTML", [&](std::ostream& out) { out << render_html_report(report); });
+    write_report_file(request.html_file, "HTML", [&](std::ostream& out) { out << render_html_report(report); });
 
   if (request.error_exitcode || request.max_leaked_bytes) {
     int exit_status = request.error_exitcode.value_or(1);

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "report/gate.h"
@@ -43,6 +45,15 @@ struct ReportOutcome {
   size_t traces_unreadable = 0;
   std::optional<int> gate_exit_status;  // set when the gate tripped
 };
+
+// Writes a report file: "-" (or /dev/stdout) is standard output; a regular
+// file, new or old, is replaced whole through a temporary file and a rename
+// (through a symbolic link, the file it names), so an interrupted run never
+// leaves half a report; a pipe, terminal or other device is written in
+// place. Streamed: the JSON of a million leaked blocks is 150 MB. Throws
+// std::runtime_error "cannot write <what> report '<path>': <why>".
+void write_report_file(const std::string& path, std::string_view what,
+                       const std::function<void(std::ostream&)>& write);
 
 // Reads the traces (an unreadable one is reported and skipped), prints the
 // text report to `text`, writes the extra formats, decides the gate.
