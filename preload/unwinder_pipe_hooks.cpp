@@ -106,13 +106,16 @@ NANTRACK_EXPORT int pipe(int fds[2]) {
 
 // libunwind asks mincore() first whether the page is resident, then tests
 // the byte. In a seccomp sandbox that call would kill the process: the
-// page's answer comes from readable_in_sandbox() instead.
+// page's answer comes from readable_in_sandbox() instead. Memory is mapped
+// by whole pages, so a page is readable if either end of it is: the range
+// of a stack read without bounds starts mid-page, at the current frame.
 NANTRACK_EXPORT int mincore(void* address, size_t length, unsigned char* resident) {
   if (in_sandbox() && called_by_libunwind(__builtin_return_address(0))) {
-    const uintptr_t first = reinterpret_cast<uintptr_t>(address);
-    const size_t pages = (length + kPageSize - 1) / kPageSize;
+    const uintptr_t first = reinterpret_cast<uintptr_t>(address) & ~(kPageSize - 1);
+    const size_t pages = (reinterpret_cast<uintptr_t>(address) + length - first + kPageSize - 1) / kPageSize;
     for (size_t page = 0; page < pages; ++page) {
-      if (!readable_in_sandbox(first + page * kPageSize)) {
+      const uintptr_t start = first + page * kPageSize;
+      if (!readable_in_sandbox(start) && !readable_in_sandbox(start + kPageSize - 1)) {
         errno = ENOMEM;
         return -1;
       }
