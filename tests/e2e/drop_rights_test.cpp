@@ -31,6 +31,19 @@ TEST(DropRights, AProgramThatBecomesAnotherUserKeepsItsTrace) {
   EXPECT_NE(result.err.find("200 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
 }
 
+// The other calls that change the effective user id: each opens the trace
+// before it too.
+class DropRightsThrough : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DropRightsThrough, TheTraceIsOpenedBeforeTheUserChanges) {
+  const RunResult result = nantrack({"run", "--", program("drop_rights"), GetParam()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err.find("cannot write trace"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("200 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryCall, DropRightsThrough, ::testing::Values("seteuid", "setreuid", "setresuid"));
+
 TEST(DropRights, AProgramThatChrootsKeepsItsTrace) {
   TempDir jail;
   const RunResult result = nantrack({"run", "--", program("drop_rights"), "chroot", jail.path()});

@@ -1,9 +1,12 @@
-/* drop_rights setuid | chroot DIR | reuse DIR | killed: gives up what a process
+/* drop_rights setuid | seteuid | setreuid | setresuid | chroot DIR | reuse DIR | killed:
+ * gives up what a process
  * needs to create files where it started, as daemons do, then keeps a
  * block of 200 bytes (a leak) and prints what it did.
  *   setuid: as root, becomes nobody (65534); otherwise setuid(getuid()),
  *     which changes nothing but takes the same path. Then prints the
  *     number its next open gets.
+ *   seteuid, setreuid, setresuid: the same with that call (as root, the
+ *     effective user becomes nobody).
  *   chroot DIR: as root, chroot(DIR); otherwise nothing.
  *   reuse DIR: setuid(getuid()), then, as daemons do, closes every
  *     descriptor above stderr, and opens 600 files of its own in DIR
@@ -33,6 +36,14 @@ int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "setuid") == 0) {
     if (root ? setgid(65534) != 0 || setuid(65534) != 0 : setuid(getuid()) != 0) return 2;
     printf("next descriptor %d\n", open("/dev/null", O_RDONLY));
+  } else if (argc == 2 && (strcmp(argv[1], "seteuid") == 0 || strcmp(argv[1], "setreuid") == 0 ||
+                           strcmp(argv[1], "setresuid") == 0)) {
+    const uid_t to = root ? 65534 : getuid();
+    if (root && setgid(65534) != 0) return 2;
+    const int failed = strcmp(argv[1], "seteuid") == 0    ? seteuid(to)
+                       : strcmp(argv[1], "setreuid") == 0 ? setreuid(to, to)
+                                                          : setresuid(to, to, to);
+    if (failed) return 2;
   } else if (argc == 3 && strcmp(argv[1], "chroot") == 0) {
     if (root && (chroot(argv[2]) != 0 || chdir("/") != 0)) return 2;
   } else if (argc == 2 && strcmp(argv[1], "killed") == 0) {
@@ -49,7 +60,7 @@ int main(int argc, char** argv) {
       /* left open to the end, as the program's own */
     }
   } else {
-    fprintf(stderr, "usage: drop_rights setuid | chroot DIR | reuse DIR | killed\n");
+    fprintf(stderr, "usage: drop_rights setuid | seteuid | setreuid | setresuid | chroot DIR | reuse DIR | killed\n");
     return 2;
   }
   lose_200_bytes();
