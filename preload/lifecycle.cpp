@@ -3,7 +3,6 @@
 // fork. The trace is written once, by whichever end comes first (see
 // finish.h); anything freed after it is appended as late records.
 #include <dlfcn.h>
-#include <link.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -103,20 +102,15 @@ void stop_following_children() {
 
 // Whether the program's calls to malloc reach a definition other than ours:
 // one in the executable (or a library before us in lookup order) wins over
-// a preloaded library, as an allocator linked in statically does. What
-// malloc resolves to is asked of the loader, and counts only if that
-// object defines a symbol named malloc there (a non-PIE executable's
-// canonical PLT entry for malloc is no definition: it jumps to ours).
+// a preloaded library, as an allocator linked in statically does. The
+// loader's lookup skips undefined symbols, so a non-PIE executable's
+// canonical PLT entry for malloc is not taken for one
+// (tests/programs/malloc_address.c).
 bool malloc_defined_before_ours() {
   void* resolved = dlsym(RTLD_DEFAULT, "malloc");
   Dl_info where{}, ours{};
-  void* entry = nullptr;
-  if (!resolved || !dladdr(reinterpret_cast<void*>(&malloc_defined_before_ours), &ours) ||
-      !dladdr1(resolved, &where, &entry, RTLD_DL_SYMENT))
-    return false;
-  const auto* symbol = static_cast<const ElfW(Sym)*>(entry);
-  return where.dli_fbase != ours.dli_fbase && where.dli_sname && std::strcmp(where.dli_sname, "malloc") == 0 &&
-         symbol && symbol->st_shndx != SHN_UNDEF;
+  return resolved && dladdr(reinterpret_cast<void*>(&malloc_defined_before_ours), &ours) &&
+         dladdr(resolved, &where) && where.dli_fbase != ours.dli_fbase;
 }
 
 // glibc passes argc, argv and envp to the constructors of shared objects.
