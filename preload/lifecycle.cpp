@@ -48,7 +48,6 @@ void write_trace_at_quick_exit() { finish_without_destructors(g_quick_exit_statu
 // before the trace is written.
 void note_exit_status(int status, void*) { g_exit_status = status; }
 
-
 // Whether fork() came while this thread was inside one of our calls (from
 // a signal handler that interrupted it): that call resumes afterwards,
 // inside nantrack still.

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include "tracker/stderr_output.h"
-#include "tracker/text_buffer.h"
 
 namespace nantrack::shim {
 

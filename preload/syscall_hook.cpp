@@ -6,8 +6,8 @@
 
 #include <cstdarg>
 
-#include "preload/finish.h"
 #include "preload/confinement_hooks.h"
+#include "preload/finish.h"
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
 
