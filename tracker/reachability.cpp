@@ -67,6 +67,7 @@ void ReachabilityScan::release() {
   stack_ = nullptr;
   buffer_ = nullptr;
   capacity_ = count_ = stack_size_ = 0;
+  span_begin_ = span_bytes_ = 0;
 }
 
 void ReachabilityScan::add_block(uintptr_t address, size_t size, bool root) {
@@ -76,9 +77,16 @@ void ReachabilityScan::add_block(uintptr_t address, size_t size, bool root) {
 
 void ReachabilityScan::seal() {
   std::sort(blocks_, blocks_ + count_, [](const Block& a, const Block& b) { return a.address < b.address; });
+  if (!count_) return;
+  // Blocks do not overlap, so the last one ends highest (an empty one
+  // still has its start).
+  const Block& last = blocks_[count_ - 1];
+  span_begin_ = blocks_[0].address;
+  span_bytes_ = last.address + (last.size ? last.size : 1) - span_begin_;
 }
 
 ptrdiff_t ReachabilityScan::block_at(uintptr_t value) const {
+  if (value - span_begin_ >= span_bytes_) return -1;  // below the first block or past the last
   // The last block starting at or below `value`, then whether it covers it.
   const Block* after = std::upper_bound(blocks_, blocks_ + count_, value,
                                         [](uintptr_t v, const Block& block) { return v < block.address; });

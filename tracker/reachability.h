@@ -106,6 +106,11 @@ class ReachabilityScan {
   size_t capacity_ = 0;
   size_t count_ = 0;
   size_t stack_size_ = 0;
+  // [span_begin_, span_begin_ + span_bytes_) holds every block (seal()):
+  // most words the scan reads (zeros, counts, pointers into code, stacks
+  // and globals) fall outside it and need no search.
+  uintptr_t span_begin_ = 0;
+  uintptr_t span_bytes_ = 0;
 };
 
 }  // namespace nantrack

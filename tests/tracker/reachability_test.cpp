@@ -112,6 +112,19 @@ TEST_F(ReachabilityTest, PointerPastTheEndReachesNothing) {
   EXPECT_EQ(of(0), LeakClass::Definite);
 }
 
+// The scan skips words outside the span of all blocks without a search:
+// the first block's start and the last block's last byte are inside it.
+TEST_F(ReachabilityTest, TheLowestAndHighestBlocksAreReachedAtTheirEdges) {
+  add({2, 5, 9});
+  root(heap.at(2));
+  root(heap.at(9) + sizeof(heap.words[0]) - 1);
+  root(heap.at(2) - 1);
+  scan.classify_leaks();
+  EXPECT_EQ(of(2), LeakClass::Reachable);
+  EXPECT_EQ(of(9), LeakClass::Possible);
+  EXPECT_EQ(of(5), LeakClass::Definite);
+}
+
 TEST_F(ReachabilityTest, EmptyBlockIsReachedThroughItsStart) {
   ASSERT_TRUE(scan.reserve(4));
   scan.add_block(heap.at(3), 0);
