@@ -74,7 +74,8 @@ class LeakRoots {
   // register a handful (one per custom arena).
   static constexpr size_t kMaxRegions = 256;
 
-  void scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t thread_pointer,
+  // `stack_end`: where the mapping holding the stack pointer ends (0: unknown).
+  void scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t stack_end, uintptr_t thread_pointer,
                    const void* registers, size_t register_bytes) const;
 
   Range globals_[kMaxGlobals] = {};

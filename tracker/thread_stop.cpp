@@ -18,7 +18,7 @@
 namespace nantrack {
 namespace {
 
-constexpr size_t kMaxThreads = 1024;
+constexpr size_t kMaxThreads = kMaxStoppedThreads;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
 
 enum SlotState : uint32_t { kFree, kSignalled, kStopped };

@@ -10,6 +10,9 @@
 
 namespace nantrack {
 
+// At most this many other threads are stopped.
+inline constexpr size_t kMaxStoppedThreads = 1024;
+
 struct StoppedThread {
   uintptr_t stack_pointer;
   uintptr_t thread_pointer;  // pthread_self(): the TCB, static TLS just below

@@ -62,6 +62,24 @@ TEST_F(ReachabilityProgram, DeadStackFrameAndSelfPointerDoNotHideALeak) {
   EXPECT_EQ(kinds_of_size(1009), std::to_string(kDefinite)) << "block pointing to itself";
 }
 
+// Each thread's stack is scanned from its stack pointer to the end of its
+// own mapping, all found in one read of the process's mappings: a block
+// each thread keeps on its stack is reachable, and one it left in a dead
+// frame below stays leaked (a range reaching into another thread's stack
+// would take in that thread's dead frames).
+TEST(Reachability, EveryBlockedThreadsLiveStackIsARootAndOnlyThat) {
+  RunResult result = run({program("reachability"), "100"});
+  ASSERT_EQ(result.out, "reachability ready\n") << result.err;
+  auto hundred = [](uint8_t kind) {
+    std::string kinds;
+    for (int i = 0; i < 100; ++i) kinds += (i ? " " : "") + std::to_string(kind);
+    return kinds;
+  };
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1010), hundred(kReachable));
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1011), hundred(kDefinite));
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1005), std::to_string(kReachable));
+}
+
 // valgrind: 3,001 still reachable, 3,002 definitely lost. Each thread is
 // blocked in read() at exit with the block's only copy in r12 (or none).
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {

@@ -3,7 +3,9 @@
 // with ten 1003-byte children, only from a global 1004, only from a live
 // thread's stack 1005 (the thread is blocked in read() at exit), only from
 // TLS 1006, only through an interior pointer 1007, only from a dead stack
-// frame 1008, self-pointing 1009.
+// frame 1008, self-pointing 1009. With an argument N, N more threads each
+// keep a 1010-byte block only on their stacks, also blocked at exit, and
+// leave a 1011-byte one in a dead frame far below.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,15 +40,28 @@ __attribute__((noinline)) void leak_self_pointing(void) {
   self[0] = (void*)self;
 }
 
-void* blocked_thread(void* started) {
-  void* volatile mine = malloc(1005);
+static void* block_and_wait(void* started, size_t size) {
+  void* volatile mine = malloc(size);
   char byte;
   write(*(int*)started, "x", 1);
   read(g_pipe[0], &byte, 1);  // never returns: nobody writes
   return (void*)mine;
 }
 
-int main(void) {
+// 4 KiB deep: the frames of block_and_wait() and read() that come after it
+// stay well above the pointer.
+__attribute__((noinline)) static void leave_deep_in_dead_frame(size_t size) {
+  void* volatile frame[512] __attribute__((unused));
+  frame[0] = malloc(size);
+}
+
+void* blocked_thread(void* started) { return block_and_wait(started, 1005); }
+void* another_blocked_thread(void* started) {
+  leave_deep_in_dead_frame(1011);
+  return block_and_wait(started, 1010);
+}
+
+int main(int argc, char** argv) {
   leak_cycle();
   leak_tree();
   g_global = malloc(1004);
@@ -61,6 +76,11 @@ int main(void) {
   pthread_create(&thread, NULL, blocked_thread, &started[1]);
   char byte;
   read(started[0], &byte, 1);
+  const int more = argc > 1 ? atoi(argv[1]) : 0;
+  for (int i = 0; i < more; ++i) {
+    if (pthread_create(&thread, NULL, another_blocked_thread, &started[1]) != 0) return 1;
+    read(started[0], &byte, 1);
+  }
   printf("reachability ready\n");
   return 0;
 }
