@@ -10,6 +10,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "tracker/internal_memory.h"
 #include "tracker/module_map.h"
 #include "tracker/platform.h"
 #include "tracker/sandbox.h"
@@ -31,6 +32,24 @@ constexpr size_t kDtvOffset = 8;
 constexpr size_t kDtvEntryBytes = 16;
 // More modules with TLS than this means we are not reading a TLS vector.
 constexpr uintptr_t kMaxDtvLength = uintptr_t{1} << 16;
+
+// `count` zeroed elements in memory of their own (the scan may not call
+// malloc); empty if it cannot be mapped.
+template <typename T>
+class MappedArray {
+ public:
+  explicit MappedArray(size_t count) : data_(static_cast<T*>(map_memory(count * sizeof(T)))), count_(count) {}
+  ~MappedArray() { unmap_memory(data_, count_ * sizeof(T)); }
+  MappedArray(const MappedArray&) = delete;
+  MappedArray& operator=(const MappedArray&) = delete;
+  explicit operator bool() const { return data_ != nullptr; }
+  T& operator[](size_t i) { return data_[i]; }
+  T* data() { return data_; }
+
+ private:
+  T* data_;
+  size_t count_;
+};
 
 // A question for find_mapping_ends(): the end of the mapping that holds
 // `address`.
@@ -207,19 +226,22 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
     for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
   const size_t stopped = sandboxed ? 0 : stop_other_threads();
   // Where each stack ends: the other threads' first, this thread's last.
-  // Static: a thread's stack may be small, and scans never overlap.
-  static constinit uintptr_t stack_ends[kMaxStoppedThreads + 1] = {};
-  static constinit MappingQuery queries[kMaxStoppedThreads + 1] = {};
-  for (size_t i = 0; i < stopped; ++i)
-    queries[i] = {stopped_thread(i).stack_pointer - kRedZoneBytes, &stack_ends[i]};
-  queries[stopped] = {stack_pointer, &stack_ends[stopped]};
-  find_mapping_ends(queries, stopped + 1);
+  // Mapped: there may be thousands, and a thread's stack may be small.
+  const size_t threads = stopped + 1;
+  MappedArray<MappingQuery> queries(threads);
+  MappedArray<uintptr_t> stack_ends(threads);
+  if (queries && stack_ends) {
+    for (size_t i = 0; i < stopped; ++i) queries[i] = {stopped_thread(i).stack_pointer - kRedZoneBytes, &stack_ends[i]};
+    queries[stopped] = {stack_pointer, &stack_ends[stopped]};
+    find_mapping_ends(queries.data(), threads);
+  }
+  auto stack_end = [&](size_t i) -> uintptr_t { return queries && stack_ends ? stack_ends[i] : 0; };
   for (size_t i = 0; i < stopped; ++i) {
     StoppedThread thread = stopped_thread(i);
-    scan_thread(scan, thread.stack_pointer - kRedZoneBytes, stack_ends[i], thread.thread_pointer, thread.registers,
+    scan_thread(scan, thread.stack_pointer - kRedZoneBytes, stack_end(i), thread.thread_pointer, thread.registers,
                 thread.register_bytes);
   }
-  scan_thread(scan, stack_pointer, stack_ends[stopped], static_cast<uintptr_t>(pthread_self()), registers.values,
+  scan_thread(scan, stack_pointer, stack_end(stopped), static_cast<uintptr_t>(pthread_self()), registers.values,
               sizeof(registers.values));
   scan.scan_root_blocks();
   if (!sandboxed) resume_other_threads();

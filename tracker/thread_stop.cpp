@@ -12,13 +12,18 @@
 #include <atomic>
 #include <cerrno>
 
+#include "tracker/internal_memory.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
 namespace nantrack {
 namespace {
 
-constexpr size_t kMaxThreads = kMaxStoppedThreads;
+// Slots for this many threads are static; a process with more gets a
+// larger table, mapped when a stop finds them.
+constexpr size_t kStaticSlots = 1024;
+// Room for threads started between counting them and signalling them.
+constexpr size_t kSlotsToSpare = 64;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
 
 enum SlotState : uint32_t { kFree, kSignalled, kStopped };
@@ -31,9 +36,15 @@ struct Slot {
   gregset_t registers;
 };
 
-constinit Slot g_slots[kMaxThreads] = {};
+constinit Slot g_static_slots[kStaticSlots] = {};
+constinit size_t g_static_stopped[kStaticSlots] = {};
+// The table in use. A larger one replaces it for good; the old one stays
+// mapped, as a thread answering a past stop late may still be reading it.
+constinit std::atomic<Slot*> g_slots{g_static_slots};
+constinit size_t* g_stopped = g_static_stopped;  // indices of the slots that stopped
+constinit size_t g_capacity = kStaticSlots;
 constinit size_t g_slot_count = 0;
-constinit size_t g_stopped[kMaxThreads] = {};  // indices of the slots that stopped
+constinit size_t g_left_out = 0;  // threads the last stop had no slot for
 constinit size_t g_stopped_count = 0;
 constinit std::atomic<bool> g_stopping{false};
 // Stops are numbered: a thread released from one stop must not take the
@@ -63,9 +74,10 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
   const uint32_t round = g_round.load(std::memory_order_acquire);
+  Slot* const slots = g_slots.load(std::memory_order_acquire);
   Slot* found = nullptr;
   for (size_t i = 0; i < g_slot_count && !found; ++i)
-    if (g_slots[i].tid == tid && g_slots[i].state.load(std::memory_order_acquire) == kSignalled) found = &g_slots[i];
+    if (slots[i].tid == tid && slots[i].state.load(std::memory_order_acquire) == kSignalled) found = &slots[i];
   if (!found) {
     if (!g_stopping.load(std::memory_order_acquire)) forward_to_previous(signal, info, context);
     errno = saved_errno;
@@ -139,10 +151,10 @@ bool task_has_ended(pid_t tid) {
   return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
 }
 
-// Signals each thread listed in /proc/self/task but this one and those that
-// have ended. getdents64 directly: opendir would call malloc.
-void signal_tasks(int signal) {
-  const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+// Calls visit(tid) for each thread listed in /proc/self/task.
+// getdents64 directly: opendir would call malloc.
+template <typename Visit>
+void for_each_task(Visit&& visit) {
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   alignas(8) char buffer[4096];
@@ -156,14 +168,47 @@ void signal_tasks(int signal) {
       offset += length;
       pid_t tid = 0;
       for (; *name >= '0' && *name <= '9'; ++name) tid = tid * 10 + (*name - '0');
-      if (tid <= 0 || tid == self || g_slot_count == kMaxThreads || task_has_ended(tid)) continue;
-      Slot& slot = g_slots[g_slot_count++];
-      slot.tid = tid;
-      slot.state.store(kSignalled, std::memory_order_release);
-      if (syscall(SYS_tgkill, getpid(), tid, signal) != 0) slot.state.store(kFree);  // it just exited
+      if (tid > 0) visit(tid);
     }
   }
   close(fd);
+}
+
+// Makes room for every thread the process has now, and a few more. If the
+// memory cannot be mapped, the threads that find no slot are left out.
+void make_room_for_threads() {
+  size_t threads = 0;
+  for_each_task([&](pid_t) { ++threads; });
+  const size_t wanted = threads + kSlotsToSpare;
+  if (wanted <= g_capacity) return;
+  const size_t capacity = wanted > 2 * g_capacity ? wanted : 2 * g_capacity;
+  auto* slots = static_cast<Slot*>(map_memory(capacity * sizeof(Slot)));
+  auto* stopped = static_cast<size_t*>(map_memory(capacity * sizeof(size_t)));
+  if (!slots || !stopped) {
+    unmap_memory(slots, capacity * sizeof(Slot));
+    unmap_memory(stopped, capacity * sizeof(size_t));
+    return;
+  }
+  g_slots.store(slots, std::memory_order_release);
+  g_stopped = stopped;
+  g_capacity = capacity;
+}
+
+// Signals each thread but this one and those that have ended.
+void signal_tasks(int signal) {
+  const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  Slot* const slots = g_slots.load(std::memory_order_relaxed);
+  for_each_task([&](pid_t tid) {
+    if (tid == self || task_has_ended(tid)) return;
+    if (g_slot_count == g_capacity) {
+      ++g_left_out;
+      return;
+    }
+    Slot& slot = slots[g_slot_count++];
+    slot.tid = tid;
+    slot.state.store(kSignalled, std::memory_order_release);
+    if (syscall(SYS_tgkill, getpid(), tid, signal) != 0) slot.state.store(kFree);  // it just exited
+  });
 }
 
 }  // namespace
@@ -173,14 +218,24 @@ void install_thread_stop_handler() { take_for_stops(SIGRTMIN + 3, &g_previous); 
 size_t stop_other_threads() {
   g_slot_count = 0;
   g_stopped_count = 0;
+  g_left_out = 0;
   g_round.fetch_add(1, std::memory_order_acq_rel);
   const int signal = stop_signal();
   if (!signal) return 0;  // every real-time signal is the program's: nothing stops
+  make_room_for_threads();
   g_stopping.store(true, std::memory_order_release);
   signal_tasks(signal);
+  if (g_left_out) {
+    InlineText<160> note;
+    note << "nantrack: " << static_cast<uint64_t>(g_left_out)
+         << " threads could not be stopped for the leak scan (no memory for them); blocks only they point to may "
+            "be reported as leaks\n";
+    print_to_stderr(note.view());
+  }
   const int64_t deadline = now_ns() + kAnswerTimeoutNs;
+  Slot* const slots = g_slots.load(std::memory_order_relaxed);
   for (size_t i = 0; i < g_slot_count; ++i) {
-    Slot& slot = g_slots[i];
+    Slot& slot = slots[i];
     uint32_t state;
     while ((state = slot.state.load(std::memory_order_acquire)) == kSignalled) {
       int64_t left = deadline - now_ns();
@@ -203,7 +258,7 @@ size_t stop_other_threads() {
 }
 
 StoppedThread stopped_thread(size_t index) {
-  const Slot& slot = g_slots[g_stopped[index]];
+  const Slot& slot = g_slots.load(std::memory_order_relaxed)[g_stopped[index]];
   return {slot.stack_pointer, slot.thread_pointer, slot.registers, sizeof(slot.registers)};
 }
 

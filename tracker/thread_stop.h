@@ -10,9 +10,6 @@
 
 namespace nantrack {
 
-// At most this many other threads are stopped.
-inline constexpr size_t kMaxStoppedThreads = 1024;
-
 struct StoppedThread {
   uintptr_t stack_pointer;
   uintptr_t thread_pointer;  // pthread_self(): the TCB, static TLS just below
@@ -25,8 +22,9 @@ struct StoppedThread {
 void install_thread_stop_handler();
 
 // Stops the others; threads that do not answer within 100 ms (signal
-// blocked, or stuck in the kernel) are left running, with a line on stderr.
-// Returns how many stopped.
+// blocked, or stuck in the kernel) are left running, with a line on stderr,
+// and so are any the stop has no room for (its table grows to the number
+// of threads, with mmap). Returns how many stopped.
 size_t stop_other_threads();
 StoppedThread stopped_thread(size_t index);
 void resume_other_threads();
