@@ -138,31 +138,53 @@ void LeakRoots::init() {
   find_code_range(reinterpret_cast<const void*>(get), loader_code_);
 }
 
-void LeakRoots::collect_globals(uintptr_t own_address) {
-  global_count_ = 0;
+namespace {
+
+// Calls visit(range) for each writable segment of every loaded module but
+// the one containing `own_address`.
+template <typename Visit>
+void for_each_writable_segment(uintptr_t own_address, Visit&& visit) {
   struct Context {
-    LeakRoots* roots;
     uintptr_t own_address;
-  } context{this, own_address};
+    Visit* visit;
+  } context{own_address, &visit};
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) {
         const Context& self = *static_cast<Context*>(data);
-        Range writable[16];
+        LeakRoots::Range writable[16];
         size_t count = 0;
-        bool ours = false;
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr)& header = info->dlpi_phdr[i];
           if (header.p_type != PT_LOAD) continue;
           const uintptr_t begin = info->dlpi_addr + header.p_vaddr;
-          if (self.own_address - begin < header.p_memsz) ours = true;
+          if (self.own_address - begin < header.p_memsz) return 0;  // ours
           if ((header.p_flags & PF_W) && count < 16) writable[count++] = {begin, begin + header.p_memsz};
         }
-        LeakRoots& roots = *self.roots;
-        for (size_t i = 0; !ours && i < count && roots.global_count_ < kMaxGlobals; ++i)
-          roots.globals_[roots.global_count_++] = writable[i];
+        for (size_t i = 0; i < count; ++i) (*self.visit)(writable[i]);
         return 0;
       },
       &context);
+}
+
+}  // namespace
+
+void LeakRoots::collect_globals(uintptr_t own_address) {
+  // Counted first, and the table mapped to fit: a process may have
+  // thousands of modules loaded.
+  size_t segments = 0;
+  for_each_writable_segment(own_address, [&](const Range&) { ++segments; });
+  const size_t wanted = segments + kGlobalsToSpare;  // modules loaded meanwhile
+  if (wanted > global_capacity_) {
+    if (auto* globals = static_cast<Range*>(map_memory(wanted * sizeof(Range)))) {
+      unmap_memory(globals_, global_capacity_ * sizeof(Range));
+      globals_ = globals;
+      global_capacity_ = wanted;
+    }
+  }
+  global_count_ = 0;
+  for_each_writable_segment(own_address, [&](const Range& segment) {
+    if (global_count_ < global_capacity_) globals_[global_count_++] = segment;
+  });
 }
 
 bool LeakRoots::add_region(uintptr_t begin, size_t size) {

@@ -69,7 +69,8 @@ class LeakRoots {
   void scan(ReachabilityScan& scan, ProgramState program) const;
 
  private:
-  static constexpr size_t kMaxGlobals = 1024;
+  // Room kept for modules loaded between counting and listing them.
+  static constexpr size_t kGlobalsToSpare = 64;
   // A fixed table: registering may not allocate. LeakSanitizer's users
   // register a handful (one per custom arena).
   static constexpr size_t kMaxRegions = 256;
@@ -78,7 +79,9 @@ class LeakRoots {
   void scan_thread(ReachabilityScan& scan, uintptr_t stack_pointer, uintptr_t stack_end, uintptr_t thread_pointer,
                    const void* registers, size_t register_bytes) const;
 
-  Range globals_[kMaxGlobals] = {};
+  // The modules' writable segments, mapped to fit (collect_globals).
+  Range* globals_ = nullptr;
+  size_t global_capacity_ = 0;
   size_t global_count_ = 0;
   Range regions_[kMaxRegions] = {};
   size_t region_count_ = 0;

@@ -83,6 +83,19 @@ TEST(Reachability, EveryBlockedThreadsLiveStackIsARootAndOnlyThat) {
   EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1005), std::to_string(kReachable));
 }
 
+// Every loaded module's globals are roots, however many modules: 1,100
+// copies of a plugin, each keeping its block in its own global.
+TEST(Reachability, TheGlobalsOfEveryLoadedModuleAreRoots) {
+  constexpr int kPlugins = 1100;
+  TempDir copies;
+  RunResult result =
+      run({program("many_plugins"), program("libleaky_plugin.so"), copies.path(), std::to_string(kPlugins)});
+  ASSERT_EQ(result.out, "loaded " + std::to_string(kPlugins) + " plugins\n") << result.err;
+  std::string all_reachable;
+  for (int i = 0; i < kPlugins; ++i) all_reachable += (i ? " " : "") + std::to_string(kReachable);
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 4242), all_reachable);
+}
+
 // valgrind: 3,001 still reachable, 3,002 definitely lost. Each thread is
 // blocked in read() at exit with the block's only copy in r12 (or none).
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {
