@@ -69,6 +69,14 @@ bool this_thread_stack(StackBounds& bounds) {
 
 }  // namespace
 
+bool this_thread_stack_bounds(StackBounds& bounds) {
+  if (const ThreadUnwindState* state = t_unwind_state) {
+    bounds = state->stack;
+    return true;
+  }
+  return !in_sandbox() && this_thread_stack(bounds);
+}
+
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   if (ThreadUnwindState* state = t_unwind_state) {
     state->cache.clear();

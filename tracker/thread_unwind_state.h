@@ -41,6 +41,12 @@ NANTRACK_ALWAYS_INLINE ThreadUnwindState* this_thread_unwind_state() {
   return state;
 }
 
+// This thread's stack: its state's bounds when it has a state, else from
+// pthread_getattr_np (which reads /proc/self/maps for the main thread, 50 us,
+// and asks the kernel for the thread's CPU affinity, which a seccomp sandbox
+// may kill for: not done there). False when unknown.
+bool this_thread_stack_bounds(StackBounds& bounds);
+
 // From start(): the key that hands an exiting thread's state back.
 void start_thread_unwind_states();
 // Every thread but this one is gone in a fork child: their states return.

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <pthread.h>
 #include <unistd.h>
 
 #include "tracker/clock.h"
@@ -13,6 +12,7 @@
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 #include "tracker/thread_stop.h"
+#include "tracker/thread_unwind_state.h"
 
 namespace nantrack {
 namespace {
@@ -684,15 +684,8 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
       return InvalidPointer::Interior;
     }
   }
-  pthread_attr_t attributes;
-  if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
-    void* stack_low = nullptr;
-    size_t stack_size = 0;
-    pthread_attr_getstack(&attributes, &stack_low, &stack_size);
-    pthread_attr_destroy(&attributes);
-    uintptr_t low = reinterpret_cast<uintptr_t>(stack_low);
-    if (address >= low && address - low < stack_size) return InvalidPointer::StackAddress;
-  }
+  StackBounds stack;
+  if (this_thread_stack_bounds(stack) && stack.contains(address)) return InvalidPointer::StackAddress;
   if (is_module_address(address)) return InvalidPointer::GlobalAddress;
   return InvalidPointer::NeverAllocated;
 }

@@ -53,6 +53,18 @@ TEST(SandboxErrors, ADoubleFreeInsideTheSandboxIsReportedAtTheCall) {
   expect_blocks_classified_and_unwound(trace);
 }
 
+// Telling a stack address from a global one takes no call the sandbox
+// forbids (pthread_getattr_np reads /proc/self/maps for the main thread).
+TEST(SandboxErrors, BadFreesInsideTheSandboxAreToldApart) {
+  const RunResult traced = run({program("sandboxed"), "prctl", "bad-free"});
+  EXPECT_EQ(traced.out, "done\n");
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  const Trace& trace = traced.only_trace();
+  ASSERT_EQ(trace.errors.size(), 2u) << traced.err;
+  EXPECT_EQ(trace.errors[0].invalid_pointer, InvalidPointer::StackAddress);
+  EXPECT_EQ(trace.errors[1].invalid_pointer, InvalidPointer::GlobalAddress);
+}
+
 // A child forked inside the sandbox cannot open a trace of its own: it
 // says so and ends as it would; its parent's trace is whole.
 TEST(SandboxErrors, AChildForkedInsideTheSandboxSaysItHasNoTrace) {

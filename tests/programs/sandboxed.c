@@ -1,4 +1,4 @@
-/* sandboxed prctl|syscall [double-free|fork|threads]: confines itself with a
+/* sandboxed prctl|syscall [double-free|bad-free|fork|threads]: confines itself with a
  * seccomp filter like sshd's privilege-separated child or a browser's
  * renderer: it allows what a program that allocates and prints needs
  * (read, write, mmap, munmap, brk, futex, getpid, ...) and kills the
@@ -9,7 +9,9 @@
  * Then it allocates from call stacks it has not used before, keeps a block
  * of 444 bytes in a global (reachable) and loses one of 333 bytes (a
  * definite leak), and prints "done". With double-free it also frees a block
- * twice (an abort without us, an error under us); with fork the filter
+ * twice (an abort without us, an error under us); with bad-free it frees
+ * the address of a local and of a global (errors under us, which tell the
+ * two apart); with fork the filter
  * also allows clone and wait4 (and any program set_robust_list, which a
  * forked child makes), and a child allocates, loses 222 bytes and
  * exits. With threads it also allows what pthread_create and a thread's
@@ -81,7 +83,7 @@ __attribute__((noinline)) static void* lose_111_bytes(void* unused) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: sandboxed prctl|syscall [double-free|fork|threads]\n");
+    fprintf(stderr, "usage: sandboxed prctl|syscall [double-free|bad-free|fork|threads]\n");
     return 2;
   }
   const char* extra = argc > 2 ? argv[2] : "";
@@ -97,6 +99,13 @@ int main(int argc, char** argv) {
     void* volatile twice = allocate_at(1, 10);
     free(twice);
     free(twice);
+  }
+  if (strcmp(extra, "bad-free") == 0) {
+    int local = 0;
+    void* volatile on_stack = &local;
+    free(on_stack);
+    void* volatile global = (void*)&kept;
+    free(global);
   }
   if (strcmp(extra, "threads") == 0) {
     pthread_t threads[2];
