@@ -188,6 +188,7 @@ class TraceDumper {
     if (error.invalid_pointer != InvalidPointer::None) {
       what += fmt::format("; pointer: {}", name_of(error.invalid_pointer));
     }
+    if (error.occurrences > 1) what += fmt::format("; {} times in all", error.occurrences);
     line(1, "{}", what);
     labelled_stack("bad call", error.stack);
     labelled_stack("allocated", error.alloc_stack);

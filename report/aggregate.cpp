@@ -60,7 +60,7 @@ class SuppressionTally {
     use.bytes += group.bytes;
     use.blocks += group.blocks;
   }
-  void add_error(const Suppression& rule) { ++use_of(rule).errors; }
+  void add_error(const Suppression& rule, uint64_t occurrences) { use_of(rule).errors += occurrences; }
 
   // In the order the rules were given.
   std::vector<SuppressionUse> uses() const {
@@ -158,10 +158,10 @@ void add_errors(ProcessReport& process, const Trace& trace, StackSymbolizer& sym
                        .alloc_stack = symbolize(event.alloc_stack),
                        .free_stack = symbolize(event.free_stack)};
     if (const Suppression* rule = suppressions.match_error(error)) {
-      tally.add_error(*rule);
+      tally.add_error(*rule, event.occurrences);
       continue;
     }
-    ++count_of(process.summary.errors, event.kind);
+    count_of(process.summary.errors, event.kind) += event.occurrences;
     process.errors.push_back(std::move(error));
   }
 }

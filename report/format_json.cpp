@@ -62,8 +62,9 @@ class JsonReportWriter {
     text_ += "      \"errors\": [";
     for (size_t i = 0; i < report.errors.size(); ++i) {
       const ErrorFinding& error = report.errors[i];
-      text_ += fmt::format("{}\n        {{\"kind\": \"{}\", \"address\": \"{:#x}\", \"size\": {},\n", i == 0 ? "" : ",",
-                           name_of(error.event.kind), error.event.address, error.event.block_size);
+      text_ += fmt::format("{}\n        {{\"kind\": \"{}\", \"address\": \"{:#x}\", \"size\": {}, \"count\": {},\n",
+                           i == 0 ? "" : ",", name_of(error.event.kind), error.event.address, error.event.block_size,
+                           error.event.occurrences);
       write_stack("stack", error.stack);
       text_ += ",\n";
       write_stack("alloc_stack", error.alloc_stack);

@@ -127,6 +127,8 @@ json error_result(const ErrorFinding& error, uint32_t pid, const SarifLocations&
   }
   if (!related.empty()) result["relatedLocations"] = std::move(related);
   result["properties"] = {{"pid", pid}, {"address", fmt::format("{:#x}", error.event.address)}};
+  // SARIF's own field: how many times the same result was seen.
+  result["occurrenceCount"] = error.event.occurrences;
   return result;
 }
 

@@ -125,6 +125,9 @@ class TextWriter {
 
   void write_error(const std::string& prefix, const ErrorFinding& error) {
     out_ << prefix << describe_error(error.event) << '\n';
+    if (error.event.occurrences > 1)
+      out_ << "  " << counted(error.event.occurrences, "time", "times")
+           << " in all, from this call with these stacks; the first is described\n";
     // Damage found on leaving quarantine or at exit has no bad call to show.
     if (error.event.dealloc_kind != DeallocKind::None || !error.stack.empty()) write_stack(error.stack);
     if (!error.free_stack.empty()) {

@@ -93,7 +93,7 @@ GateDecision decide_gate(const Report& report, const FailOn& fail_on, std::optio
         decision.leaked_blocks += leak.blocks;
       }
     for (const ErrorFinding& error : process.errors)
-      if (fail_on.errors[index_of(error.event.kind)]) ++decision.errors;
+      if (fail_on.errors[index_of(error.event.kind)]) decision.errors += error.event.occurrences;
   }
   bool leaks_trip = decision.leaked_bytes > max_leaked_bytes.value_or(0) ||
                     (!max_leaked_bytes && decision.leaked_blocks > 0);

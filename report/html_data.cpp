@@ -106,7 +106,10 @@ json error_json(const ErrorFinding& error, FrameTable& frames) {
   json stacks = json::array();
   for (const auto& [caption, stack] : captioned_stacks(error))
     stacks.push_back({{"caption", caption}, {"stack", frames.stack(*stack)}});
-  return {{"kind", name_of(error.event.kind)}, {"message", describe_error(error.event)}, {"stacks", std::move(stacks)}};
+  return {{"kind", name_of(error.event.kind)},
+          {"message", describe_error(error.event)},
+          {"count", error.event.occurrences},
+          {"stacks", std::move(stacks)}};
 }
 
 json flame_json(const FlameNode& node) {

@@ -92,6 +92,9 @@ struct ErrorEvent {
   OverflowSide overflow_side = OverflowSide::None;
   uint32_t bytes_changed = 0;
   uint64_t first_changed_offset = 0;
+  // How many times it came: the same kind from the same call with the same
+  // stacks (tracker/error_log.h). The fields above describe the first.
+  uint64_t occurrences = 1;
 };
 
 struct Counters {

@@ -49,6 +49,7 @@ std::string record_name(uint32_t type) {
     case tf::RecordType::Stack: return "Stack";
     case tf::RecordType::LiveBlocks: return "LiveBlocks";
     case tf::RecordType::Error: return "Error";
+    case tf::RecordType::ErrorRepeats: return "ErrorRepeats";
     case tf::RecordType::Counters: return "Counters";
     case tf::RecordType::End: return "End";
     case tf::RecordType::LateAllocation: return "LateAllocation";
@@ -181,6 +182,7 @@ class TraceParser {
       case tf::RecordType::Stack: add_stack(payload::read_stack(in)); break;
       case tf::RecordType::LiveBlocks: payload::read_live_blocks(in, trace_.live_blocks); break;
       case tf::RecordType::Error: trace_.errors.push_back(payload::read_error(in)); break;
+      case tf::RecordType::ErrorRepeats: add_repeats(in); break;
       case tf::RecordType::Counters:
         trace_.counters = payload::read_counters(in);
         seen_counters_ = true;
@@ -217,6 +219,17 @@ class TraceParser {
     }
     // It completes the Process record.
     if (type == Snapshot && !seen_process_) malformed("comes before the Process record");
+  }
+
+  // Repeats of an error read before: its count grows, without overflowing.
+  void add_repeats(PayloadReader& in) {
+    in.expect_size(tf::kErrorRepeatsSize);
+    const uint32_t index = in.read<uint32_t>();
+    const uint64_t more = in.read<uint64_t>();
+    if (index >= trace_.errors.size())
+      malformed("counts repeats of error {}, but the trace has {} before it", index + 1, trace_.errors.size());
+    uint64_t& occurrences = trace_.errors[index].occurrences;
+    if (__builtin_add_overflow(occurrences, more, &occurrences)) occurrences = UINT64_MAX;
   }
 
   // A writer may write the same stack twice; only a different stack under

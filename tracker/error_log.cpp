@@ -10,19 +10,70 @@ namespace nantrack {
 
 bool ErrorLog::init() {
   records_ = static_cast<ErrorRecord*>(map_memory(kCapacity * sizeof(ErrorRecord), true));
-  return records_ != nullptr;
+  occurrences_ = static_cast<uint64_t*>(map_memory(kCapacity * sizeof(uint64_t), true));
+  index_ = static_cast<uint32_t*>(map_memory(kIndexSlots * sizeof(uint32_t), true));
+  return records_ && occurrences_ && index_;
 }
 
-void ErrorLog::add(const ErrorRecord& error) {
+void ErrorLog::release() {
+  unmap_memory(records_, kCapacity * sizeof(ErrorRecord));
+  unmap_memory(occurrences_, kCapacity * sizeof(uint64_t));
+  unmap_memory(index_, kIndexSlots * sizeof(uint32_t));
+  records_ = nullptr;
+  occurrences_ = nullptr;
+  index_ = nullptr;
+  count_ = 0;
+  full_ = false;
+}
+
+// The same mistake: the kind, the call that made it and the block's
+// stacks. Addresses may differ (a loop freeing the same wrong pointer of
+// each object it visits).
+bool ErrorLog::same_error(const ErrorRecord& a, const ErrorRecord& b) {
+  return a.kind == b.kind && a.alloc_kind == b.alloc_kind && a.dealloc_kind == b.dealloc_kind &&
+         a.invalid_pointer == b.invalid_pointer && a.overflow_side == b.overflow_side && a.stack == b.stack &&
+         a.alloc_stack == b.alloc_stack && a.free_stack == b.free_stack;
+}
+
+uint64_t ErrorLog::hash_of(const ErrorRecord& error) {
+  uint64_t h = static_cast<uint64_t>(error.kind) | uint64_t{error.alloc_kind} << 8 |
+               uint64_t{static_cast<uint8_t>(error.dealloc_kind)} << 16 |
+               uint64_t{static_cast<uint8_t>(error.invalid_pointer)} << 24 |
+               uint64_t{static_cast<uint8_t>(error.overflow_side)} << 32;
+  for (uint64_t stack : {error.stack, error.alloc_stack, error.free_stack}) {
+    h ^= stack + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ull;
+  }
+  return h ^ (h >> 31);
+}
+
+ErrorLog::Added ErrorLog::add(const ErrorRecord& error, size_t& index) {
   LockGuard guard(mutex_);
-  if (records_ && count_ < kCapacity) {
-    records_[count_++] = error;
-    return;
+  if (records_ && occurrences_ && index_) {
+    size_t slot = hash_of(error) & (kIndexSlots - 1);
+    for (; index_[slot]; slot = (slot + 1) & (kIndexSlots - 1)) {
+      const size_t kept = index_[slot] - 1;
+      if (same_error(records_[kept], error)) {
+        ++occurrences_[kept];
+        index = kept;
+        return Added::Repeat;
+      }
+    }
+    // The index has twice the records' room: a free slot is always found.
+    if (count_ < kCapacity) {
+      records_[count_] = error;
+      occurrences_[count_] = 1;
+      index_[slot] = static_cast<uint32_t>(count_ + 1);
+      index = count_++;
+      return Added::New;
+    }
   }
   if (!full_) {
     full_ = true;
-    print_to_stderr("nantrack: more than 65,536 errors: later ones are printed here but not kept in the trace\n");
+    print_to_stderr(
+        "nantrack: more than 65,536 different errors: later new ones are printed here but not kept in the trace\n");
   }
+  return Added::NotKept;
 }
 
 namespace {

@@ -1,6 +1,9 @@
 // The errors found during the run (bad frees, heap overflows, writes after
-// free),
-// kept for the trace. Errors are rare, so a lock is fine here.
+// free), kept for the trace. An error that repeats one already kept (the
+// same kind from the same call, with the same stacks: a bad free in a loop)
+// is counted on it rather than kept again, so a program that makes the same
+// mistake a million times gets one entry with its count, and the count is
+// right however many times it came. Errors are rare, so a lock is fine here.
 #pragma once
 
 #include <cstddef>
@@ -37,17 +40,34 @@ class ErrorLog {
   ErrorLog& operator=(const ErrorLog&) = delete;
 
   bool init();
-  // Keeps the error for the trace; past capacity says once on stderr that
-  // later errors are only printed.
-  void add(const ErrorRecord& error);
+  void release();  // for tests; not used in the traced process
+  // What add() did with an error.
+  enum class Added {
+    New,      // kept, as error count() - 1
+    Repeat,   // counted on the error kept as `index`
+    NotKept,  // a new error, but past capacity (said once on stderr)
+  };
+  // `index`: where it went (New, Repeat).
+  Added add(const ErrorRecord& error, size_t& index);
   size_t count() const { return count_; }
   const ErrorRecord& operator[](size_t i) const { return records_[i]; }
+  // How many times error `i` came, the first included.
+  uint64_t occurrences(size_t i) const { return occurrences_[i]; }
   Mutex& mutex() { return mutex_; }
 
- private:
   static constexpr size_t kCapacity = 65536;
+
+ private:
+  // Index slots hold 1 + an error's index, 0 when free; twice the capacity
+  // keeps probes short.
+  static constexpr size_t kIndexSlots = 2 * kCapacity;
+  static bool same_error(const ErrorRecord& a, const ErrorRecord& b);
+  static uint64_t hash_of(const ErrorRecord& error);
+
   Mutex mutex_;
   ErrorRecord* records_ = nullptr;
+  uint64_t* occurrences_ = nullptr;
+  uint32_t* index_ = nullptr;
   size_t count_ = 0;
   bool full_ = false;
 };

@@ -7,10 +7,11 @@
 // Strings are a u32 length followed by that many bytes, no terminator.
 //
 // Order of records in a complete trace:
-//   Process, Snapshot?, Module*, Stack*, LiveBlocks*, Error*, Counters, End,
-//   then any number of late records (Stack, LateAllocation, LateFree, Error)
-//   for what happened after the snapshot: other libraries' destructors run
-//   after ours and free memory, and those frees must still count.
+//   Process, Snapshot?, Module*, Stack*, LiveBlocks*, Error*, ErrorRepeats*,
+//   Counters, End, then any number of late records (Stack, LateAllocation,
+//   LateFree, Error, ErrorRepeats) for what happened after the snapshot:
+//   other libraries' destructors run after ours and free memory, and those
+//   frees must still count.
 // A file without End was cut short (killed while writing, or disk full).
 // A snapshot trace (nantrack.<pid>.snapshot-<n>.trace, written while the
 // process goes on) has a Snapshot record, no Error records (errors belong
@@ -48,6 +49,7 @@ enum class RecordType : uint32_t {
   LateAllocation = 8,
   LateFree = 9,
   Snapshot = 10,  // version 3
+  ErrorRepeats = 11,  // version 3, added later: older readers skip it
 };
 
 struct RecordHeader {
@@ -128,6 +130,12 @@ inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
 // start the changed byte nearest to it lies (1: the byte just before); else
 // the offset of the first changed byte from the block's start.
 inline constexpr size_t kErrorSize = 4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 1 + 4 + 8;
+
+// ErrorRepeats payload: u32 error_index, u64 more. The error_index-th Error
+// record of the trace (0 first) came `more` times again after the one it
+// describes: the same kind from the same call with the same stacks. It
+// follows that Error record; several may name the same one, and add up.
+inline constexpr size_t kErrorRepeatsSize = 4 + 8;
 
 // Counters payload, counted like valgrind's "total heap usage"
 // (a successful realloc of a non-null pointer is one allocation and one free):

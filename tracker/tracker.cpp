@@ -693,11 +693,22 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
 void Tracker::report(const ErrorRecord& error_in, bool may_abort) {
   ErrorRecord error = error_in;
   error.thread = thread_id();
-  errors_.add(error);
-  print_error(error, depot_, pid_);
+  size_t index = 0;
+  const ErrorLog::Added added = errors_.add(error, index);
+  // A repeat is counted, not printed: a bad free in a loop would otherwise
+  // bury everything else the program prints.
+  if (added != ErrorLog::Added::Repeat) {
+    print_error(error, depot_, pid_);
+  } else if (!repeats_noted_.exchange(true, std::memory_order_relaxed)) {
+    print_to_stderr("nantrack: an error shown above came again: repeats of an error are counted in the report, "
+                    "not printed\n");
+  }
   if (late_.load(std::memory_order_relaxed)) {
     LockGuard guard(late_mutex_);
-    write_error(output_, error);
+    if (added == ErrorLog::Added::Repeat)
+      write_error_repeats(output_, index, 1);
+    else
+      write_error(output_, error);
     writer_.flush();
   }
   if (options_.abort_on_error && may_abort) abort();

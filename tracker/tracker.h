@@ -286,6 +286,8 @@ class Tracker {
   void write_heap(TraceOutput& out, bool scan_leaks, LeakRoots::ProgramState program, LeakTally& tally);
   void write_live_blocks(TraceOutput& out, Shard& shard, const ReachabilityScan& scan, LeakTally& tally);
   void write_error(TraceOutput& out, const ErrorRecord& error);
+  // `more` occurrences of the trace's error number `index`.
+  void write_error_repeats(TraceOutput& out, size_t index, uint64_t more);
   void write_counters(TraceOutput& out);
   // Counters and End, then everything goes to the file.
   void write_end(TraceOutput& out);
@@ -302,6 +304,7 @@ class Tracker {
   std::atomic<bool> started_{false};
   // After the snapshot: allocations and frees are appended as late records.
   std::atomic<bool> late_{false};
+  std::atomic<bool> repeats_noted_{false};  // the line saying repeats are not printed was
   // A block went untracked and not into the untracked set: frees of
   // unknown addresses then go to libc unreported (give_up_tracking()).
   std::atomic<bool> lost_track_{false};

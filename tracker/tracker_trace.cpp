@@ -184,6 +184,14 @@ void Tracker::write_error(TraceOutput& out, const ErrorRecord& error) {
   writer.end();
 }
 
+void Tracker::write_error_repeats(TraceOutput& out, size_t index, uint64_t more) {
+  TraceWriter& writer = *out.writer;
+  writer.begin(trace_format::RecordType::ErrorRepeats);
+  writer.put_u32(static_cast<uint32_t>(index));
+  writer.put_u64(more);
+  writer.end();
+}
+
 void Tracker::write_counters(TraceOutput& out) {
   uint64_t allocations = 0, frees = 0, bytes = 0;
   for (const Shard& shard : shards_) {
@@ -294,6 +302,8 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
   unfreed_blocks_ = tally.total_blocks();
   const bool errors_locked = !from_signal && errors_.mutex().lock_unless_held_here();
   for (size_t i = 0; i < errors_.count(); ++i) write_error(output_, errors_[i]);
+  for (size_t i = 0; i < errors_.count(); ++i)
+    if (errors_.occurrences(i) > 1) write_error_repeats(output_, i, errors_.occurrences(i) - 1);
   if (errors_locked) errors_.mutex().unlock();
   write_end(output_);
   if (output_.writer->failed()) {

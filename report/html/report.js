@@ -137,7 +137,8 @@ function renderErrorCard(error, frames, open) {
     'article',
     { className: 'error-card', dataset: { kind: error.kind } },
     el('div', { className: 'error-title' }, el('span', { className: 'badge bad' }, kindLabel(error.kind)),
-      el('span', { className: 'error-message' }, error.message)),
+      el('span', { className: 'error-message' }, error.message),
+      error.count > 1 && el('span', { className: 'error-count' }, `${plural(error.count, 'time')} in all`)),
     error.stacks.map(({ caption, stack }, position) => el(
       'details',
       { className: 'stack-block', open: open && position === 0 },

@@ -88,6 +88,42 @@ TEST(CliRun, WritesJsonHtmlAndSarif) {
   EXPECT_TRUE(located_double_free);
 }
 
+// The same bad free in a loop is printed once when it happens, and the
+// reports give it once with its count; the counts add up to every time it
+// came, for the SUMMARY, the JSON and the gate alike.
+TEST(CliRun, AnErrorRepeatedInALoopIsShownOnceWithItsCount) {
+  TempDir dir;
+  RunResult result =
+      nantrack({"run", "--error-exitcode", "9", "--json", dir / "r.json", "--sarif", dir / "r.sarif", "--html",
+                dir / "r.html", "--", program("bad_frees"), "invalid_global_in_a_loop"});
+  EXPECT_EQ(result.exit_code, 9) << result.err;
+  EXPECT_EQ(result.out, "survived\n");
+  // At the calls, one line each for the two mistakes (and the report's two).
+  size_t shown = 0;
+  for (size_t at = 0; (at = result.err.find("nantrack: invalid free of", at)) != std::string::npos; ++at) ++shown;
+  EXPECT_EQ(shown, 4u) << result.err.substr(0, 4000);
+  EXPECT_NE(result.err.find("repeats of an error are counted in the report, not printed"), std::string::npos);
+  EXPECT_NE(result.err.find("100,000 times in all, from this call with these stacks"), std::string::npos);
+  EXPECT_NE(result.err.find("SUMMARY: nantrack: no leaks; 100,001 errors (100,001 invalid frees)."),
+            std::string::npos)
+      << result.err.substr(result.err.size() > 2000 ? result.err.size() - 2000 : 0);
+  EXPECT_NE(result.err.find("CI gate failed: 100001 errors"), std::string::npos);
+  EXPECT_LT(result.err.size(), 10000u) << "no line per repeat";
+
+  const nlohmann::json json = nlohmann::json::parse(read_file(dir / "r.json"));
+  const auto& process = json["processes"][0];
+  EXPECT_EQ(process["summary"]["errors"]["invalid_free"], 100001);
+  ASSERT_EQ(process["errors"].size(), 2u);
+  EXPECT_EQ(process["errors"][0]["count"], 100000);
+  EXPECT_EQ(process["errors"][0]["stack"][0]["function"], "free_it(void*)");
+  EXPECT_EQ(process["errors"][1]["count"], 1);
+  const nlohmann::json sarif = nlohmann::json::parse(read_file(dir / "r.sarif"));
+  const auto& results = sarif["runs"][0]["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["occurrenceCount"], 100000);
+  EXPECT_NE(read_file(dir / "r.html").find("\"count\":100000"), std::string::npos);
+}
+
 // A real overflow, found by the guard bytes, read back from the JSON report
 // with the side and the bytes that changed.
 TEST(CliRun, JsonSaysWhichSideOfTheBlockAnOverflowChanged) {

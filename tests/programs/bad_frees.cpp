@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
     free_it(&local);
   } else if (!std::strcmp(mode, "invalid_global")) {
     free_it(&global_object);
+  } else if (!std::strcmp(mode, "invalid_global_in_a_loop")) {
+    // The same mistake 100,000 times, and another one once.
+    for (int i = 0; i < 100000; ++i) free_it(&global_object);
+    second_free(&global_object);
   } else if (!std::strcmp(mode, "invalid_interior")) {
     char* p = static_cast<char*>(allocate_here(64));
     free_it(p + 8);

@@ -175,7 +175,9 @@ TEST(FormatJsonTest, ErrorsWithTheirThreeStacks) {
   ASSERT_EQ(errors.size(), 2u);
   for (const json& error : errors) {
     EXPECT_EQ(keys_of(error),
-              (std::set<std::string>{"kind", "address", "size", "stack", "alloc_stack", "free_stack", "message"}));
+              (std::set<std::string>{"kind", "address", "size", "count", "stack", "alloc_stack", "free_stack",
+                                     "message"}));
+    EXPECT_EQ(error["count"], 1);
   }
   EXPECT_EQ(errors[0]["kind"], "double_free");
   EXPECT_EQ(errors[0]["address"], "0x50000");
@@ -193,6 +195,19 @@ TEST(FormatJsonTest, ErrorsWithTheirThreeStacks) {
   EXPECT_EQ(errors[1]["alloc_stack"], json::array());
   EXPECT_EQ(errors[1]["free_stack"], json::array());
   EXPECT_EQ(errors[0]["message"], "double free of 0x50000 (24 bytes) in thread 1");
+}
+
+// An error that came again and again is one entry with its count, and the
+// summary counts every time.
+TEST(FormatJsonTest, ARepeatedErrorIsOneEntryWithItsCount) {
+  Trace trace = testing::sample_trace();
+  trace.errors[0].occurrences = 70'000;
+  const json process = sample_json(trace)["processes"][0];
+  ASSERT_EQ(process["errors"].size(), 2u);
+  EXPECT_EQ(process["errors"][0]["count"], 70000);
+  EXPECT_EQ(process["errors"][1]["count"], 1);
+  EXPECT_EQ(process["summary"]["errors"]["double_free"], 70000);
+  EXPECT_EQ(process["summary"]["errors"]["invalid_free"], 1);
 }
 
 // Guard-byte and free-fill damage: which side, how many bytes, where.

@@ -149,6 +149,9 @@ class TraceBuilder {
     return record(tf::RecordType::LiveBlocks, live_blocks_payload(blocks));
   }
   TraceBuilder& error(const ErrorEvent& error) { return record(tf::RecordType::Error, error_payload(error)); }
+  TraceBuilder& error_repeats(uint32_t index, uint64_t more) {
+    return record(tf::RecordType::ErrorRepeats, Bytes().put(index).put(more));
+  }
   TraceBuilder& counters(const Counters& counters) {
     return record(tf::RecordType::Counters, counters_payload(counters));
   }
@@ -170,6 +173,8 @@ class TraceBuilder {
       live_blocks(blocks.subspan(first, std::min<size_t>(tf::kMaxBlocksPerRecord, blocks.size() - first)));
     }
     for (const ErrorEvent& each : trace.errors) error(each);
+    for (size_t i = 0; i < trace.errors.size(); ++i)
+      if (trace.errors[i].occurrences > 1) error_repeats(static_cast<uint32_t>(i), trace.errors[i].occurrences - 1);
     return counters(trace.counters).end();
   }
 

@@ -31,7 +31,7 @@ auto fields(const Segment& s) { return std::tie(s.start, s.size, s.file_offset, 
 auto fields(const LiveBlock& b) { return std::tie(b.address, b.size, b.stack, b.thread, b.kind); }
 auto fields(const ErrorEvent& e) {
   return std::tie(e.kind, e.alloc_kind, e.dealloc_kind, e.invalid_pointer, e.thread, e.address,
-                  e.block_address, e.block_size, e.stack, e.alloc_stack, e.free_stack);
+                  e.block_address, e.block_size, e.stack, e.alloc_stack, e.free_stack, e.occurrences);
 }
 auto fields(const Counters& c) {
   return std::tie(c.allocations, c.frees, c.bytes_allocated, c.peak_live_bytes);
@@ -167,6 +167,25 @@ TEST(trace_reader, AppliesLateRecordsInOrder) {
   EXPECT_EQ(trace.errors[2].kind, ErrorKind::MismatchedFree);
 }
 
+// An error that came again is one Error record and its count: repeats
+// written with the trace, and more after it (in late destructors), add up.
+TEST(trace_reader, CountsTheRepeatsOfAnError) {
+  Trace expected = sample_trace();
+  expected.errors[1].occurrences = 100'000;
+  TraceBuilder builder;
+  builder.snapshot(expected);
+  expect_same(parse(builder.bytes()), expected);
+
+  builder.error_repeats(1, 2).error_repeats(0, 1).error_repeats(1, 3);
+  const Trace trace = parse(builder.bytes());
+  ASSERT_EQ(trace.errors.size(), expected.errors.size());
+  EXPECT_EQ(trace.errors[0].occurrences, 2u);
+  EXPECT_EQ(trace.errors[1].occurrences, 100'005u);
+
+  builder.error_repeats(0, UINT64_MAX);
+  EXPECT_EQ(parse(builder.bytes()).errors[0].occurrences, UINT64_MAX) << "a count that would overflow stays at the most";
+}
+
 TEST(trace_reader, LateAllocationAtALiveAddressReplacesTheBlock) {
   TraceBuilder builder;
   builder.snapshot(sample_trace()).late_allocation({0x10000, 64, 2, 9, AllocKind::New});
@@ -280,6 +299,13 @@ TEST(trace_reader, RejectsBadErrorRecords) {
             "record 5 (Error) has overflow side 3, expected 0-2");
   EXPECT_EQ(failure_with([](ErrorEvent& e) { e.free_stack = 9; }),
             "error 1 (double_free at 0x50000) refers to stack 9, which the trace does not contain");
+
+  EXPECT_EQ(failure_of(finish(started().stack(1, {1}).stack(2, {2}).stack(3, {3}).error(sample_trace().errors[0])
+                                  .error_repeats(1, 5))
+                           .bytes()),
+            "record 6 (ErrorRepeats) counts repeats of error 2, but the trace has 1 before it");
+  EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::ErrorRepeats, Bytes().put(uint32_t{0}))).bytes()),
+            "record 2 (ErrorRepeats) has 4 bytes, expected 12");
 
   Bytes too_long = testing::error_payload(sample_trace().errors[1]);
   too_long.put(uint8_t{0});
