@@ -672,6 +672,12 @@ std::optional<size_t> Tracker::live_size(void* block, bool wait) {
 // ---------------------------------------------------------------- errors
 
 InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord& error) {
+  // No block lies on a stack or in a module's data: those are told first,
+  // without the walk over every live block (a bad free of a global in a
+  // loop, with a million blocks live, took 2.5 ms a call).
+  StackBounds stack;
+  if (this_thread_stack_bounds(stack) && stack.contains(address)) return InvalidPointer::StackAddress;
+  if (is_module_address(address)) return InvalidPointer::GlobalAddress;
   for (Shard& shard : shards_) {
     LockGuard guard(shard.mutex);
     const BlockRecord* block = shard.blocks.find_containing(address);
@@ -684,9 +690,6 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
       return InvalidPointer::Interior;
     }
   }
-  StackBounds stack;
-  if (this_thread_stack_bounds(stack) && stack.contains(address)) return InvalidPointer::StackAddress;
-  if (is_module_address(address)) return InvalidPointer::GlobalAddress;
   return InvalidPointer::NeverAllocated;
 }
 
