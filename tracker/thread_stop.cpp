@@ -91,8 +91,12 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
     slot.state.store(kStopped, std::memory_order_release);
     futex(slot.state, FUTEX_WAKE, 1);
+    // Released once this stop or any later one is: a thread slow to get
+    // here may find the stops after its own already over, and waiting for
+    // its own number to come back would be waiting for good.
     uint32_t released;
-    while ((released = g_released.load(std::memory_order_acquire)) != round) futex(g_released, FUTEX_WAIT, released);
+    while (static_cast<int32_t>((released = g_released.load(std::memory_order_acquire)) - round) < 0)
+      futex(g_released, FUTEX_WAIT, released);
   }
   errno = saved_errno;
 }
