@@ -247,23 +247,33 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
   if (!sandboxed)
     for (size_t i = 0; i < region_count_; ++i) scan.scan_root(regions_[i].begin, regions_[i].end);
   const size_t stopped = sandboxed ? 0 : stop_other_threads();
-  // Where each stack ends: the other threads' first, this thread's last.
-  // Mapped: there may be thousands, and a thread's stack may be small.
-  const size_t threads = stopped + 1;
+  const size_t blocked = sandboxed ? 0 : blocked_threads();
+  // Where each stack ends: the stopped threads' first, then those blocked
+  // in a system call, this thread's last. Mapped: there may be thousands,
+  // and a thread's stack may be small.
+  const size_t threads = stopped + blocked + 1;
   MappedArray<MappingQuery> queries(threads);
   MappedArray<uintptr_t> stack_ends(threads);
+  auto stack_pointer_of = [&](size_t i) {
+    if (i < stopped) return stopped_thread(i).stack_pointer - kRedZoneBytes;
+    if (i < stopped + blocked) return blocked_thread(i - stopped).stack_pointer - kRedZoneBytes;
+    return stack_pointer;
+  };
   if (queries && stack_ends) {
-    for (size_t i = 0; i < stopped; ++i) queries[i] = {stopped_thread(i).stack_pointer - kRedZoneBytes, &stack_ends[i]};
-    queries[stopped] = {stack_pointer, &stack_ends[stopped]};
+    for (size_t i = 0; i < threads; ++i) queries[i] = {stack_pointer_of(i), &stack_ends[i]};
     find_mapping_ends(queries.data(), threads);
   }
   auto stack_end = [&](size_t i) -> uintptr_t { return queries && stack_ends ? stack_ends[i] : 0; };
   for (size_t i = 0; i < stopped; ++i) {
     StoppedThread thread = stopped_thread(i);
-    scan_thread(scan, thread.stack_pointer - kRedZoneBytes, stack_end(i), thread.thread_pointer, thread.registers,
+    scan_thread(scan, stack_pointer_of(i), stack_end(i), thread.thread_pointer, thread.registers,
                 thread.register_bytes);
   }
-  scan_thread(scan, stack_pointer, stack_end(stopped), static_cast<uintptr_t>(pthread_self()), registers.values,
+  // Their TLS and thread descriptor lie above their stacks, in the same
+  // mapping (glibc's threads): the stack scan reads them too.
+  for (size_t i = stopped; i < stopped + blocked; ++i)
+    if (stack_end(i)) scan.scan_root(stack_pointer_of(i), stack_end(i));
+  scan_thread(scan, stack_pointer, stack_end(threads - 1), static_cast<uintptr_t>(pthread_self()), registers.values,
               sizeof(registers.values));
   scan.scan_root_blocks();
   if (!sandboxed) resume_other_threads();

@@ -45,6 +45,12 @@ constinit size_t* g_stopped = g_static_stopped;  // indices of the slots that st
 constinit size_t g_capacity = kStaticSlots;
 constinit size_t g_slot_count = 0;
 constinit size_t g_left_out = 0;  // threads the last stop had no slot for
+// The threads that did not stop but sit in a system call, and where their
+// stack pointer was; kept apart from the slots, which a late answer may
+// still write to. As large as the slots' table, and grown with it.
+constinit BlockedThread g_static_blocked[kStaticSlots] = {};
+constinit BlockedThread* g_blocked = g_static_blocked;
+constinit size_t g_blocked_count = 0;
 constinit size_t g_stopped_count = 0;
 constinit std::atomic<bool> g_stopping{false};
 // Stops are numbered: a thread released from one stop must not take the
@@ -137,22 +143,69 @@ int64_t now_ns() {
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-// Whether a listed thread has ended but is still listed: the main thread
-// after pthread_exit() stays a zombie until the whole process ends, and
-// can answer no signal. Its state is the letter after the ')' that closes
-// the command name in /proc/self/task/TID/stat.
-bool task_has_ended(pid_t tid) {
+// The lowercase hex digits at `digits`, up to the first other character.
+uint64_t parse_hex(const char* digits) {
+  uint64_t value = 0;
+  for (;; ++digits) {
+    const int digit = *digits >= '0' && *digits <= '9' ? *digits - '0' : *digits >= 'a' && *digits <= 'f' ? *digits - 'a' + 10 : -1;
+    if (digit < 0) return value;
+    value = value << 4 | static_cast<uint64_t>(digit);
+  }
+}
+
+// What /proc/self/task/TID/status says of a thread: whether it has ended
+// but is still listed (the main thread after pthread_exit() stays a zombie
+// until the whole process ends, and can answer no signal), and the signals
+// it blocks. A thread whose file is gone has ended.
+struct TaskStatus {
+  bool ended = true;
+  uint64_t blocked = 0;  // bit n - 1: signal n
+};
+
+TaskStatus read_task_status(pid_t tid) {
   InlineText<64> path;
-  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/stat";
+  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/status";
+  TaskStatus status;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;  // gone already
-  char stat[512];
-  const ssize_t got = read(fd, stat, sizeof(stat) - 1);
+  if (fd < 0) return status;
+  char text[2048];
+  const ssize_t got = read(fd, text, sizeof(text) - 1);
   close(fd);
-  if (got <= 0) return true;
-  stat[got] = '\0';
-  const char* close_paren = __builtin_strrchr(stat, ')');
-  return close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X');
+  if (got <= 0) return status;
+  text[got] = '\0';
+  // "State:\tS (sleeping)" comes early, "SigBlk:\t<16 hex digits>" later.
+  const char* state = __builtin_strstr(text, "\nState:\t");
+  if (!state) return status;
+  status.ended = state[8] == 'Z' || state[8] == 'X';
+  if (const char* blocked = __builtin_strstr(text, "\nSigBlk:\t")) {
+    status.blocked = parse_hex(blocked + 9);
+  }
+  return status;
+}
+
+// Where the stack pointer of a thread blocked in a system call is, from
+// /proc/self/task/TID/syscall ("NR arg1 ... arg6 sp pc", all but NR in
+// hex); 0 when it is running or cannot be read. A process may read this of
+// its own threads even where ptrace is forbidden.
+uintptr_t syscall_stack_pointer(pid_t tid) {
+  InlineText<64> path;
+  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/syscall";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[256];
+  const ssize_t got = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (got <= 0 || text[0] < '0' || text[0] > '9') return 0;  // "running", or "-1 sp pc" outside a call
+  text[got] = '\0';
+  // The 8th field.
+  const char* field = text;
+  for (int skipped = 0; skipped < 7; ++skipped) {
+    field = __builtin_strchr(field, ' ');
+    if (!field) return 0;
+    ++field;
+  }
+  if (field[0] != '0' || field[1] != 'x') return 0;
+  return parse_hex(field + 2);
 }
 
 // Calls visit(tid) for each thread listed in /proc/self/task.
@@ -188,13 +241,16 @@ void make_room_for_threads() {
   const size_t capacity = wanted > 2 * g_capacity ? wanted : 2 * g_capacity;
   auto* slots = static_cast<Slot*>(map_memory(capacity * sizeof(Slot)));
   auto* stopped = static_cast<size_t*>(map_memory(capacity * sizeof(size_t)));
-  if (!slots || !stopped) {
+  auto* blocked = static_cast<BlockedThread*>(map_memory(capacity * sizeof(BlockedThread)));
+  if (!slots || !stopped || !blocked) {
     unmap_memory(slots, capacity * sizeof(Slot));
     unmap_memory(stopped, capacity * sizeof(size_t));
+    unmap_memory(blocked, capacity * sizeof(BlockedThread));
     return;
   }
   g_slots.store(slots, std::memory_order_release);
   g_stopped = stopped;
+  g_blocked = blocked;
   g_capacity = capacity;
 }
 
@@ -203,10 +259,26 @@ void signal_tasks(int signal) {
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   Slot* const slots = g_slots.load(std::memory_order_relaxed);
   for_each_task([&](pid_t tid) {
-    if (tid == self || task_has_ended(tid)) return;
-    if (g_slot_count == g_capacity) {
+    if (tid == self) return;
+    const TaskStatus status = read_task_status(tid);
+    if (status.ended) return;
+    // A thread takes a slot or a place among the blocked ones (and may
+    // move there from its slot): both tables hold g_capacity.
+    if (g_slot_count + g_blocked_count == g_capacity) {
       ++g_left_out;
       return;
+    }
+    // A thread that blocks the signal and waits in a system call would not
+    // answer for as long as it waits: the program's worker threads often
+    // block every signal, for one thread to sigwait() them all. Its stack
+    // is read where it stands instead. One that blocks it for a moment
+    // (in a signal handler, or in pthread_create) is signalled: it answers
+    // when it unblocks.
+    if (status.blocked >> (signal - 1) & 1) {
+      if (const uintptr_t sp = syscall_stack_pointer(tid)) {
+        g_blocked[g_blocked_count++] = {tid, sp};
+        return;
+      }
     }
     Slot& slot = slots[g_slot_count++];
     slot.tid = tid;
@@ -222,6 +294,7 @@ void install_thread_stop_handler() { take_for_stops(SIGRTMIN + 3, &g_previous); 
 size_t stop_other_threads() {
   g_slot_count = 0;
   g_stopped_count = 0;
+  g_blocked_count = 0;
   g_left_out = 0;
   g_round.fetch_add(1, std::memory_order_acq_rel);
   const int signal = stop_signal();
@@ -251,15 +324,25 @@ size_t stop_other_threads() {
       g_stopped[g_stopped_count++] = i;
       continue;
     }
-    if (state == kSignalled) {
-      InlineText<160> note;
-      note << "nantrack: thread " << static_cast<uint64_t>(slot.tid)
-           << " did not stop for the leak scan within 100 ms; blocks only it points to may be reported as leaks\n";
-      print_to_stderr(note.view());
+    if (state != kSignalled) continue;  // it exited
+    // Its stack can still be read where it waits in a system call; only its
+    // registers stay unknown.
+    if (const uintptr_t sp = syscall_stack_pointer(slot.tid)) {
+      g_blocked[g_blocked_count++] = {slot.tid, sp};
+      continue;
     }
+    InlineText<200> note;
+    note << "nantrack: thread " << static_cast<uint64_t>(slot.tid)
+         << " did not stop for the leak scan within 100 ms and is not in a system call; blocks only it points to may "
+            "be reported as leaks\n";
+    print_to_stderr(note.view());
   }
   return g_stopped_count;
 }
+
+size_t blocked_threads() { return g_blocked_count; }
+
+BlockedThread blocked_thread(size_t index) { return g_blocked[index]; }
 
 StoppedThread stopped_thread(size_t index) {
   const Slot& slot = g_slots.load(std::memory_order_relaxed)[g_stopped[index]];

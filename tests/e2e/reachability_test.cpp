@@ -96,6 +96,23 @@ TEST(Reachability, TheGlobalsOfEveryLoadedModuleAreRoots) {
   EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 4242), all_reachable);
 }
 
+// Threads that block every signal cannot be stopped for the scan; waiting
+// in a system call, their stacks are read where /proc says they stand. No
+// wait for an answer that cannot come, no false leak.
+TEST(Reachability, ThreadsBlockingEverySignalStillHaveTheirStacksRead) {
+  constexpr int kThreads = 20;
+  RunResult result = run({program("reachability"), std::to_string(kThreads), "masked"});
+  ASSERT_EQ(result.out, "reachability ready\n") << result.err;
+  EXPECT_EQ(result.err.find("did not stop"), std::string::npos) << result.err;
+  std::string reachable, definite;
+  for (int i = 0; i < kThreads; ++i) {
+    reachable += (i ? " " : "") + std::to_string(kReachable);
+    definite += (i ? " " : "") + std::to_string(kDefinite);
+  }
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1010), reachable) << "on each blocked thread's stack";
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1011), definite) << "in a dead frame below it";
+}
+
 // valgrind: 3,001 still reachable, 3,002 definitely lost. Each thread is
 // blocked in read() at exit with the block's only copy in r12 (or none).
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {

@@ -5,10 +5,14 @@
 // TLS 1006, only through an interior pointer 1007, only from a dead stack
 // frame 1008, self-pointing 1009. With an argument N, N more threads each
 // keep a 1010-byte block only on their stacks, also blocked at exit, and
-// leave a 1011-byte one in a dead frame far below.
+// leave a 1011-byte one in a dead frame far below. With "masked" after N,
+// those threads block every signal, as worker threads that leave signals
+// to one sigwait()ing thread do: the scan cannot stop them.
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void* volatile g_global;
@@ -77,10 +81,14 @@ int main(int argc, char** argv) {
   char byte;
   read(started[0], &byte, 1);
   const int more = argc > 1 ? atoi(argv[1]) : 0;
+  sigset_t all, before;
+  sigfillset(&all);
+  if (argc > 2 && strcmp(argv[2], "masked") == 0) pthread_sigmask(SIG_BLOCK, &all, &before);
   for (int i = 0; i < more; ++i) {
     if (pthread_create(&thread, NULL, another_blocked_thread, &started[1]) != 0) return 1;
     read(started[0], &byte, 1);
   }
+  if (argc > 2 && strcmp(argv[2], "masked") == 0) pthread_sigmask(SIG_SETMASK, &before, NULL);
   printf("reachability ready\n");
   return 0;
 }
