@@ -26,13 +26,13 @@
 // measurable.
 #include <pthread.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
 #include "preload/unwinder_pipe_hooks.h"
 #include "tracker/internal_memory.h"
 #include "tracker/module_map.h"
+#include "tracker/own_memory.h"
 #include "tracker/sandbox.h"
 #include "tracker/thread_unwind_state.h"
 
@@ -79,9 +79,8 @@ bool readable_in_sandbox(uintptr_t address) {
 // the byte at `address` can be read.
 long test_readable(const void* address) {
   char byte;
-  iovec here{&byte, 1}, there{const_cast<void*>(address), 1};
   if (in_sandbox() ? readable_in_sandbox(reinterpret_cast<uintptr_t>(address))
-                   : process_vm_readv(getpid(), &here, 1, &there, 1, 0) == 1) {
+                   : read_own_memory(&byte, address, 1) == 1) {
     errno = 0;  // libunwind retries while errno is EINTR, even after a success
     return 1;
   }

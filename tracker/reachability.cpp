@@ -1,12 +1,11 @@
 #include "tracker/reachability.h"
 
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "tracker/internal_memory.h"
+#include "tracker/own_memory.h"
 #include "tracker/sandbox.h"
 
 namespace nantrack {
@@ -21,10 +20,8 @@ constexpr size_t kBufferBytes = size_t{64} << 10;
 constexpr uintptr_t align_up(uintptr_t value, size_t to) { return (value + to - 1) & ~(uintptr_t{to} - 1); }
 constexpr uintptr_t align_down(uintptr_t value, size_t to) { return value & ~(uintptr_t{to} - 1); }
 
-// Copies up to `bytes` from our own memory at `from`: process_vm_readv on
-// ourselves copies what is readable and fails (or stops short) at the
-// first page that is not: unmapped, PROT_NONE or beyond the end of a file
-// mapping, where a plain load would fault. Returns the bytes copied.
+// Copies up to `bytes` from our own memory at `from`, up to the first page
+// that cannot be read (own_memory.h). Returns the bytes copied.
 //
 // In a seccomp sandbox, where process_vm_readv would kill the process, the
 // scan reads only what is mapped by construction (loaded modules' data,
@@ -34,10 +31,7 @@ size_t copy_readable(void* to, uintptr_t from, size_t bytes) {
     std::memcpy(to, reinterpret_cast<const void*>(from), bytes);
     return bytes;
   }
-  iovec local{to, bytes};
-  iovec remote{reinterpret_cast<void*>(from), bytes};
-  const ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-  return got > 0 ? static_cast<size_t>(got) : 0;
+  return read_own_memory(to, reinterpret_cast<const void*>(from), bytes);
 }
 
 }  // namespace
