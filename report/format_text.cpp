@@ -88,6 +88,7 @@ class TextWriter {
     write_suppressions_used();
     for (const ProcessReport& process : report_.processes) write_summary(process);
     if (report_.processes.empty()) out_ << "SUMMARY: nantrack: no process was traced.\n";
+    if (several_) write_total();
   }
 
  private:
@@ -178,10 +179,15 @@ class TextWriter {
     if (heading) out_ << '\n';
   }
 
-  // valgrind's LEAK SUMMARY, by bytes; only when something was live at exit.
+  // valgrind's LEAK SUMMARY, by bytes; only when something was live at
+  // exit. Among several processes, only for one that lost or suppressed
+  // something: nearly every process keeps some memory reachable (stdio's
+  // buffers, the locale), and a build or test run of hundreds of clean
+  // processes would otherwise print six lines for each.
   void write_leak_summary(const ProcessReport& process) {
     const Summary& summary = process.summary;
     if (summary.leaked_bytes + summary.suppressed_bytes == 0) return;
+    if (several_ && summary.lost_bytes() + summary.suppressed_bytes == 0) return;
     out_ << "LEAK SUMMARY";
     if (several_) out_ << fmt::format(" (pid {}){}", process.process.pid, snapshot_suffix(process));
     out_ << ":\n";
@@ -200,6 +206,25 @@ class TextWriter {
     out_ << summary_text(process.summary);
     if (process.process.own_allocator) out_ << " seen (the program's own malloc was not)";
     out_ << ".\n";
+  }
+
+  // What the processes add up to, last: the line a CI log is read for.
+  // Snapshots are left out, as their process's own trace counts.
+  void write_total() {
+    Summary total;
+    uint64_t processes = 0;
+    for (const ProcessReport& process : report_.processes) {
+      if (process.process.snapshot) continue;
+      ++processes;
+      const Summary& each = process.summary;
+      total.leaked_bytes += each.leaked_bytes;
+      total.leaked_blocks += each.leaked_blocks;
+      total.reachable_bytes += each.reachable_bytes;
+      total.reachable_blocks += each.reachable_blocks;
+      for (size_t kind = 0; kind < kErrorKindCount; ++kind) total.errors[kind] += each.errors[kind];
+    }
+    out_ << fmt::format("SUMMARY: nantrack: {} in all: {}.\n", counted(processes, "process", "processes"),
+                        summary_text(total));
   }
 
   const Report& report_;

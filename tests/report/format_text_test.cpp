@@ -198,7 +198,11 @@ TEST(FormatTextTest, SeveralProcessesAreNamedAndCleanOnesGetOneLine) {
   ProcessReport leaky = process(101, {"./test runner", "--name=it's", "", "two\nlines"});
   leaky.process.ppid = 100;
   add_leak(leaky, 16, 1, {libc_frame(0x10, "g")});
+  // Clean, though it keeps stdout's buffer reachable, as nearly every
+  // process does: one line too.
   ProcessReport clean = process(102, {"sort", "-n"});
+  clean.summary.leaked_bytes = clean.summary.reachable_bytes = 4096;
+  clean.summary.leaked_blocks = clean.summary.reachable_blocks = 1;
   EXPECT_EQ(
       text_of({.processes = {parent, leaky, clean}}),
       "==101== nantrack: process 101 (parent 100): './test runner' '--name=it'\\''s' '' 'two?lines'\n"
@@ -215,7 +219,8 @@ TEST(FormatTextTest, SeveralProcessesAreNamedAndCleanOnesGetOneLine) {
       "        suppressed: 0 bytes\n"
       "SUMMARY: nantrack: pid 101 ('./test runner' '--name=it'\\''s' '' 'two?lines'): 16 bytes leaked in 1 block; "
       "no errors.\n"
-      "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n");
+      "SUMMARY: nantrack: pid 102 (sort -n): no leaks, no errors.\n"
+      "SUMMARY: nantrack: 3 processes in all: 16 bytes leaked in 1 block; no errors.\n");
 }
 
 TEST(FormatTextTest, SnapshotsAreNamedAfterTheirProcess) {
@@ -231,6 +236,8 @@ TEST(FormatTextTest, SnapshotsAreNamedAfterTheirProcess) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("SUMMARY: nantrack: pid 7 (daemon): no leaks, no errors.\n"), std::string::npos) << text;
+  EXPECT_TRUE(text.ends_with("SUMMARY: nantrack: 1 process in all: no leaks, no errors.\n"))
+      << "a snapshot is not counted with its process" << text;
 }
 
 TEST(FormatTextTest, LongCommandLinesAreCut) {
