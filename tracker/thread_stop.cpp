@@ -147,7 +147,8 @@ int64_t now_ns() {
 uint64_t parse_hex(const char* digits) {
   uint64_t value = 0;
   for (;; ++digits) {
-    const int digit = *digits >= '0' && *digits <= '9' ? *digits - '0' : *digits >= 'a' && *digits <= 'f' ? *digits - 'a' + 10 : -1;
+    const char c = *digits;
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     if (digit < 0) return value;
     value = value << 4 | static_cast<uint64_t>(digit);
   }

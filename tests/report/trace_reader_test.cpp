@@ -183,7 +183,8 @@ TEST(trace_reader, CountsTheRepeatsOfAnError) {
   EXPECT_EQ(trace.errors[1].occurrences, 100'005u);
 
   builder.error_repeats(0, UINT64_MAX);
-  EXPECT_EQ(parse(builder.bytes()).errors[0].occurrences, UINT64_MAX) << "a count that would overflow stays at the most";
+  EXPECT_EQ(parse(builder.bytes()).errors[0].occurrences, UINT64_MAX)
+      << "a count that would overflow stays at the most";
 }
 
 TEST(trace_reader, LateAllocationAtALiveAddressReplacesTheBlock) {

@@ -49,7 +49,8 @@ TEST_F(ErrorLogTest, AnotherCallKindOrBlockIsAnotherError) {
 }
 
 TEST_F(ErrorLogTest, PastItsCapacityNewErrorsAreNotKeptButRepeatsStillCount) {
-  for (StackId stack = 1; stack <= ErrorLog::kCapacity; ++stack) ASSERT_EQ(add(invalid_free_at(stack)), ErrorLog::Added::New);
+  for (StackId stack = 1; stack <= ErrorLog::kCapacity; ++stack)
+    ASSERT_EQ(add(invalid_free_at(stack)), ErrorLog::Added::New);
   EXPECT_EQ(add(invalid_free_at(ErrorLog::kCapacity + 1)), ErrorLog::Added::NotKept);
   EXPECT_EQ(add(invalid_free_at(ErrorLog::kCapacity)), ErrorLog::Added::Repeat);
   EXPECT_EQ(index, ErrorLog::kCapacity - 1);
