@@ -149,6 +149,20 @@ TEST_F(HtmlReportBrowserTest, DrawsTilesProcessesLeaksErrorsAndStacks) {
   EXPECT_GT(fs::file_size(kOutputDir / "report.png"), 20'000u);
 }
 
+// An error that came again and again is one card, with its count, and the
+// tiles count every time.
+TEST_F(HtmlReportBrowserTest, ARepeatedErrorIsOneCardWithItsCount) {
+  Report report = testing::sample_report();
+  ProcessReport& process = report.processes[0];
+  process.errors[0].event.occurrences = 1500;
+  process.summary = testing::summary_of(process, 1200, 1 << 20);
+  const std::string dom = load("repeated.html", render_html_report(report));
+  EXPECT_EQ(occurrences(dom, "<article class=\"error-card\""), 2u);
+  EXPECT_EQ(text_after(dom, "<article class=\"error-card\"", "class=\"error-count\">"), "1,500 times in all");
+  EXPECT_EQ(occurrences(dom, "class=\"error-count\""), 1u) << "a single error shows no count";
+  EXPECT_EQ(text_after(dom, "data-tile=\"errors\"", "class=\"tile-value\">"), "1,501");
+}
+
 TEST_F(HtmlReportBrowserTest, SnapshotsGetABadgeSayingWhetherTheyGate) {
   Report report = testing::sample_report();
   report.processes[1].process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};

@@ -52,7 +52,8 @@ inline Summary summary_of(const ProcessReport& process, uint64_t allocations, ui
     summary.leaked_blocks += leak.blocks;
     (leak.kind == LeakKind::Definite ? summary.definite_bytes : summary.possible_bytes) += leak.bytes;
   }
-  for (const ErrorFinding& error : process.errors) ++count_of(summary.errors, error.event.kind);
+  for (const ErrorFinding& error : process.errors)
+    count_of(summary.errors, error.event.kind) += error.event.occurrences;
   summary.total_allocations = allocations;
   summary.total_frees = allocations - summary.leaked_blocks;
   summary.total_bytes = allocations * 64;
