@@ -182,9 +182,27 @@ TEST(CliRun, GateExitCodes) {
   EXPECT_NE(crashed.err.find("SUMMARY: nantrack:"), std::string::npos) << crashed.err;
   const RunResult native = run({program("exit_modes"), "segv"}, {.traced = false});
   EXPECT_EQ(crashed.signal, native.signal);
-  // The gate still decides when it trips.
-  EXPECT_EQ(nantrack({"run", "--error-exitcode", "23", "--fail-on", "all", "--", program("exit_modes"), "segv"}).exit_code,
+  // Its leaks do not trip the gate (the signal is the finding), its errors
+  // do, and then the gate decides the status.
+  EXPECT_EQ(nantrack({"run", "--error-exitcode", "23", "--fail-on", "all", "--", program("exit_modes"), "segv"}).signal,
+            SIGSEGV);
+  EXPECT_EQ(nantrack({"run", "--error-exitcode", "23", "--options", "abort_on_error=1", "--", program("bad_frees"),
+                      "double_free"})
+                .exit_code,
             23);
+}
+
+// A child killed on purpose, as a death test's is, leaves its blocks
+// listed but does not fail the gate; its parent's own leaks still would.
+TEST(CliRun, ACrashedChildsBlocksDoNotTripTheGate) {
+  const RunResult result = nantrack({"run", "--error-exitcode", "9", "--", program("death_child")});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "child killed by signal 6\n");
+  EXPECT_NE(result.err.find("100 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("killed by signal 6 (SIGABRT): blocks live at that moment are listed as leaked"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("nantrack: CI gate passed"), std::string::npos) << result.err;
 }
 
 TEST(CliRun, SuppressionsInBothDialects) {

@@ -54,7 +54,7 @@ TEST(FormatJsonTest, ProcessFields) {
                                    "leaks", "errors"}));
   EXPECT_EQ(process["pid"], 4242);
   EXPECT_TRUE(process["snapshot"].is_null());
-  EXPECT_EQ(process["leaks_gate"], true);
+  EXPECT_EQ(process["leaks_gate"], false) << "the sample process crashed (signal 6): its leaks do not gate";
   EXPECT_EQ(process["ppid"], 17);
   EXPECT_EQ(process["argv"], json({"./app", "--name", "two words", ""}));
   EXPECT_EQ(process["exit_status"], 3);
@@ -65,6 +65,8 @@ TEST(FormatJsonTest, ProcessFields) {
 // __lsan_do_leak_check gates.
 TEST(FormatJsonTest, SnapshotsSayWhichTheyAreAndWhetherTheyGate) {
   Trace trace = testing::sample_trace();
+  trace.process.crashed = false;  // a snapshot is taken while the process runs
+  trace.process.signal = 0;
   trace.process.snapshot = SnapshotInfo{.sequence = 2, .trigger = SnapshotTrigger::Signal};
   json process = sample_json(trace)["processes"][0];
   EXPECT_EQ(process["snapshot"], json({{"sequence", 2}, {"trigger", "signal"}}));
@@ -72,6 +74,7 @@ TEST(FormatJsonTest, SnapshotsSayWhichTheyAreAndWhetherTheyGate) {
   trace.process.snapshot->trigger = SnapshotTrigger::LeakCheck;
   EXPECT_EQ(sample_json(trace)["processes"][0]["leaks_gate"], true);
   trace.process.snapshot.reset();
+  EXPECT_EQ(sample_json(trace)["processes"][0]["leaks_gate"], true) << "a process that ended normally";
   trace.process.leak_check_done = true;
   EXPECT_EQ(sample_json(trace)["processes"][0]["leaks_gate"], false);
 }
