@@ -84,8 +84,13 @@ int main(int argc, char** argv) {
   sigset_t all, before;
   sigfillset(&all);
   if (argc > 2 && strcmp(argv[2], "masked") == 0) pthread_sigmask(SIG_BLOCK, &all, &before);
+  // Small stacks: a thousand threads of 8 MiB each would ask for more
+  // memory than a machine with strict overcommit may grant.
+  pthread_attr_t small_stack;
+  pthread_attr_init(&small_stack);
+  pthread_attr_setstacksize(&small_stack, 256 * 1024);
   for (int i = 0; i < more; ++i) {
-    if (pthread_create(&thread, NULL, another_blocked_thread, &started[1]) != 0) return 1;
+    if (pthread_create(&thread, &small_stack, another_blocked_thread, &started[1]) != 0) return 1;
     read(started[0], &byte, 1);
   }
   if (argc > 2 && strcmp(argv[2], "masked") == 0) pthread_sigmask(SIG_SETMASK, &before, NULL);
