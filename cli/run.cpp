@@ -295,9 +295,19 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
                       error ? error.message() : std::strerror(errno)));
     return fs::absolute(options.output_dir).string();
   }
-  std::string pattern = (fs::temp_directory_path() / "nantrack-XXXXXX").string();
-  if (!mkdtemp(pattern.data()))
-    throw std::runtime_error(fmt::format("cannot create a temporary directory: {}", std::strerror(errno)));
+  // temp_directory_path() is $TMPDIR, else /tmp; its own error names only
+  // itself.
+  std::error_code error;
+  const fs::path temp = fs::temp_directory_path(error);
+  std::string pattern = (temp / "nantrack-XXXXXX").string();
+  if (error || !mkdtemp(pattern.data())) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    throw std::runtime_error(fmt::format("cannot create a temporary directory for the traces in '{}': {} ({}; or "
+                                         "give --output-dir)",
+                                         error ? (tmpdir ? tmpdir : "/tmp") : temp.string(),
+                                         error ? error.message() : std::strerror(errno),
+                                         tmpdir ? "TMPDIR names it" : "set TMPDIR"));
+  }
   return pattern;
 }
 

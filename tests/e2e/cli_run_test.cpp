@@ -490,6 +490,17 @@ TEST(CliRun, AnOutputDirWithAColonGetsTheTraces) {
   EXPECT_EQ(traces, 1u);
 }
 
+// Without --output-dir the traces go to a directory made under $TMPDIR:
+// one that is missing says so, and what to do, before the program runs.
+TEST(CliRun, AMissingTmpdirIsNamedInTheError) {
+  const RunResult result = nantrack({"run", "--", program("leak_stack")}, {"TMPDIR=/nonexistent/tmp"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.out, "") << "the program did not run";
+  EXPECT_EQ(result.err,
+            "nantrack: cannot create a temporary directory for the traces in '/nonexistent/tmp': No such file or "
+            "directory (TMPDIR names it; or give --output-dir)\n");
+}
+
 TEST(CliRun, HelpDescribesEveryFlag) {
   RunResult help = nantrack({"run", "--help"});
   EXPECT_EQ(help.exit_code, 0);
