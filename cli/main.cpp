@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Finds heap leaks and heap misuse in unmodified Linux programs.", "nantrack"};
   app.set_version_flag("--version", fmt::format("nantrack {}", nantrack::kVersion));
   app.require_subcommand(1);
+  // Usage errors, like every other message of ours, start with "nantrack:".
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return fmt::format("nantrack: {}\nRun with --help for more information.\n", error.what());
+  });
   const std::vector<nantrack::Command> commands = {
       nantrack::add_run_command(app),
       nantrack::add_report_command(app),

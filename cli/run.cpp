@@ -438,7 +438,9 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--options", options->extra_options, "Extra NANTRACK_OPTIONS (key=value:key=value)")
       ->check(valid_library_options());
   add_report_options(*run, options->report);
-  run->add_option("command", options->command, "PROGRAM [ARGS...]")->required()->expected(-1);
+  run->add_option("PROGRAM", options->command, "The program to run, and its arguments (after --)")
+      ->required()
+      ->expected(-1);
   run->positionals_at_end();
   return {run, [options] { return run_program(*options); }};
 }

@@ -328,6 +328,12 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   RunResult bad_flag = nantrack({"run", "--no-such-flag", "--", program("leak_stack")});
   EXPECT_EQ(bad_flag.exit_code, 2);
   EXPECT_EQ(bad_flag.out.find("leak_stack"), std::string::npos);
+  EXPECT_TRUE(bad_flag.err.starts_with("nantrack: ")) << bad_flag.err;
+
+  // A usage error names what is missing, as every message of ours starts.
+  RunResult no_program = nantrack({"run"});
+  EXPECT_EQ(no_program.exit_code, 2);
+  EXPECT_EQ(no_program.err, "nantrack: PROGRAM is required\nRun with --help for more information.\n");
 
   RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
   EXPECT_EQ(bad_fail_on.exit_code, 2);
