@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tracker/clock.h"
@@ -410,12 +411,38 @@ NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, BlockRecord& record, 
   if (shard.quarantine.accepts(freed.size)) {
     freed.freed = 1;
     freed.thread_or_free_stack = free_stack;
-    if (options_.free_fill >= 0) std::memset(reinterpret_cast<void*>(freed.address), int(options_.free_fill), freed.size);
+    if (options_.free_fill >= 0) {
+      if (freed.size >= kPageSize) [[unlikely]]
+        open_up_if_mmapped(freed);
+      std::memset(reinterpret_cast<void*>(freed.address), int(options_.free_fill), freed.size);
+    }
     shard.quarantine.push(freed);
     evict(shard, evicted);
     return nullptr;
   }
   return raw_block(freed);
+}
+
+// A block libc mmapped for itself goes back to the kernel when it leaves
+// quarantine (libc's free unmaps it), so no one can see its pages'
+// protection any more. The program may have protected some of them, as it
+// does a coroutine stack's guard page: natively free() reads only the
+// chunk header and unmaps the rest, while the free fill and its check
+// touch every byte, and faulted there. Such a block is made readable and
+// writable first: one system call, beside the munmap libc makes anyway.
+// It is told by its chunk header as libc's free tells it (IS_MMAPPED, and
+// a page-aligned mapping), so that another allocator's block is left alone.
+void Tracker::open_up_if_mmapped(const BlockRecord& freed) const {
+  constexpr uint64_t kIsMmapped = 0x2, kFlags = 0x7;
+  const auto raw = reinterpret_cast<uintptr_t>(raw_block(freed));
+  uint64_t header[2];  // the chunk's prev_size (here: offset into its mapping) and size
+  std::memcpy(header, reinterpret_cast<const void*>(raw - sizeof(header)), sizeof(header));
+  const uint64_t mapping = raw - sizeof(header) - header[0];
+  const uint64_t length = header[0] + (header[1] & ~kFlags);
+  if (!(header[1] & kIsMmapped) || ((mapping | length) & (kPageSize - 1)) != 0 ||
+      freed.address + freed.size + redzones_.back() > mapping + length)
+    return;
+  mprotect(reinterpret_cast<void*>(mapping), length, PROT_READ | PROT_WRITE);
 }
 
 // After the shard lock: what retire() took out goes back to libc.

@@ -238,6 +238,8 @@ class Tracker {
   void deallocate(void* block, DeallocKind kind, FreeStack free_stack);
   NANTRACK_NOINLINE void deallocate_checked(void* block, DeallocKind kind, StackId free_stack);
   void* retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted);
+  // Before the free fill of a block of a page or more: see tracker.cpp.
+  NANTRACK_NOINLINE void open_up_if_mmapped(const BlockRecord& freed) const;
   void finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted);
   void* resize_in_place(void* block, size_t size, StackId stack);
   // Blocks this large are resized by libc's realloc (resize_by_libc).
