@@ -13,6 +13,7 @@
 #include <cerrno>
 
 #include "tracker/internal_memory.h"
+#include "tracker/own_memory.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -26,7 +27,9 @@ constexpr size_t kStaticSlots = 1024;
 constexpr size_t kSlotsToSpare = 64;
 constexpr int64_t kAnswerTimeoutNs = 100'000'000;
 
-enum SlotState : uint32_t { kFree, kSignalled, kStopped };
+// kWatched: not signalled yet, as it blocks the signal for now (see
+// approach_to()); looked at again until it can be.
+enum SlotState : uint32_t { kFree, kSignalled, kStopped, kWatched };
 
 struct Slot {
   pid_t tid;
@@ -184,29 +187,51 @@ TaskStatus read_task_status(pid_t tid) {
   return status;
 }
 
-// Where the stack pointer of a thread blocked in a system call is, from
-// /proc/self/task/TID/syscall ("NR arg1 ... arg6 sp pc", all but NR in
-// hex); 0 when it is running or cannot be read. A process may read this of
-// its own threads even where ptrace is forbidden.
-uintptr_t syscall_stack_pointer(pid_t tid) {
+// The system call a thread waits in, from /proc/self/task/TID/syscall
+// ("NR arg1 ... arg6 sp pc", all but NR in hex). A process may read this
+// of its own threads even where ptrace is forbidden.
+struct TaskSyscall {
+  long number = -1;  // -1: running, or stopped outside a call, or unknown
+  uintptr_t args[6] = {};
+  uintptr_t stack_pointer = 0;
+};
+
+TaskSyscall read_task_syscall(pid_t tid) {
   InlineText<64> path;
   path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/syscall";
+  TaskSyscall call;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  if (fd < 0) return call;
   char text[256];
   const ssize_t got = read(fd, text, sizeof(text) - 1);
   close(fd);
-  if (got <= 0 || text[0] < '0' || text[0] > '9') return 0;  // "running", or "-1 sp pc" outside a call
+  if (got <= 0 || text[0] < '0' || text[0] > '9') return call;  // "running", or "-1 sp pc" outside a call
   text[got] = '\0';
-  // The 8th field.
+  long number = 0;
   const char* field = text;
-  for (int skipped = 0; skipped < 7; ++skipped) {
-    field = __builtin_strchr(field, ' ');
-    if (!field) return 0;
-    ++field;
+  for (; *field >= '0' && *field <= '9'; ++field) number = number * 10 + (*field - '0');
+  uintptr_t values[7];  // the six arguments, then the stack pointer
+  for (uintptr_t& value : values) {
+    if (field[0] != ' ' || field[1] != '0' || field[2] != 'x') return call;
+    value = parse_hex(field + 3);
+    field = __builtin_strchr(field + 1, ' ');
+    if (!field) return call;
   }
-  if (field[0] != '0' || field[1] != 'x') return 0;
-  return parse_hex(field + 2);
+  call.number = number;
+  for (int i = 0; i < 6; ++i) call.args[i] = values[i];
+  call.stack_pointer = values[6];
+  return call;
+}
+
+// Whether the thread would take `signal` from a sigwait() (sigwaitinfo,
+// sigtimedwait: rt_sigtimedwait) rather than run its handler: the wait
+// unblocks the signals it waits for, so its mask does not show it, but the
+// program's dedicated signal thread would get ours as one of its own.
+bool waits_for(const TaskSyscall& call, int signal) {
+  uint64_t set = 0;
+  return call.number == SYS_rt_sigtimedwait &&
+         read_own_memory(&set, reinterpret_cast<const void*>(call.args[0]), sizeof(set)) == sizeof(set) &&
+         (set >> (signal - 1) & 1);
 }
 
 // Calls visit(tid) for each thread listed in /proc/self/task.
@@ -255,37 +280,95 @@ void make_room_for_threads() {
   g_capacity = capacity;
 }
 
-// Signals each thread but this one and those that have ended.
-void signal_tasks(int signal) {
+// How a thread is brought to the scan, as things stand.
+enum class Approach {
+  Gone,    // it has ended
+  Read,    // its stack is read where it waits (`stack_pointer`), unsignalled
+  Signal,  // it gets the signal and stops in the handler
+  Watch,   // not now: look again
+};
+
+// A thread that blocks the signal while it waits in a system call would
+// not answer for as long as it waits: the program's worker threads often
+// block every signal for one thread to sigwait() them all. That thread,
+// in its sigwait(), would take ours as one of the program's. Both have
+// their stacks read where they stand instead. A thread that blocks the
+// signal while it runs is not sent it either: it might be on its way into
+// such a sigwait(). It is watched until it waits (read then) or unblocks
+// the signal (signalled then), as a thread in a signal handler or in
+// pthread_create soon does.
+Approach approach_to(pid_t tid, int signal, uintptr_t& stack_pointer) {
+  const TaskStatus status = read_task_status(tid);
+  if (status.ended) return Approach::Gone;
+  const TaskSyscall call = read_task_syscall(tid);
+  const bool blocked = status.blocked >> (signal - 1) & 1;
+  stack_pointer = call.stack_pointer;
+  if (call.stack_pointer && (blocked || waits_for(call, signal))) return Approach::Read;
+  return blocked ? Approach::Watch : Approach::Signal;
+}
+
+// Moves a slot on as approach_to() says; true while it needs waiting for.
+bool approach(Slot& slot, int signal) {
+  uintptr_t stack_pointer = 0;
+  switch (approach_to(slot.tid, signal, stack_pointer)) {
+    case Approach::Gone: slot.state.store(kFree, std::memory_order_relaxed); return false;
+    case Approach::Read:
+      g_blocked[g_blocked_count++] = {slot.tid, stack_pointer};
+      slot.state.store(kFree, std::memory_order_relaxed);
+      return false;
+    case Approach::Watch: slot.state.store(kWatched, std::memory_order_relaxed); return true;
+    case Approach::Signal:
+      slot.state.store(kSignalled, std::memory_order_release);
+      if (syscall(SYS_tgkill, getpid(), slot.tid, signal) != 0) {  // it just exited
+        slot.state.store(kFree, std::memory_order_relaxed);
+        return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+// Gives every thread but this one a slot and approaches it.
+void approach_tasks(int signal) {
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   Slot* const slots = g_slots.load(std::memory_order_relaxed);
   for_each_task([&](pid_t tid) {
     if (tid == self) return;
-    const TaskStatus status = read_task_status(tid);
-    if (status.ended) return;
-    // A thread takes a slot or a place among the blocked ones (and may
-    // move there from its slot): both tables hold g_capacity.
-    if (g_slot_count + g_blocked_count == g_capacity) {
+    // A thread takes a slot, and may move from it to the blocked ones:
+    // both tables hold g_capacity.
+    if (g_slot_count == g_capacity) {
       ++g_left_out;
       return;
     }
-    // A thread that blocks the signal and waits in a system call would not
-    // answer for as long as it waits: the program's worker threads often
-    // block every signal, for one thread to sigwait() them all. Its stack
-    // is read where it stands instead. One that blocks it for a moment
-    // (in a signal handler, or in pthread_create) is signalled: it answers
-    // when it unblocks.
-    if (status.blocked >> (signal - 1) & 1) {
-      if (const uintptr_t sp = syscall_stack_pointer(tid)) {
-        g_blocked[g_blocked_count++] = {tid, sp};
-        return;
-      }
-    }
     Slot& slot = slots[g_slot_count++];
     slot.tid = tid;
-    slot.state.store(kSignalled, std::memory_order_release);
-    if (syscall(SYS_tgkill, getpid(), tid, signal) != 0) slot.state.store(kFree);  // it just exited
+    approach(slot, signal);
   });
+}
+
+// Waits until every signalled thread has stopped and every watched one has
+// been read or signalled, or the deadline passes.
+void wait_for_answers(int signal, int64_t deadline) {
+  Slot* const slots = g_slots.load(std::memory_order_relaxed);
+  for (;;) {
+    Slot* signalled = nullptr;
+    bool watching = false;
+    for (size_t i = 0; i < g_slot_count; ++i) {
+      Slot& slot = slots[i];
+      const uint32_t state = slot.state.load(std::memory_order_acquire);
+      if (state == kWatched && approach(slot, signal)) watching = true;
+      if (slot.state.load(std::memory_order_acquire) == kSignalled && !signalled) signalled = &slot;
+    }
+    const int64_t left = deadline - now_ns();
+    if ((!signalled && !watching) || left <= 0) return;
+    // A watched thread is looked at again every millisecond.
+    const int64_t wait = watching && left > 1'000'000 ? 1'000'000 : left;
+    timespec timeout{wait / 1'000'000'000, wait % 1'000'000'000};
+    if (signalled)
+      futex(signalled->state, FUTEX_WAIT, kSignalled, &timeout);
+    else
+      nanosleep(&timeout, nullptr);
+  }
 }
 
 }  // namespace
@@ -302,7 +385,7 @@ size_t stop_other_threads() {
   if (!signal) return 0;  // every real-time signal is the program's: nothing stops
   make_room_for_threads();
   g_stopping.store(true, std::memory_order_release);
-  signal_tasks(signal);
+  approach_tasks(signal);
   if (g_left_out) {
     InlineText<160> note;
     note << "nantrack: " << static_cast<uint64_t>(g_left_out)
@@ -310,32 +393,26 @@ size_t stop_other_threads() {
             "be reported as leaks\n";
     print_to_stderr(note.view());
   }
-  const int64_t deadline = now_ns() + kAnswerTimeoutNs;
+  wait_for_answers(signal, now_ns() + kAnswerTimeoutNs);
   Slot* const slots = g_slots.load(std::memory_order_relaxed);
   for (size_t i = 0; i < g_slot_count; ++i) {
     Slot& slot = slots[i];
-    uint32_t state;
-    while ((state = slot.state.load(std::memory_order_acquire)) == kSignalled) {
-      int64_t left = deadline - now_ns();
-      if (left <= 0) break;
-      timespec timeout{left / 1'000'000'000, left % 1'000'000'000};
-      futex(slot.state, FUTEX_WAIT, kSignalled, &timeout);
-    }
+    const uint32_t state = slot.state.load(std::memory_order_acquire);
     if (state == kStopped) {
       g_stopped[g_stopped_count++] = i;
       continue;
     }
-    if (state != kSignalled) continue;  // it exited
-    // Its stack can still be read where it waits in a system call; only its
-    // registers stay unknown.
-    if (const uintptr_t sp = syscall_stack_pointer(slot.tid)) {
+    if (state != kSignalled && state != kWatched) continue;  // read, or exited
+    // Its stack can still be read if it waits in a system call by now;
+    // only its registers stay unknown.
+    if (const uintptr_t sp = read_task_syscall(slot.tid).stack_pointer) {
       g_blocked[g_blocked_count++] = {slot.tid, sp};
       continue;
     }
     InlineText<200> note;
-    note << "nantrack: thread " << static_cast<uint64_t>(slot.tid)
-         << " did not stop for the leak scan within 100 ms and is not in a system call; blocks only it points to may "
-            "be reported as leaks\n";
+    note << "nantrack: thread " << static_cast<uint64_t>(slot.tid) << " did not stop for the leak scan within 100 ms ("
+         << (state == kWatched ? "it blocks the signal the scan uses" : "no answer")
+         << ") and is not in a system call; blocks only it points to may be reported as leaks\n";
     print_to_stderr(note.view());
   }
   return g_stopped_count;

@@ -113,6 +113,17 @@ TEST(Reachability, ThreadsBlockingEverySignalStillHaveTheirStacksRead) {
   EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 1011), definite) << "in a dead frame below it";
 }
 
+// A thread in sigwait() for every signal has none blocked while it waits
+// (the wait unblocks them), and would take the scan's stop signal as the
+// program's own: its stack is read where it stands instead, and it gets
+// nothing.
+TEST(Reachability, TheProgramsSignalThreadIsNotSentTheStopSignal) {
+  RunResult result = run({program("signal_thread")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "started\n") << result.err;
+  EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 2024), std::to_string(kReachable));
+}
+
 // valgrind: 3,001 still reachable, 3,002 definitely lost. Each thread is
 // blocked in read() at exit with the block's only copy in r12 (or none).
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {
