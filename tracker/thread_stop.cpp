@@ -157,6 +157,21 @@ uint64_t parse_hex(const char* digits) {
   }
 }
 
+// The start of /proc/self/task/TID/<file>, '\0'-terminated in `text`:
+// false if it cannot be read.
+template <size_t N>
+bool read_task_file(pid_t tid, const char* file, char (&text)[N]) {
+  InlineText<64> path;
+  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/" << file;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t got = read(fd, text, N - 1);
+  close(fd);
+  if (got <= 0) return false;
+  text[got] = '\0';
+  return true;
+}
+
 // What /proc/self/task/TID/status says of a thread: whether it has ended
 // but is still listed (the main thread after pthread_exit() stays a zombie
 // until the whole process ends, and can answer no signal), and the signals
@@ -167,16 +182,9 @@ struct TaskStatus {
 };
 
 TaskStatus read_task_status(pid_t tid) {
-  InlineText<64> path;
-  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/status";
   TaskStatus status;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return status;
   char text[2048];
-  const ssize_t got = read(fd, text, sizeof(text) - 1);
-  close(fd);
-  if (got <= 0) return status;
-  text[got] = '\0';
+  if (!read_task_file(tid, "status", text)) return status;
   // "State:\tS (sleeping)" comes early, "SigBlk:\t<16 hex digits>" later.
   const char* state = __builtin_strstr(text, "\nState:\t");
   if (!state) return status;
@@ -197,16 +205,10 @@ struct TaskSyscall {
 };
 
 TaskSyscall read_task_syscall(pid_t tid) {
-  InlineText<64> path;
-  path << "/proc/self/task/" << static_cast<uint64_t>(tid) << "/syscall";
   TaskSyscall call;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return call;
   char text[256];
-  const ssize_t got = read(fd, text, sizeof(text) - 1);
-  close(fd);
-  if (got <= 0 || text[0] < '0' || text[0] > '9') return call;  // "running", or "-1 sp pc" outside a call
-  text[got] = '\0';
+  // Not a number: "running"; "-1 sp pc": stopped outside a call.
+  if (!read_task_file(tid, "syscall", text) || text[0] < '0' || text[0] > '9') return call;
   long number = 0;
   const char* field = text;
   for (; *field >= '0' && *field <= '9'; ++field) number = number * 10 + (*field - '0');
