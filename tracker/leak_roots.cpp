@@ -14,6 +14,7 @@
 #include "tracker/module_map.h"
 #include "tracker/platform.h"
 #include "tracker/sandbox.h"
+#include "tracker/text_buffer.h"
 #include "tracker/thread_stop.h"
 #include "tracker/thread_unwind_state.h"
 
@@ -92,7 +93,7 @@ void find_mapping_ends(MappingQuery* queries, size_t count) {
         fields[0] = fields[1] = 0;
         field = 0;
       } else if (field < 2) {
-        const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        const int digit = hex_digit_value(c);
         if (digit >= 0)
           fields[field] = fields[field] * 16 + static_cast<uintptr_t>(digit);
         else

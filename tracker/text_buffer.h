@@ -50,6 +50,12 @@ class InlineText : public TextBuffer {
   char storage_[N];
 };
 
+// The value of a lowercase hex digit, as /proc writes them (the reverse of
+// TextBuffer::hex()); -1 for any other character.
+constexpr int hex_digit_value(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 // write(2) all of `text` to fd, retrying on EINTR and short writes; keeps
 // errno. A broken pipe or the file-size limit makes it fail, not the
 // program die (no SIGPIPE, no SIGXFSZ).

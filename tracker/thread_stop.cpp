@@ -150,8 +150,7 @@ int64_t now_ns() {
 uint64_t parse_hex(const char* digits) {
   uint64_t value = 0;
   for (;; ++digits) {
-    const char c = *digits;
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    const int digit = hex_digit_value(*digits);
     if (digit < 0) return value;
     value = value << 4 | static_cast<uint64_t>(digit);
   }

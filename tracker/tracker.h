@@ -306,7 +306,8 @@ class Tracker {
   std::atomic<bool> started_{false};
   // After the snapshot: allocations and frees are appended as late records.
   std::atomic<bool> late_{false};
-  std::atomic<bool> repeats_noted_{false};  // the line saying repeats are not printed was
+  // The line saying that repeats of an error are counted, not printed, was.
+  std::atomic<bool> repeats_noted_{false};
   // A block went untracked and not into the untracked set: frees of
   // unknown addresses then go to libc unreported (give_up_tracking()).
   std::atomic<bool> lost_track_{false};
