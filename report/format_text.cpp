@@ -216,12 +216,7 @@ class TextWriter {
     for (const ProcessReport& process : report_.processes) {
       if (process.process.snapshot) continue;
       ++processes;
-      const Summary& each = process.summary;
-      total.leaked_bytes += each.leaked_bytes;
-      total.leaked_blocks += each.leaked_blocks;
-      total.reachable_bytes += each.reachable_bytes;
-      total.reachable_blocks += each.reachable_blocks;
-      for (size_t kind = 0; kind < kErrorKindCount; ++kind) total.errors[kind] += each.errors[kind];
+      total += process.summary;
     }
     out_ << fmt::format("SUMMARY: nantrack: {} in all: {}.\n", counted(processes, "process", "processes"),
                         summary_text(total));

@@ -88,6 +88,25 @@ struct Summary {
   // What the program lost (definite, indirect, possible): the text SUMMARY.
   uint64_t lost_bytes() const { return leaked_bytes - reachable_bytes; }
   uint64_t lost_blocks() const { return leaked_blocks - reachable_blocks; }
+
+  // Adds another process's: every count is summed; the peak is the larger
+  // one (the processes' peaks need not coincide).
+  Summary& operator+=(const Summary& other) {
+    leaked_bytes += other.leaked_bytes;
+    leaked_blocks += other.leaked_blocks;
+    definite_bytes += other.definite_bytes;
+    indirect_bytes += other.indirect_bytes;
+    possible_bytes += other.possible_bytes;
+    reachable_bytes += other.reachable_bytes;
+    reachable_blocks += other.reachable_blocks;
+    suppressed_bytes += other.suppressed_bytes;
+    for (size_t kind = 0; kind < errors.size(); ++kind) errors[kind] += other.errors[kind];
+    total_allocations += other.total_allocations;
+    total_frees += other.total_frees;
+    total_bytes += other.total_bytes;
+    peak_bytes = peak_bytes > other.peak_bytes ? peak_bytes : other.peak_bytes;
+    return *this;
+  }
 };
 
 struct ProcessReport {

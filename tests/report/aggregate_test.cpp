@@ -113,6 +113,31 @@ TEST(AggregateTest, GroupsLiveBlocksByStackBiggestFirst) {
   EXPECT_TRUE(leaks[2].stack.empty()) << "a block recorded without a stack is still a leak";
 }
 
+// Several processes' summaries add up (the text report's last line):
+// counts summed, the peak the larger one.
+TEST(AggregateTest, SummariesAddUp) {
+  Summary total{.leaked_bytes = 10, .leaked_blocks = 2, .definite_bytes = 4, .reachable_bytes = 6,
+                .reachable_blocks = 1, .total_allocations = 5, .peak_bytes = 300};
+  count_of(total.errors, ErrorKind::DoubleFree) = 1;
+  Summary other{.leaked_bytes = 7, .leaked_blocks = 1, .possible_bytes = 7, .suppressed_bytes = 3,
+                .total_allocations = 2, .total_frees = 2, .total_bytes = 64, .peak_bytes = 200};
+  count_of(other.errors, ErrorKind::DoubleFree) = 2;
+  count_of(other.errors, ErrorKind::HeapOverflow) = 1;
+  total += other;
+  EXPECT_EQ(total.leaked_bytes, 17u);
+  EXPECT_EQ(total.lost_bytes(), 11u);
+  EXPECT_EQ(total.lost_blocks(), 2u);
+  EXPECT_EQ(total.definite_bytes, 4u);
+  EXPECT_EQ(total.possible_bytes, 7u);
+  EXPECT_EQ(total.suppressed_bytes, 3u);
+  EXPECT_EQ(count_of(total.errors, ErrorKind::DoubleFree), 3u);
+  EXPECT_EQ(count_of(total.errors, ErrorKind::HeapOverflow), 1u);
+  EXPECT_EQ(total.total_allocations, 7u);
+  EXPECT_EQ(total.total_frees, 2u);
+  EXPECT_EQ(total.total_bytes, 64u);
+  EXPECT_EQ(total.peak_bytes, 300u);
+}
+
 TEST(AggregateTest, EqualSizesAreOrderedByBlocksThenStack) {
   Trace trace = self_trace();
   trace.live_blocks = {{0x1000, 100, kStackB, 1, AllocKind::Malloc},
