@@ -67,7 +67,7 @@ int hand_out_test_pipe(int fds[2]) {
 // and the modules' segments, which are mapped while they are loaded.
 bool readable_in_sandbox(uintptr_t address) {
   if (is_module_address(address)) return true;
-  if (const ThreadUnwindState* state = t_unwind_state) return state->stack.contains(address);
+  if (StackBounds stack; this_thread_stack_bounds(stack)) return stack.contains(address);
   // A thread started inside the sandbox has no state, so no bounds: its
   // live stack runs from here up to its thread descriptor, which glibc puts
   // at the top of a thread's stack (static TLS in between, mapped too).

@@ -69,9 +69,10 @@ struct MappingQuery {
 void find_mapping_ends(MappingQuery* queries, size_t count) {
   for (size_t i = 0; i < count; ++i) *queries[i].end = 0;
   if (in_sandbox()) {
-    const ThreadUnwindState* state = t_unwind_state;
-    for (size_t i = 0; i < count; ++i)
-      if (state && state->stack.contains(queries[i].address)) *queries[i].end = state->stack.high;
+    StackBounds stack;
+    if (this_thread_stack_bounds(stack))
+      for (size_t i = 0; i < count; ++i)
+        if (stack.contains(queries[i].address)) *queries[i].end = stack.high;
     return;
   }
   std::sort(queries, queries + count,
