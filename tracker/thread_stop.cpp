@@ -13,6 +13,7 @@
 #include <cerrno>
 
 #include "tracker/internal_memory.h"
+#include "tracker/interrupted_wait.h"
 #include "tracker/own_memory.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
@@ -37,6 +38,7 @@ struct Slot {
   uintptr_t stack_pointer;
   uintptr_t thread_pointer;
   gregset_t registers;
+  BlockingCall call;  // what it waited in when it was signalled
 };
 
 constinit Slot g_static_slots[kStaticSlots] = {};
@@ -92,8 +94,10 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
+  BlockingCall call;
   {
     Slot& slot = *found;
+    call = slot.call;
     const auto* ucontext = static_cast<const ucontext_t*>(context);
     __builtin_memcpy(slot.registers, ucontext->uc_mcontext.gregs, sizeof(gregset_t));
     slot.stack_pointer = static_cast<uintptr_t>(ucontext->uc_mcontext.gregs[REG_RSP]);
@@ -107,6 +111,7 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     while (static_cast<int32_t>((released = g_released.load(std::memory_order_acquire)) - round) < 0)
       futex(g_released, FUTEX_WAIT, released);
   }
+  restart_if_interrupted(call, context, signal);
   errno = saved_errno;
 }
 
@@ -197,30 +202,24 @@ TaskStatus read_task_status(pid_t tid) {
 // The system call a thread waits in, from /proc/self/task/TID/syscall
 // ("NR arg1 ... arg6 sp pc", all but NR in hex). A process may read this
 // of its own threads even where ptrace is forbidden.
-struct TaskSyscall {
-  long number = -1;  // -1: running, or stopped outside a call, or unknown
-  uintptr_t args[6] = {};
-  uintptr_t stack_pointer = 0;
-};
-
-TaskSyscall read_task_syscall(pid_t tid) {
-  TaskSyscall call;
+BlockingCall read_task_syscall(pid_t tid) {
+  BlockingCall call;
   char text[256];
   // Not a number: "running"; "-1 sp pc": stopped outside a call.
   if (!read_task_file(tid, "syscall", text) || text[0] < '0' || text[0] > '9') return call;
   long number = 0;
   const char* field = text;
   for (; *field >= '0' && *field <= '9'; ++field) number = number * 10 + (*field - '0');
-  uintptr_t values[7];  // the six arguments, then the stack pointer
+  uintptr_t values[8];  // the six arguments, the stack pointer, the pc
   for (uintptr_t& value : values) {
-    if (field[0] != ' ' || field[1] != '0' || field[2] != 'x') return call;
+    if (!field || field[0] != ' ' || field[1] != '0' || field[2] != 'x') return call;
     value = parse_hex(field + 3);
     field = __builtin_strchr(field + 1, ' ');
-    if (!field) return call;
   }
   call.number = number;
   for (int i = 0; i < 6; ++i) call.args[i] = values[i];
   call.stack_pointer = values[6];
+  call.resume_address = values[7];
   return call;
 }
 
@@ -228,7 +227,7 @@ TaskSyscall read_task_syscall(pid_t tid) {
 // sigtimedwait: rt_sigtimedwait) rather than run its handler: the wait
 // unblocks the signals it waits for, so its mask does not show it, but the
 // program's dedicated signal thread would get ours as one of its own.
-bool waits_for(const TaskSyscall& call, int signal) {
+bool waits_for(const BlockingCall& call, int signal) {
   uint64_t set = 0;
   return call.number == SYS_rt_sigtimedwait &&
          read_own_memory(&set, reinterpret_cast<const void*>(call.args[0]), sizeof(set)) == sizeof(set) &&
@@ -284,7 +283,7 @@ void make_room_for_threads() {
 // How a thread is brought to the scan, as things stand.
 enum class Approach {
   Gone,    // it has ended
-  Read,    // its stack is read where it waits (`stack_pointer`), unsignalled
+  Read,    // its stack is read where it waits (`call.stack_pointer`), unsignalled
   Signal,  // it gets the signal and stops in the handler
   Watch,   // not now: look again
 };
@@ -298,27 +297,27 @@ enum class Approach {
 // such a sigwait(). It is watched until it waits (read then) or unblocks
 // the signal (signalled then), as a thread in a signal handler or in
 // pthread_create soon does.
-Approach approach_to(pid_t tid, int signal, uintptr_t& stack_pointer) {
+Approach approach_to(pid_t tid, int signal, BlockingCall& call) {
   const TaskStatus status = read_task_status(tid);
   if (status.ended) return Approach::Gone;
-  const TaskSyscall call = read_task_syscall(tid);
+  call = read_task_syscall(tid);
   const bool blocked = status.blocked >> (signal - 1) & 1;
-  stack_pointer = call.stack_pointer;
   if (call.stack_pointer && (blocked || waits_for(call, signal))) return Approach::Read;
   return blocked ? Approach::Watch : Approach::Signal;
 }
 
 // Moves a slot on as approach_to() says; true while it needs waiting for.
 bool approach(Slot& slot, int signal) {
-  uintptr_t stack_pointer = 0;
-  switch (approach_to(slot.tid, signal, stack_pointer)) {
+  BlockingCall call;
+  switch (approach_to(slot.tid, signal, call)) {
     case Approach::Gone: slot.state.store(kFree, std::memory_order_relaxed); return false;
     case Approach::Read:
-      g_blocked[g_blocked_count++] = {slot.tid, stack_pointer};
+      g_blocked[g_blocked_count++] = {slot.tid, call.stack_pointer};
       slot.state.store(kFree, std::memory_order_relaxed);
       return false;
     case Approach::Watch: slot.state.store(kWatched, std::memory_order_relaxed); return true;
     case Approach::Signal:
+      slot.call = call;  // the wait to make again if the signal cuts it short
       slot.state.store(kSignalled, std::memory_order_release);
       if (syscall(SYS_tgkill, getpid(), slot.tid, signal) != 0) {  // it just exited
         slot.state.store(kFree, std::memory_order_relaxed);

@@ -4,7 +4,8 @@
 // saves its registers and stack pointer from its signal context, then
 // sleeps on a futex until resume(). A thread that blocks the signal while
 // it waits in a system call is not stopped: /proc says where its stack
-// pointer is (blocked_thread()).
+// pointer is (blocked_thread()). A wait the signal cuts short is made
+// again as the handler returns (tracker/interrupted_wait.h).
 #pragma once
 
 #include <sys/types.h>

@@ -124,6 +124,38 @@ TEST(Reachability, TheProgramsSignalThreadIsNotSentTheStopSignal) {
   EXPECT_EQ(leak_kinds_of_size(result.only_trace(), 2024), std::to_string(kReachable));
 }
 
+// The waits a signal handler cuts short whatever SA_RESTART says (poll,
+// epoll_wait, select, nanosleep, a futex wait with a timeout, pause) are
+// made again after the stop, as after a stop that runs no handler: the
+// program's threads go on waiting and never see an EINTR that natively
+// does not come (tests/programs/interrupted_waits.c exits 3 on one). The
+// one the program's own signal causes still reaches it. Their registers
+// and stacks are read as any stopped thread's: each one's block is
+// reachable.
+TEST(Reachability, WaitsTheStopSignalCutShortAreMadeAgain) {
+  auto all_reachable = [](const Trace& trace) {
+    for (uint64_t size = 5001; size <= 5007; ++size)
+      EXPECT_EQ(leak_kinds_of_size(trace, size), std::to_string(kReachable)) << size << "-byte block";
+  };
+  RunResult at_exit = run({program("interrupted_waits")});
+  ASSERT_EQ(at_exit.exit_code, 0) << at_exit.err;
+  EXPECT_EQ(at_exit.out, "waiting\n");
+  EXPECT_EQ(at_exit.err, "");
+  all_reachable(at_exit.only_trace());
+
+  const RunResult native = run({program("interrupted_waits"), "check"}, {.traced = false});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  ASSERT_EQ(native.out,
+            "poll: ready\npoll with a timeout: timed out\nepoll_wait: ready\nselect: ready\nnanosleep: slept\n"
+            "sem_timedwait: timed out\npause: interrupted by SIGUSR1\n");
+  RunResult checked = run({program("interrupted_waits"), "check"});
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_EQ(checked.out, native.out);
+  EXPECT_EQ(checked.err, "");
+  ASSERT_EQ(checked.snapshots().size(), 1u);
+  all_reachable(*checked.snapshots()[0]);
+}
+
 // valgrind: 3,001 still reachable, 3,002 definitely lost. Each thread is
 // blocked in read() at exit with the block's only copy in r12 (or none).
 TEST(Reachability, OnlyARegisterOfAThreadBlockedInASyscallKeepsItReachable) {
