@@ -10,6 +10,7 @@
 namespace nantrack {
 
 NANTRACK_TLS ThreadUnwindState* t_unwind_state = nullptr;
+NANTRACK_TLS bool t_in_stack_query = false;
 constinit std::atomic<uint64_t> g_unwind_generation{1};
 
 namespace {
@@ -74,7 +75,7 @@ bool this_thread_stack_bounds(StackBounds& bounds) {
     bounds = state->stack;
     return true;
   }
-  return !in_sandbox() && this_thread_stack(bounds);
+  return !in_sandbox() && !t_in_stack_query && this_thread_stack(bounds);
 }
 
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
@@ -89,6 +90,8 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   // the thread's CPU affinity, a call the sandbox kills for. Its stacks
   // are unwound by libunwind alone, as far as its stack can be told apart.
   if (in_sandbox()) return nullptr;
+  // Not now, but on its next call (thread_unwind_state.h).
+  if (t_in_stack_query) return nullptr;
   // A state from the pool holds another thread's stacks (another stack). A
   // new one is empty: clearing it would touch every page of its tables
   // (176 KiB a thread).

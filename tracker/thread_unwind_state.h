@@ -30,6 +30,12 @@ extern NANTRACK_TLS ThreadUnwindState* t_unwind_state;
 // may then change, so every thread empties its cache on its next call.
 extern constinit std::atomic<uint64_t> g_unwind_generation;
 
+// Set while this thread is inside pthread_getattr_np (the preload library
+// wraps it): glibc holds the thread's own lock there while it allocates,
+// so a state set up then, which asks pthread_getattr_np for the stack,
+// would wait for that lock for good. The thread goes without until later.
+extern NANTRACK_TLS bool t_in_stack_query;
+
 ThreadUnwindState* refresh_this_thread_unwind_state();
 
 // This thread's state, nullptr when it has none (exiting, out of memory).
@@ -44,7 +50,8 @@ NANTRACK_ALWAYS_INLINE ThreadUnwindState* this_thread_unwind_state() {
 // This thread's stack: its state's bounds when it has a state, else from
 // pthread_getattr_np (which reads /proc/self/maps for the main thread, 50 us,
 // and asks the kernel for the thread's CPU affinity, which a seccomp sandbox
-// may kill for: not done there). False when unknown.
+// may kill for: not done there, nor inside pthread_getattr_np). False when
+// unknown.
 bool this_thread_stack_bounds(StackBounds& bounds);
 
 // From start(): the key that hands an exiting thread's state back.

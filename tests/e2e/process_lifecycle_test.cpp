@@ -266,6 +266,23 @@ TEST(Threads, EightThreadsGiveExactCounts) {
   EXPECT_EQ(threads.size(), 8u);
 }
 
+// The JVM's threads ask pthread_getattr_np for their stack before they
+// allocate anything else, and glibc allocates in there with the thread's
+// own lock held. Setting up the thread's unwind state at that first
+// allocation asked pthread_getattr_np again, and the thread waited for
+// itself for good (`java -version` hung). Its blocks are tracked as any.
+TEST(Threads, AFirstAllocationInsidePthreadGetattrNpDoesNotHang) {
+  RunResult result = run({program("stack_query")});
+  ASSERT_EQ(result.signal, 0) << "SIGALRM: it hung";
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "4 threads know their stacks\n");
+  const Trace& trace = result.only_trace();
+  int from_threads = 0;
+  for (const LiveBlock* block : blocks_of_size(trace, 100))
+    if (stack_has(trace, block->stack, "thread_main")) ++from_threads;
+  EXPECT_EQ(from_threads, 4);
+}
+
 // A thread's unwind state maps its tables but touches only what it uses: a
 // new state used to be cleared, touching 176 KiB of table pages a thread.
 TEST(Threads, EachThreadCostsLittleMemory) {
