@@ -40,6 +40,26 @@ int code_range_callback(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
+struct SegmentQuery {
+  uintptr_t address;
+  CodeRange segment;
+  bool found = false;
+};
+
+int readable_segment_callback(dl_phdr_info* info, size_t, void* data) {
+  auto* query = static_cast<SegmentQuery*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    if (phdr.p_type != PT_LOAD || !(phdr.p_flags & PF_R)) continue;
+    const uintptr_t start = info->dlpi_addr + phdr.p_vaddr;
+    if (query->address - start >= phdr.p_memsz) continue;
+    query->segment = {start, start + phdr.p_memsz};
+    query->found = true;
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int add_module_callback(dl_phdr_info* info, size_t, void* data) {
@@ -137,6 +157,13 @@ bool is_module_address(uintptr_t address) {
   CodeRangeQuery query{address};
   query.any_segment = true;
   dl_iterate_phdr(code_range_callback, &query);
+  return query.found;
+}
+
+bool find_readable_segment(uintptr_t address, CodeRange& segment) {
+  SegmentQuery query{address};
+  dl_iterate_phdr(readable_segment_callback, &query);
+  if (query.found) segment = query.segment;
   return query.found;
 }
 

@@ -74,5 +74,8 @@ struct CodeRange {
 bool find_code_range(const void* address, CodeRange& range);
 // Whether `address` lies in any loaded module's mapped segments.
 bool is_module_address(uintptr_t address);
+// The readable PT_LOAD segment of a loaded module that contains `address`;
+// false (and `segment` left as it was) if there is none.
+bool find_readable_segment(uintptr_t address, CodeRange& segment);
 
 }  // namespace nantrack

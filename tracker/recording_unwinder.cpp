@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <libunwind.h>
 
+#include "tracker/own_memory.h"
+
 namespace nantrack {
 namespace {
 
@@ -11,17 +13,30 @@ struct Session {
   const CallerFrame* caller;
   const StackBounds* stack;
   UnwindRecording* recording;
+  ReadableSegments* segments;
   bool replayable;
 };
 
 int access_memory(unw_addr_space_t, unw_word_t address, unw_word_t* value, int write, void* arg) {
   if (write) return -UNW_EINVAL;
   auto& session = *static_cast<Session*>(arg);
+  const bool on_stack = session.stack->contains(address);
+  // Neither stack nor module: where a return address or frame pointer
+  // without unwind tables led (a JIT compiler's code, or nowhere). Not
+  // read: libunwind then takes the frame for an ordinary one, or stops.
+  // An unwind that comes out different from libunwind's own is not cached.
+  if (!on_stack && !session.segments->contains(address)) return -UNW_EINVAL;
+  if (on_stack && address < session.caller->sp) {
+    // Below the caller's frame, where a guard page may be.
+    session.replayable = false;
+    return read_own_memory(value, reinterpret_cast<const void*>(address), sizeof *value) == sizeof *value
+               ? 0
+               : -UNW_EINVAL;
+  }
   *value = *reinterpret_cast<const unw_word_t*>(address);
-  if (!session.stack->contains(address)) return 0;  // unwind tables and code: constant while loaded
+  if (!on_stack) return 0;  // unwind tables and code: constant while loaded
   UnwindRecording& recording = *session.recording;
-  if (address < session.caller->sp || address - session.caller->sp > UINT32_MAX ||
-      recording.read_count == UnwindRecording::kMaxReads) {
+  if (address - session.caller->sp > UINT32_MAX || recording.read_count == UnwindRecording::kMaxReads) {
     session.replayable = false;
     return 0;
   }
@@ -103,12 +118,12 @@ void RecordingUnwinder::flush() const {
 
 bool RecordingUnwinder::unwind(const CallerFrame& caller, const StackBounds& stack, const Unwinder& frames,
                                uintptr_t* pcs, uint32_t max_depth, uint32_t& depth,
-                               UnwindRecording& recording) const {
+                               UnwindRecording& recording, ReadableSegments& segments) const {
   depth = 0;
   recording.read_count = 0;
   recording.read_fp = false;
   if (!address_space_) return false;
-  Session session{&caller, &stack, &recording, true};
+  Session session{&caller, &stack, &recording, &segments, true};
   unw_cursor_t cursor;
   if (functions_->init_remote(&cursor, static_cast<unw_addr_space_t>(address_space_), &session) < 0) return false;
   while (depth < max_depth) {

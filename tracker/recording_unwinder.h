@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "tracker/caller_frame.h"
+#include "tracker/readable_segments.h"
 #include "tracker/unwind_cache.h"
 #include "tracker/unwinder.h"
 
@@ -43,8 +44,10 @@ class RecordingUnwinder {
   // false when the result must not be cached or used: the unwind read a
   // register other than pc, sp and rbp, read stack memory below the
   // caller's sp, went through a signal frame, or read too many words.
+  // Off that live stack, only the readable segments of loaded modules
+  // (remembered in `segments`) are read; reads below it are checked.
   bool unwind(const CallerFrame& caller, const StackBounds& stack, const Unwinder& frames, uintptr_t* pcs,
-              uint32_t max_depth, uint32_t& depth, UnwindRecording& recording) const;
+              uint32_t max_depth, uint32_t& depth, UnwindRecording& recording, ReadableSegments& segments) const;
 
  private:
   struct Functions;

@@ -68,7 +68,7 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
   // exactly the frames libunwind's own unwind just gave.
   uint32_t replayed_depth = 0;
   bool replayable = recorder_.unwind(caller, state.stack, unwinder_, state.replayed_pcs, max_depth_, replayed_depth,
-                                     state.recording);
+                                     state.recording, state.segments);
   bool same = replayed_depth == depth && std::memcmp(state.replayed_pcs, pcs, depth * sizeof(uintptr_t)) == 0;
   if (replayable && same) {
     state.cache.insert(caller, state.recording, id);

@@ -81,6 +81,7 @@ bool this_thread_stack_bounds(StackBounds& bounds) {
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   if (ThreadUnwindState* state = t_unwind_state) {
     state->cache.clear();
+    state->segments.clear();
     state->generation = g_unwind_generation.load(std::memory_order_relaxed);
     return state;
   }
@@ -96,10 +97,12 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   // new one is empty: clearing it would touch every page of its tables
   // (176 KiB a thread).
   ThreadUnwindState* state = take_from_pool();
-  if (state)
+  if (state) {
     state->cache.clear();
-  else
+    state->segments.clear();
+  } else {
     state = create();
+  }
   if (!state) return nullptr;
   state->generation = g_unwind_generation.load(std::memory_order_relaxed);
   if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {

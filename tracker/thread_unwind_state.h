@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "tracker/platform.h"
+#include "tracker/readable_segments.h"
 #include "tracker/recording_unwinder.h"
 #include "tracker/unwind_cache.h"
 
@@ -21,6 +22,7 @@ struct ThreadUnwindState {
   // Scratch for recorded unwinds, off the stack (threads may have small ones).
   UnwindRecording recording;
   uintptr_t replayed_pcs[Unwinder::kMaxDepth];
+  ReadableSegments segments;  // for recorded unwinds' reads off the stack
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };

@@ -100,5 +100,17 @@ TEST(UnwindCache, LeakStacksAreTheSameWithAndWithoutTheCache) {
   }
 }
 
+// Code without unwind tables (a JIT compiler's) sends libunwind along its
+// frame pointer, to return addresses that may point anywhere. The unwind
+// that records a stack seen a second time read the code at one of them,
+// 0x2, and killed the program (the JVM, in its pool threads). Reads off
+// the stack and outside every loaded module are checked now.
+TEST(UnwindCache, AStrayReturnAddressBelowCodeWithoutUnwindTablesIsNotReadBlindly) {
+  RunResult result = run({program("stray_frame")});
+  ASSERT_EQ(result.signal, 0) << result.err;
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "allocated 10 blocks\n");
+}
+
 }  // namespace
 }  // namespace nantrack::testing
