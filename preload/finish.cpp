@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +60,8 @@ void run_report(const char* trace_path, int fd) {
     // The CLI needs none of the program's descriptors, and a program that
     // used up its limit would leave it none to load its libraries with.
     close_range(3, ~0U, 0);
-    execve(g_cli_path, argv, environment);
+    // The system call itself: our execve would put LD_PRELOAD back.
+    syscall(SYS_execve, g_cli_path, argv, environment);
     _exit(127);
   }
   if (child < 0) return;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "preload/exec_hooks.h"
 #include "preload/finish.h"
 #include "preload/shim.h"
 #include "preload/signal_hooks.h"
@@ -127,6 +128,7 @@ __attribute__((constructor)) void nantrack_on_load(int argc, char** argv, char**
   pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   install_signal_handlers();
   prepare_finish();
+  start_following_exec(tracker().options().follow_children);
   if (!tracker().options().follow_children) stop_following_children();
   if (malloc_defined_before_ours()) tracker().note_own_allocator();
 }

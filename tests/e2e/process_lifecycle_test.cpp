@@ -252,6 +252,37 @@ TEST(Exec, FollowChildrenOffTracesOnlyTheFirstProcess) {
   EXPECT_NE(result.traces[0].process.exe.find("fork_exec"), std::string::npos);
 }
 
+// A child started with an environment of the program's own making, with
+// neither LD_PRELOAD nor NANTRACK_OPTIONS (as `env -i` and harnesses that
+// start each test clean do), is traced too: both are put back, and nothing
+// else changes (the child sees its FOO=bar). Each way of starting it:
+// tests/programs/exec_env.c.
+TEST(Exec, AChildStartedWithAnEnvironmentOfItsOwnIsTracedToo) {
+  for (const char* mode : {"execle", "execvp", "spawn", "vfork", "preload"}) {
+    SCOPED_TRACE(mode);
+    const RunResult native = run({program("exec_env"), mode}, {.traced = false});
+    const RunResult result = run({program("exec_env"), mode});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, native.out);
+    EXPECT_NE(result.out.find("child FOO=bar\n"), std::string::npos);
+    int children = 0;
+    for (const Trace& trace : result.traces) {
+      if (trace.process.argv != std::vector<std::string>{"exec_env", "child"}) continue;
+      ++children;
+      EXPECT_EQ(blocks_of_size(trace, 10).size(), 1u);
+    }
+    EXPECT_EQ(children, 1) << result.err;
+  }
+}
+
+TEST(Exec, FollowChildrenOffLeavesAChildWithItsOwnEnvironmentUntraced) {
+  const RunResult result = run({program("exec_env"), "spawn"}, {.nantrack_options = "follow_children=0"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "child FOO=bar\nchild exited 0\n");
+  ASSERT_EQ(result.traces.size(), 1u);
+  EXPECT_EQ(result.traces[0].process.argv[1], "spawn");
+}
+
 TEST(Threads, EightThreadsGiveExactCounts) {
   RunResult result = run({program("threads")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
