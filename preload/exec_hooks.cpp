@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <alloca.h>
+#include <cerrno>
 #include <cstdarg>
 #include <cstring>
 
@@ -56,6 +57,9 @@ struct NextFunctions {
   int (*posix_spawnp)(pid_t*, const char*, const posix_spawn_file_actions_t*, const posix_spawnattr_t*,
                       char* const[], char* const[]);
 };
+// libc's functions: looked up as the library loads (start_following_exec),
+// or at the first call if a constructor that ran before ours starts a
+// program.
 constinit NextFunctions g_next = {};
 
 // Whether an LD_PRELOAD value names our library (any build of it, as
@@ -154,18 +158,21 @@ int with_argv(const char* first, va_list arguments, Call&& call) {
 
 int exec_v(const char* path, char* const argv[]) {
   return with_our_environment(environ, [&](char* const* envp) {
-    return envp == environ ? g_next.execv(path, argv) : g_next.execve(path, argv, envp);
+    if (envp == environ) return shim::next_definition(g_next.execv, "execv")(path, argv);
+    return shim::next_definition(g_next.execve, "execve")(path, argv, envp);
   });
 }
 
 int exec_vp(const char* file, char* const argv[]) {
   return with_our_environment(environ, [&](char* const* envp) {
-    return envp == environ ? g_next.execvp(file, argv) : g_next.execvpe(file, argv, envp);
+    if (envp == environ) return shim::next_definition(g_next.execvp, "execvp")(file, argv);
+    return shim::next_definition(g_next.execvpe, "execvpe")(file, argv, envp);
   });
 }
 
 int exec_ve(const char* path, char* const argv[], char* const envp[]) {
-  return with_our_environment(envp, [&](char* const* env) { return g_next.execve(path, argv, env); });
+  return with_our_environment(
+      envp, [&](char* const* env) { return shim::next_definition(g_next.execve, "execve")(path, argv, env); });
 }
 
 // `key` and `length` bytes of `text`, '\0'-terminated, in memory of our
@@ -216,7 +223,8 @@ NANTRACK_EXPORT int execve(const char* path, char* const argv[], char* const env
 }
 
 NANTRACK_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  return with_our_environment(envp, [&](char* const* env) { return g_next.execvpe(file, argv, env); });
+  return with_our_environment(
+      envp, [&](char* const* env) { return shim::next_definition(g_next.execvpe, "execvpe")(file, argv, env); });
 }
 
 NANTRACK_EXPORT int execv(const char* path, char* const argv[]) { return exec_v(path, argv); }
@@ -252,21 +260,30 @@ NANTRACK_EXPORT int execle(const char* path, const char* arg, ...) {
 }
 
 NANTRACK_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
-  return with_our_environment(envp, [&](char* const* env) { return g_next.fexecve(fd, argv, env); });
+  return with_our_environment(
+      envp, [&](char* const* env) { return shim::next_definition(g_next.fexecve, "fexecve")(fd, argv, env); });
 }
 
 NANTRACK_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
+  if (!shim::next_definition(g_next.execveat, "execveat")) {  // a libc before 2.34
+    errno = ENOSYS;
+    return -1;
+  }
   return with_our_environment(envp, [&](char* const* env) { return g_next.execveat(dirfd, path, argv, env, flags); });
 }
 
 NANTRACK_EXPORT int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions,
                                 const posix_spawnattr_t* attributes, char* const argv[], char* const envp[]) {
   return with_our_environment(
-      envp, [&](char* const* env) { return g_next.posix_spawn(pid, path, actions, attributes, argv, env); });
+      envp, [&](char* const* env) {
+        return shim::next_definition(g_next.posix_spawn, "posix_spawn")(pid, path, actions, attributes, argv, env);
+      });
 }
 
 NANTRACK_EXPORT int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions,
                                  const posix_spawnattr_t* attributes, char* const argv[], char* const envp[]) {
   return with_our_environment(
-      envp, [&](char* const* env) { return g_next.posix_spawnp(pid, file, actions, attributes, argv, env); });
+      envp, [&](char* const* env) {
+        return shim::next_definition(g_next.posix_spawnp, "posix_spawnp")(pid, file, actions, attributes, argv, env);
+      });
 }
