@@ -48,7 +48,7 @@ StackId StackCapture::capture_uncached(StackDepot& depot) {
 }
 
 StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {
-  uintptr_t pcs[Unwinder::kMaxDepth];
+  uintptr_t* const pcs = state.pcs;
   uint32_t depth = 0;
   // Most stacks walk with the frame rules, which record as they go: caching
   // what a walk read costs little more than the walk, so it is cached at
@@ -60,6 +60,13 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
       verify(caller, id, depot, "rule walk", walks_verified_);
     if (id != kNoStack) state.cache.insert(caller, state.recording, id);
     return id;
+  }
+  // libunwind takes about 9 KiB of the stack it runs on (README): a
+  // thread with less left gets its caller's frame alone rather than an
+  // overflow the program would not have had.
+  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - state.stack.low < kLibunwindStackNeed) [[unlikely]] {
+    pcs[0] = caller.pc - 1;
+    return depot.intern(pcs, 1);
   }
   depth = unwinder_.capture(pcs, max_depth_);
   StackId id = depot.intern(pcs, depth);

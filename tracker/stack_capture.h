@@ -69,6 +69,10 @@ class StackCapture {
                                 std::atomic<uint64_t>& verified);
   void note_mismatch(const char* what, uintptr_t caller_pc, StackView expected, const uintptr_t* pcs, uint32_t depth);
 
+  // Stack below capture_on_miss() that libunwind may take (measured: 9 KiB
+  // below the program's call, ours included), with room to spare.
+  static constexpr uintptr_t kLibunwindStackNeed = 12 * 1024;
+
   Unwinder unwinder_;
   RecordingUnwinder recorder_;
   FrameRuleCache rules_;

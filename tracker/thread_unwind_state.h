@@ -19,8 +19,9 @@ struct ThreadUnwindState {
   UnwindCache cache;
   StackBounds stack;
   uint64_t generation = 0;  // of g_unwind_generation when last emptied
-  // Scratch for recorded unwinds, off the stack (threads may have small ones).
+  // Scratch for unwinds, off the stack (threads may have small ones).
   UnwindRecording recording;
+  uintptr_t pcs[Unwinder::kMaxDepth];
   uintptr_t replayed_pcs[Unwinder::kMaxDepth];
   ReadableSegments segments;  // for recorded unwinds' reads off the stack
   ThreadUnwindState* next_in_pool = nullptr;

@@ -314,6 +314,20 @@ TEST(Threads, AFirstAllocationInsidePthreadGetattrNpDoesNotHang) {
   EXPECT_EQ(from_threads, 4);
 }
 
+// libunwind takes about 9 KiB of the stack it runs on. A thread with less
+// left gets its allocation's caller alone as the stack, rather than the
+// overflow it does not have natively (tests/programs/tight_stack.c: 6 KiB
+// left of the 16 KiB minimum, then code without unwind tables, which only
+// libunwind unwinds).
+TEST(Threads, AThreadShortOfStackIsNotPushedOverTheEdge) {
+  const RunResult native = run({program("tight_stack")}, {.traced = false});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  const RunResult traced = run({program("tight_stack")});
+  ASSERT_EQ(traced.signal, 0) << traced.err;
+  EXPECT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, native.out);
+}
+
 // A thread's unwind state maps its tables but touches only what it uses: a
 // new state used to be cleared, touching 176 KiB of table pages a thread.
 TEST(Threads, EachThreadCostsLittleMemory) {
