@@ -214,7 +214,7 @@ class Tracker {
   Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
   StackId capture_stack(const CallerFrame* caller);
   uint32_t thread_id();
-  BlockRecord live_record(void* block, size_t size, AllocKind kind, StackId stack);
+  BlockRecord live_record(void* block, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
   // Guards and records a block libc gave; its first `kept` bytes hold data
   // already (realloc), the rest get the malloc fill.
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
