@@ -43,8 +43,12 @@ void StackCapture::after_fork_in_child() {
 }
 
 StackId StackCapture::capture_uncached(StackDepot& depot) {
-  uintptr_t pcs[Unwinder::kMaxDepth];
+  uintptr_t pcs[Unwinder::kCaptureEntries];
   return depot.intern(pcs, unwinder_.capture(pcs, max_depth_));
+}
+
+StackId StackCapture::capture_off_stack(StackDepot& depot, ThreadUnwindState& state) {
+  return depot.intern(state.pcs, unwinder_.capture(state.pcs, max_depth_));
 }
 
 StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {
@@ -61,7 +65,7 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
     if (id != kNoStack) state.cache.insert(caller, state.recording, id);
     return id;
   }
-  // libunwind takes about 9 KiB of the stack it runs on (README): a
+  // libunwind takes about 6 KiB of the stack it runs on (README): a
   // thread with less left gets its caller's frame alone rather than an
   // overflow the program would not have had.
   if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - state.stack.low < kLibunwindStackNeed) [[unlikely]] {
@@ -89,7 +93,7 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
 
 void StackCapture::verify(const CallerFrame& caller, StackId found, StackDepot& depot, const char* what,
                           std::atomic<uint64_t>& verified) {
-  uintptr_t pcs[Unwinder::kMaxDepth];
+  uintptr_t pcs[Unwinder::kCaptureEntries];
   uint32_t depth = unwinder_.capture(pcs, max_depth_);
   StackView expected = depot.get(found);
   if (expected.depth == depth && std::memcmp(expected.pcs, pcs, depth * sizeof(uintptr_t)) == 0) {

@@ -45,6 +45,7 @@ class StackCapture {
         }
         return capture_on_miss(*caller, *state, depot);
       }
+      if (state) return capture_off_stack(depot, *state);
     }
     return capture_uncached(depot);
   }
@@ -63,15 +64,18 @@ class StackCapture {
 
  private:
   NANTRACK_NOINLINE StackId capture_uncached(StackDepot& depot);
+  // The same for a call made on another stack than the thread's own (a
+  // coroutine's, often small), with the thread's scratch for the pcs.
+  NANTRACK_NOINLINE StackId capture_off_stack(StackDepot& depot, ThreadUnwindState& state);
   NANTRACK_NOINLINE StackId capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot);
   // unwind_check=1: unwinds with libunwind and compares with `found`.
   NANTRACK_NOINLINE void verify(const CallerFrame& caller, StackId found, StackDepot& depot, const char* what,
                                 std::atomic<uint64_t>& verified);
   void note_mismatch(const char* what, uintptr_t caller_pc, StackView expected, const uintptr_t* pcs, uint32_t depth);
 
-  // Stack below capture_on_miss() that libunwind may take (measured: 9 KiB
-  // below the program's call, ours included), with room to spare.
-  static constexpr uintptr_t kLibunwindStackNeed = 12 * 1024;
+  // Stack below capture_on_miss() that libunwind may take (measured: under
+  // 6 KiB below the program's call, ours included), with room to spare.
+  static constexpr uintptr_t kLibunwindStackNeed = 8 * 1024;
 
   Unwinder unwinder_;
   RecordingUnwinder recorder_;

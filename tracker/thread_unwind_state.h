@@ -21,7 +21,7 @@ struct ThreadUnwindState {
   uint64_t generation = 0;  // of g_unwind_generation when last emptied
   // Scratch for unwinds, off the stack (threads may have small ones).
   UnwindRecording recording;
-  uintptr_t pcs[Unwinder::kMaxDepth];
+  uintptr_t pcs[Unwinder::kCaptureEntries];
   uintptr_t replayed_pcs[Unwinder::kMaxDepth];
   ReadableSegments segments;  // for recorded unwinds' reads off the stack
   ThreadUnwindState* next_in_pool = nullptr;

@@ -1,5 +1,7 @@
 #include "tracker/unwinder.h"
 
+#include <cstring>
+
 #include <dlfcn.h>
 
 
@@ -37,12 +39,15 @@ bool Unwinder::skips(uintptr_t pc) const {
 
 uint32_t Unwinder::capture(uintptr_t* pcs, uint32_t max_depth) const {
   if (!backtrace_) return 0;
-  void* raw[kMaxDepth + kMaxSkippedFrames];
   if (max_depth > kMaxDepth) max_depth = kMaxDepth;
-  int total = backtrace_(raw, static_cast<int>(max_depth + kMaxSkippedFrames));
+  void* raw[1];  // libunwind's element type, for the size check
+  static_assert(sizeof raw[0] == sizeof pcs[0]);
+  const int total = backtrace_(reinterpret_cast<void**>(pcs), static_cast<int>(max_depth + kMaxSkippedFrames));
   uint32_t depth = 0;
+  // In place: a pc is read before its slot or any before it is written.
   for (int i = 0; i < total && depth < max_depth; ++i) {
-    uintptr_t pc = reinterpret_cast<uintptr_t>(raw[i]);
+    uintptr_t pc;
+    std::memcpy(&pc, &pcs[i], sizeof pc);
     if (skips(pc)) continue;
     // Return addresses point after the call; minus one lands in the call
     // instruction, so symbolization names the calling line.

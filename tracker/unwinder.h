@@ -29,17 +29,22 @@ class Unwinder {
   // Up to kMaxSkipRanges ranges.
   void skip_frames_in(uintptr_t begin, uintptr_t end);
 
+  static constexpr uint32_t kMaxDepth = 256;
+  static constexpr uint32_t kMaxSkippedFrames = 16;
+  // What a capture's `pcs` must hold: libunwind writes our own frames there
+  // too before they are dropped, so that no second array of return
+  // addresses takes the stack it runs on, which may be a small one.
+  static constexpr uint32_t kCaptureEntries = kMaxDepth + kMaxSkippedFrames;
+
   // Writes up to max_depth pcs (return address - 1, innermost first) of the
-  // caller's stack, without our own frames. Returns the depth.
+  // caller's stack, without our own frames, into `pcs` (kCaptureEntries of
+  // them). Returns the depth.
   uint32_t capture(uintptr_t* pcs, uint32_t max_depth) const;
   // Whether a frame at this pc is one of ours (dropped from stacks).
   bool skips(uintptr_t pc) const;
 
-  static constexpr uint32_t kMaxDepth = 256;
-
  private:
   static constexpr int kMaxSkipRanges = 4;
-  static constexpr uint32_t kMaxSkippedFrames = 16;
 
   using BacktraceFn = int (*)(void**, int);
   BacktraceFn backtrace_ = nullptr;

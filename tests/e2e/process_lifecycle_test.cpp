@@ -328,6 +328,19 @@ TEST(Threads, AThreadShortOfStackIsNotPushedOverTheEdge) {
   EXPECT_EQ(traced.out, native.out);
 }
 
+// On a stack other than the thread's own (a coroutine's), every call is
+// unwound by libunwind. The return addresses used to be gathered in two
+// arrays on that stack too: with 9.9 KiB of a 16 KiB coroutine stack
+// left, the unwind wrote 613 bytes below it, into the program's memory
+// (tests/programs/coroutine_stack.c checks the bytes below the stack).
+TEST(Threads, ACoroutinesSmallStackIsNotOverrun) {
+  const RunResult native = run({program("coroutine_stack")}, {.traced = false});
+  ASSERT_EQ(native.out, "the coroutine stayed on its stack\n") << native.err;
+  const RunResult traced = run({program("coroutine_stack")});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, native.out);
+}
+
 // A thread's unwind state maps its tables but touches only what it uses: a
 // new state used to be cleared, touching 176 KiB of table pages a thread.
 TEST(Threads, EachThreadCostsLittleMemory) {
