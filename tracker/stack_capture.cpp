@@ -1,8 +1,12 @@
 #include "tracker/stack_capture.h"
 
+#include <sys/mman.h>
+
 #include <cstring>
 
+#include "tracker/internal_memory.h"
 #include "tracker/rule_walker.h"
+#include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -47,8 +51,44 @@ StackId StackCapture::capture_uncached(StackDepot& depot) {
   return depot.intern(pcs, unwinder_.capture(pcs, max_depth_));
 }
 
+namespace {
+
+struct OffStackUnwind {
+  const Unwinder* unwinder;
+  uintptr_t* pcs;
+  uint32_t max_depth;
+  uint32_t depth;
+};
+
+void unwind_off_stack(void* opaque) {
+  auto& unwind = *static_cast<OffStackUnwind*>(opaque);
+  unwind.depth = unwind.unwinder->capture(unwind.pcs, unwind.max_depth);
+}
+
+// The thread's unwind stack, mapped with a guard page below at its first
+// use; nullptr when it cannot be.
+char* unwind_stack_of(ThreadUnwindState& state) {
+  if (!state.unwind_stack) {
+    auto* memory = static_cast<char*>(map_memory(ThreadUnwindState::kUnwindStackBytes));
+    if (!memory) return nullptr;
+    if (mprotect(memory, kPageSize, PROT_NONE) != 0) {
+      unmap_memory(memory, ThreadUnwindState::kUnwindStackBytes);
+      return nullptr;
+    }
+    state.unwind_stack = memory;
+  }
+  return state.unwind_stack;
+}
+
+}  // namespace
+
 StackId StackCapture::capture_off_stack(StackDepot& depot, ThreadUnwindState& state) {
-  return depot.intern(state.pcs, unwinder_.capture(state.pcs, max_depth_));
+  OffStackUnwind unwind{&unwinder_, state.pcs, max_depth_, 0};
+  if (char* stack = unwind_stack_of(state))
+    nantrack_call_on_stack(unwind_off_stack, &unwind, stack + ThreadUnwindState::kUnwindStackBytes);
+  else
+    unwind_off_stack(&unwind);
+  return depot.intern(state.pcs, unwind.depth);
 }
 
 StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {

@@ -24,6 +24,10 @@ struct ThreadUnwindState {
   uintptr_t pcs[Unwinder::kCaptureEntries];
   uintptr_t replayed_pcs[Unwinder::kMaxDepth];
   ReadableSegments segments;  // for recorded unwinds' reads off the stack
+  // Where calls made on another stack are unwound (stack_switch.h): mapped
+  // at the first, with a guard page below.
+  static constexpr size_t kUnwindStackBytes = 64 * 1024;
+  char* unwind_stack = nullptr;
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };

@@ -328,17 +328,21 @@ TEST(Threads, AThreadShortOfStackIsNotPushedOverTheEdge) {
   EXPECT_EQ(traced.out, native.out);
 }
 
-// On a stack other than the thread's own (a coroutine's), every call is
-// unwound by libunwind. The return addresses used to be gathered in two
-// arrays on that stack too: with 9.9 KiB of a 16 KiB coroutine stack
-// left, the unwind wrote 613 bytes below it, into the program's memory
-// (tests/programs/coroutine_stack.c checks the bytes below the stack).
-TEST(Threads, ACoroutinesSmallStackIsNotOverrun) {
-  const RunResult native = run({program("coroutine_stack")}, {.traced = false});
-  ASSERT_EQ(native.out, "the coroutine stayed on its stack\n") << native.err;
-  const RunResult traced = run({program("coroutine_stack")});
+// A call made on a stack the program set up itself (a coroutine's, a
+// signal handler's alternate stack) is unwound by libunwind, which takes
+// about 6 KiB of the stack it runs on. It ran on the program's stack: a
+// 16 KiB coroutine stack used to 12,000 bytes, or an 8 KiB alternate stack
+// used to 2 KiB, had bytes written below it, in the program's memory (and
+// the heap overflows that caused were reported as the program's). It runs
+// on the thread's own unwind stack now (tests/programs/own_stacks.c checks
+// the bytes below each stack).
+TEST(Threads, StacksTheProgramSetsUpAreNotOverrun) {
+  const RunResult native = run({program("own_stacks")}, {.traced = false});
+  ASSERT_EQ(native.out, "the coroutine stayed on its stack\nthe signal handler stayed on its stack\n") << native.err;
+  const RunResult traced = run({program("own_stacks")});
   ASSERT_EQ(traced.exit_code, 0) << traced.err;
   EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(traced.only_trace().errors.size(), 0u) << traced.err;
 }
 
 // A thread's unwind state maps its tables but touches only what it uses: a
