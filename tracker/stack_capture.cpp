@@ -106,12 +106,10 @@ StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindSta
     return id;
   }
   // libunwind takes about 6 KiB of the stack it runs on (README): a
-  // thread with less left gets its caller's frame alone rather than an
-  // overflow the program would not have had.
-  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - state.stack.low < kLibunwindStackNeed) [[unlikely]] {
-    pcs[0] = caller.pc - 1;
-    return depot.intern(pcs, 1);
-  }
+  // thread with less left is unwound on its unwind stack, as a call on a
+  // coroutine's stack is, rather than overflow where natively it does not.
+  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) - state.stack.low < kLibunwindStackNeed) [[unlikely]]
+    return capture_off_stack(depot, state);
   depth = unwinder_.capture(pcs, max_depth_);
   StackId id = depot.intern(pcs, depth);
   if (id == kNoStack || state.cache.note_sighting(caller, id) != UnwindCache::Sighting::Again) return id;

@@ -65,7 +65,8 @@ class StackCapture {
  private:
   NANTRACK_NOINLINE StackId capture_uncached(StackDepot& depot);
   // The same for a call made on another stack than the thread's own (a
-  // coroutine's, often small), with the thread's scratch for the pcs.
+  // coroutine's, often small), or on the thread's with little of it left:
+  // run on the thread's unwind stack, with its scratch for the pcs.
   NANTRACK_NOINLINE StackId capture_off_stack(StackDepot& depot, ThreadUnwindState& state);
   NANTRACK_NOINLINE StackId capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot);
   // unwind_check=1: unwinds with libunwind and compares with `found`.
