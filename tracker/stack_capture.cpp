@@ -84,10 +84,13 @@ char* unwind_stack_of(ThreadUnwindState& state) {
 
 StackId StackCapture::capture_off_stack(StackDepot& depot, ThreadUnwindState& state) {
   OffStackUnwind unwind{&unwinder_, state.pcs, max_depth_, 0};
-  if (char* stack = unwind_stack_of(state))
+  if (char* stack = unwind_stack_of(state)) {
+    state.unwinding_from = reinterpret_cast<uintptr_t>(&unwind);
     nantrack_call_on_stack(unwind_off_stack, &unwind, stack + ThreadUnwindState::kUnwindStackBytes);
-  else
+    state.unwinding_from = 0;
+  } else {
     unwind_off_stack(&unwind);
+  }
   return depot.intern(state.pcs, unwind.depth);
 }
 

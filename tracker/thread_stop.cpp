@@ -17,6 +17,7 @@
 #include "tracker/own_memory.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
+#include "tracker/thread_unwind_state.h"
 
 namespace nantrack {
 namespace {
@@ -101,6 +102,10 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     const auto* ucontext = static_cast<const ucontext_t*>(context);
     __builtin_memcpy(slot.registers, ucontext->uc_mcontext.gregs, sizeof(gregset_t));
     slot.stack_pointer = static_cast<uintptr_t>(ucontext->uc_mcontext.gregs[REG_RSP]);
+    // Stopped while its call is unwound on its unwind stack: its own
+    // stack goes on where it switched.
+    if (const ThreadUnwindState* state = t_unwind_state; state && state->unwinding_from)
+      slot.stack_pointer = state->unwinding_from;
     slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
     slot.state.store(kStopped, std::memory_order_release);
     futex(slot.state, FUTEX_WAKE, 1);

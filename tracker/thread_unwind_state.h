@@ -28,6 +28,10 @@ struct ThreadUnwindState {
   // at the first, with a guard page below.
   static constexpr size_t kUnwindStackBytes = 64 * 1024;
   char* unwind_stack = nullptr;
+  // While a call is unwound there: where the thread's own stack goes on
+  // (0 otherwise). A thread stopped for a leak scan meanwhile has its stack
+  // scanned from here, not from its stack pointer on the unwind stack.
+  volatile uintptr_t unwinding_from = 0;
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };
