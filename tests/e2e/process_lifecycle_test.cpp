@@ -349,12 +349,12 @@ TEST(Threads, StacksTheProgramSetsUpAreNotOverrun) {
 // unwind stack has its own stack scanned from where it switched: from its
 // stack pointer there, the scan read the unwind stack and missed the
 // thread's frames, and a block kept in one of them was reported definite
-// (3 snapshots in 20). tests/programs/tight_stack_check.c runs 50 checks
-// while a short-of-stack thread allocates non-stop; the block it drops
-// stays a leak in each.
+// (3 snapshots in 20). `tight_stack check` runs 50 checks while a
+// short-of-stack thread allocates non-stop; the block it drops stays a
+// leak in each.
 TEST(Threads, AThreadStoppedWhileUnwoundOnItsUnwindStackIsScannedWhole) {
   constexpr uint8_t kDefinite = 1, kReachable = 4;  // trace_format's leak_kind values
-  RunResult result = run({program("tight_stack_check")});
+  RunResult result = run({program("tight_stack"), "check"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "50 checks\n");
   const std::vector<const Trace*> snapshots = result.snapshots();
