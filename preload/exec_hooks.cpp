@@ -4,8 +4,8 @@
 // Children are followed through the environment. A program that runs
 // another with an environment of its own making (`env -i`, Python's
 // subprocess with env=, a test harness that starts each test clean) drops
-// both, and that child ran untraced, its leaks unseen. valgrind follows
-// such children; so does nantrack now, when follow_children=1 (the
+// both, and that child would run untraced, its leaks unseen. valgrind
+// follows such children, and so does nantrack when follow_children=1 (the
 // default): our library is put first in the child's LD_PRELOAD, ahead of
 // any the program sets (as `nantrack run` does), and NANTRACK_OPTIONS is
 // added unless the program set its own. Nothing else in the environment
