@@ -15,7 +15,6 @@ struct CodeRangeQuery {
   uintptr_t address;
   uintptr_t begin = 0;
   uintptr_t end = 0;
-  bool any_segment = false;  // match any PT_LOAD, not only executable ones
   bool found = false;
 };
 
@@ -28,7 +27,7 @@ int code_range_callback(dl_phdr_info* info, size_t, void* data) {
     if (phdr.p_type != PT_LOAD) continue;
     uintptr_t start = info->dlpi_addr + phdr.p_vaddr;
     if (query->address >= start && query->address < start + phdr.p_memsz) contains = true;
-    if (query->any_segment || (phdr.p_flags & PF_X)) {
+    if (phdr.p_flags & PF_X) {
       if (start < begin) begin = start;
       if (start + phdr.p_memsz > end) end = start + phdr.p_memsz;
     }
@@ -154,10 +153,8 @@ bool find_code_range(const void* address, CodeRange& range) {
 }
 
 bool is_module_address(uintptr_t address) {
-  CodeRangeQuery query{address};
-  query.any_segment = true;
-  dl_iterate_phdr(code_range_callback, &query);
-  return query.found;
+  CodeRange segment;
+  return find_readable_segment(address, segment);
 }
 
 bool find_readable_segment(uintptr_t address, CodeRange& segment) {

@@ -72,7 +72,7 @@ struct CodeRange {
 // The code of the module containing `address`; false (and `range` left
 // as it was) if no loaded module contains it.
 bool find_code_range(const void* address, CodeRange& range);
-// Whether `address` lies in any loaded module's mapped segments.
+// Whether `address` lies in a loaded module's (readable) segments.
 bool is_module_address(uintptr_t address);
 // The readable PT_LOAD segment of a loaded module that contains `address`;
 // false (and `segment` left as it was) if there is none.
