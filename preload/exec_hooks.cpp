@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "preload/exec_hooks.h"
+#include "preload/preload_items.h"
 #include "preload/shim.h"
 #include "tracker/internal_memory.h"
 
@@ -62,16 +63,14 @@ struct NextFunctions {
 // program.
 constinit NextFunctions g_next = {};
 
-// Whether an LD_PRELOAD value names our library (any build of it, as
-// lifecycle.cpp's stop_following_children() tells them).
+// Whether an LD_PRELOAD value names our library (any build of it).
 bool names_our_library(const char* value) {
-  while (*value) {
-    const size_t length = strcspn(value, ": ");
-    if (memmem(value, length, "libnantrack", 11)) return true;
-    value += length;
-    while (*value == ':' || *value == ' ') ++value;
-  }
-  return false;
+  bool ours = false;
+  for_each_preload_item(value, [&](const char* item, size_t length) {
+    ours = is_our_library(item, length);
+    return !ours;
+  });
+  return ours;
 }
 
 // What an environment lacks, and what the new one takes.
@@ -203,12 +202,12 @@ void start_following_exec(bool follow_children) {
   // Our own item of LD_PRELOAD, as the loader read it.
   const char* library = nullptr;
   size_t length = 0;
-  for (const char* item = getenv("LD_PRELOAD"); item && *item && !library;) {
-    length = strcspn(item, ": ");
-    if (memmem(item, length, "libnantrack", 11)) library = item;
-    item += length;
-    while (*item == ':' || *item == ' ') ++item;
-  }
+  for_each_preload_item(getenv("LD_PRELOAD"), [&](const char* item, size_t item_length) {
+    if (!is_our_library(item, item_length)) return true;
+    library = item;
+    length = item_length;
+    return false;
+  });
   if (!library) return;
   const char* options = getenv("NANTRACK_OPTIONS");
   g_options_entry = options ? kept_entry(kOptionsKey, options, strlen(options)) : "";

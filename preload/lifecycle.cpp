@@ -10,6 +10,7 @@
 
 #include "preload/exec_hooks.h"
 #include "preload/finish.h"
+#include "preload/preload_items.h"
 #include "preload/shim.h"
 #include "preload/signal_hooks.h"
 #include "tracker/module_map.h"
@@ -81,18 +82,14 @@ void stop_following_children() {
   if (!preload) return;
   char kept[4096];
   size_t used = 0;
-  const char* item = preload;
-  while (*item) {
-    size_t length = strcspn(item, ": ");
-    bool ours = memmem(item, length, "libnantrack", 11) != nullptr;
-    if (!ours && length && used + length + 2 < sizeof(kept)) {
+  for_each_preload_item(preload, [&](const char* item, size_t length) {
+    if (!is_our_library(item, length) && used + length + 2 < sizeof(kept)) {
       if (used) kept[used++] = ':';
       memcpy(kept + used, item, length);
       used += length;
     }
-    item += length;
-    while (*item == ':' || *item == ' ') ++item;
-  }
+    return true;
+  });
   kept[used] = '\0';
   if (used)
     setenv("LD_PRELOAD", kept, 1);
