@@ -314,9 +314,9 @@ TEST(Threads, AFirstAllocationInsidePthreadGetattrNpDoesNotHang) {
   EXPECT_EQ(from_threads, 4);
 }
 
-// libunwind takes about 9 KiB of the stack it runs on. A thread with less
-// left gets its allocation's caller alone as the stack, rather than the
-// overflow it does not have natively (tests/programs/tight_stack.c: 6 KiB
+// libunwind takes about 6 KiB of the stack it runs on. A thread with less
+// than 8 KiB left is unwound on its unwind stack instead, rather than
+// overflow where natively it does not (tests/programs/tight_stack.c: 5 KiB
 // left of the 16 KiB minimum, then code without unwind tables, which only
 // libunwind unwinds).
 TEST(Threads, AThreadShortOfStackIsNotPushedOverTheEdge) {

@@ -1,8 +1,8 @@
 /* tight_stack [check]: a thread with the smallest stack glibc allows keeps
- * all of it but 6 KiB for itself, then allocates from code without unwind
+ * all of it but 5 KiB for itself, then allocates from code without unwind
  * tables (stray_frame.S), which only libunwind unwinds, and libunwind takes
  * about 6 KiB of stack: libc's malloc needs a few hundred bytes there.
- * Prints "allocated with 6 KiB of stack left".
+ * Prints "allocated with 5 KiB of stack left".
  *
  * With "check", the thread first keeps a 7,777-byte block in its frame
  * (and drops every pointer to a 5,555-byte one, a leak), then allocates
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { kLeft = 6 * 1024, kChecks = 50 };
+enum { kLeft = 5 * 1024, kChecks = 50 };
 
 void* allocate_under_stray_frame(size_t size);
 void __lsan_do_recoverable_leak_check(void) __attribute__((weak));
