@@ -1,6 +1,5 @@
 #include "tracker/reachability.h"
 
-
 #include <algorithm>
 #include <cstring>
 
