@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 
 namespace nantrack {
 
@@ -19,6 +20,14 @@ struct ArenaHeader {
   size_t size;
   size_t padding;
 };
+
+// Whether `function` is defined in glibc itself (the module that defines
+// gnu_get_libc_version).
+bool defined_in_glibc(void* function) {
+  Dl_info where{}, glibc{};
+  return dladdr(function, &where) && dladdr(reinterpret_cast<void*>(&gnu_get_libc_version), &glibc) &&
+         where.dli_fbase == glibc.dli_fbase;
+}
 
 template <typename Function>
 void resolve(Function& slot, const char* name) {
@@ -40,6 +49,7 @@ bool resolve_real_allocator() {
   resolve(real.pvalloc, "pvalloc");
   resolve(real.malloc_usable_size, "malloc_usable_size");
   if (!real.malloc || !real.free || !real.calloc || !real.realloc) return false;
+  real.glibc_heap = defined_in_glibc(reinterpret_cast<void*>(real.malloc));
   g_real = real;
   return true;
 }

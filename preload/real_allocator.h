@@ -19,6 +19,9 @@ struct RealAllocator {
   void* (*valloc)(size_t) = nullptr;
   void* (*pvalloc)(size_t) = nullptr;
   size_t (*malloc_usable_size)(void*) = nullptr;
+  // malloc is glibc's, not an allocator loaded before it (jemalloc,
+  // tcmalloc, mimalloc).
+  bool glibc_heap = false;
 };
 
 // Resolved once by resolve_real_allocator(); all null before.

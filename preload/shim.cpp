@@ -26,7 +26,7 @@ bool initialize() {
         print_to_stderr(message);
         _exit(127);
       }
-      tracker().init({g_real.malloc, g_real.free, g_real.malloc_usable_size, g_real.realloc});
+      tracker().init({g_real.malloc, g_real.free, g_real.malloc_usable_size, g_real.realloc, g_real.glibc_heap});
     }
     g_init_state.store(2, std::memory_order_release);
     g_ready.store(true, std::memory_order_release);

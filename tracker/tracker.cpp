@@ -415,7 +415,7 @@ NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, BlockRecord& record, 
     freed.freed = 1;
     freed.thread_or_free_stack = free_stack;
     if (options_.free_fill >= 0) {
-      if (freed.size >= kPageSize) [[unlikely]]
+      if (freed.size >= kPageSize && real_.glibc_heap) [[unlikely]]
         open_up_if_mmapped(freed);
       std::memset(reinterpret_cast<void*>(freed.address), int(options_.free_fill), freed.size);
     }
@@ -434,7 +434,9 @@ NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, BlockRecord& record, 
 // touch every byte, and faulted there. Such a block is made readable and
 // writable first: one system call, beside the munmap libc makes anyway.
 // It is told by its chunk header as libc's free tells it (IS_MMAPPED, and
-// a page-aligned mapping), so that another allocator's block is left alone.
+// a page-aligned mapping). Only glibc's blocks have that header: before a
+// jemalloc block of a page or more there may be no mapping at all, and
+// reading there killed redis-server.
 void Tracker::open_up_if_mmapped(const BlockRecord& freed) const {
   constexpr uint64_t kIsMmapped = 0x2, kFlags = 0x7;
   const auto raw = reinterpret_cast<uintptr_t>(raw_block(freed));

@@ -39,6 +39,9 @@ struct RealFunctions {
   void (*free)(void*) = nullptr;
   size_t (*malloc_usable_size)(void*) = nullptr;
   void* (*realloc)(void*, size_t) = nullptr;
+  // malloc is glibc's own, so a block's chunk header (the 16 bytes before
+  // it) is there to read; another allocator may have nothing mapped there.
+  bool glibc_heap = false;
 };
 
 // __lsan_disable() nesting depth on this thread: blocks it allocates while

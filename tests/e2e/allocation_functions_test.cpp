@@ -56,6 +56,21 @@ TEST(AllocationFunctions, EveryOperatorNewAndDeleteIsTracked) {
   EXPECT_TRUE(trace.errors.empty()) << result.err;
 }
 
+// A program linked with an allocator of its own in a shared library (as
+// redis-server is with jemalloc) keeps using it under us, and its blocks
+// are tracked. Blocks of a page or more start their own mapping there, with
+// nothing readable before them: nantrack read glibc's chunk header there
+// when such a block was freed, and redis-server died of SIGSEGV.
+TEST(AllocationFunctions, AnAllocatorLinkedInAsALibraryIsForwardedToAndTracked) {
+  RunResult result = expect_same_output_as_without_us({program("next_allocator")}, "kept across a realloc, sum 45\n");
+  const Trace& trace = result.only_trace();
+  EXPECT_FALSE(trace.process.own_allocator);
+  auto leaked = blocks_of_size(trace, 5000);
+  ASSERT_EQ(leaked.size(), 1u) << result.err;
+  EXPECT_TRUE(stack_has(trace, leaked[0]->stack, "leak_large"));
+  EXPECT_TRUE(trace.errors.empty()) << result.err;
+}
+
 TEST(AllocationFunctions, CountersFollowValgrindsConventionAndAddUp) {
   RunResult result = run({program("threads")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
