@@ -1,23 +1,14 @@
 #include "report/mangled_pattern.h"
 
-#include <cxxabi.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cstdlib>
-#include <memory>
 #include <utility>
+
+#include "report/demangle.h"
 
 namespace nantrack {
 namespace {
-
-std::string demangled_or_unchanged(std::string_view name) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> demangled(
-      abi::__cxa_demangle(std::string(name).c_str(), nullptr, nullptr, &status), &std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
-}
 
 // The operators whose mangled names valgrind's own suppressions start with.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kAllocationOperators = {{
@@ -65,9 +56,9 @@ std::string leading_names(std::string_view mangled) {
 }  // namespace
 
 std::string demangled_pattern(std::string_view pattern) {
-  if (!pattern.starts_with("_Z")) return std::string(pattern);
   const size_t wildcard = pattern.find_first_of("*?");
-  if (wildcard == std::string_view::npos) return demangled_or_unchanged(pattern);
+  if (wildcard == std::string_view::npos) return demangle(pattern).value_or(std::string(pattern));
+  if (!pattern.starts_with("_Z")) return std::string(pattern);
   // What follows the wildcard is still mangled and cannot be matched against
   // a demangled name: dropping it makes the pattern broader, never narrower.
   const std::string names = leading_names(pattern.substr(0, wildcard));

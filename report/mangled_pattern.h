@@ -8,7 +8,8 @@
 
 namespace nantrack {
 
-// "_ZN5Cache4dropEv" -> "Cache::drop()". A pattern with wildcards cannot be
+// "_ZN5Cache4dropEv" -> "Cache::drop()" (Rust names too, as demangle()
+// gives them). A pattern with wildcards cannot be
 // demangled as a whole: its leading plain names are ("_ZN5boost6detail*" ->
 // "boost::detail*", "_Znw*" -> "operator new*"), which matches at least what
 // the original meant. Anything that is not a mangled name, or whose start is

@@ -1,6 +1,5 @@
 #include "report/module_symbols.h"
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,24 +13,15 @@
 
 #include <fmt/format.h>
 
+#include "report/demangle.h"
+
 namespace nantrack {
 namespace {
 
-struct FreeDeleter {
-  void operator()(void* memory) const { std::free(memory); }
-};
-
-std::optional<std::string> demangle(const char* name) {
-  if (std::strncmp(name, "_Z", 2) != 0) return std::nullopt;
-  int status = 0;
-  std::unique_ptr<char, FreeDeleter> readable(abi::__cxa_demangle(name, nullptr, nullptr, &status));
-  if (status != 0) return std::nullopt;
-  return readable.get();
-}
-
-// C++ functions: the demangled linkage name, which has the signature. Others
-// (C, main): the name in the source, not the linkage name, which for C is an
-// assembler alias such as glibc's __GI_getenv. Inlined instances and
+// C++ and Rust functions: the demangled linkage name, which has the
+// signature (C++) or the whole path (Rust). Others (C, main): the name in
+// the source, not the linkage name, which for C is an assembler alias such
+// as glibc's __GI_getenv. Inlined instances and
 // out-of-line definitions of methods carry neither themselves:
 // dwarf_attr_integrate follows DW_AT_abstract_origin and DW_AT_specification.
 std::string function_name(Dwarf_Die* function) {

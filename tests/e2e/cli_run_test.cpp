@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -41,6 +42,24 @@ TEST(CliRun, ReportsTheDemoSymbolizedAndKeepsTheProgramsExitStatus) {
       << result.err;
   EXPECT_NE(result.err.find("1,024 bytes in 1 block leaked (definite)"), std::string::npos);
   EXPECT_NE(result.err.find("[inlined]"), std::string::npos);
+}
+
+// Rust's functions are named as rustc mangles them, v0 ("_R...") or legacy
+// ("_ZN...17h<hash>E"); the report gives their paths, from DWARF's linkage
+// name or, without debug info, from the symbol table. Before, v0 names
+// showed mangled and legacy ones kept their hash.
+TEST(CliRun, RustFunctionNamesAreDemangled) {
+  TempDir dir;
+  RunResult result = nantrack({"run", "--json", dir / "r.json", "--", program("rust_names")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find(" in mycrate::cache::allocate "), std::string::npos) << result.err;
+  const nlohmann::json json = nlohmann::json::parse(read_file(dir / "r.json"));
+  std::map<uint64_t, std::string> site_of_size;
+  for (const auto& leak : json["processes"][0]["leaks"])
+    site_of_size[leak["bytes"].get<uint64_t>()] = leak["stack"][0]["function"].get<std::string>();
+  EXPECT_EQ(site_of_size[111], "mycrate::cache::allocate");
+  EXPECT_EQ(site_of_size[222], "mycrate::cache::refill");
+  EXPECT_EQ(site_of_size[333], "mycrate::cache::evict");
 }
 
 TEST(CliRun, WritesJsonHtmlAndSarif) {

@@ -10,6 +10,8 @@ TEST(MangledPatternTest, WholeMangledNamesAreDemangled) {
   EXPECT_EQ(demangled_pattern("_Z11make_bufferm"), "make_buffer(unsigned long)");
   EXPECT_EQ(demangled_pattern("_Znwm"), "operator new(unsigned long)");
   EXPECT_EQ(demangled_pattern("_ZdlPv"), "operator delete(void*)");
+  EXPECT_EQ(demangled_pattern("_RNvCs1234_7mycrate4main"), "mycrate::main");
+  EXPECT_EQ(demangled_pattern("_ZN7mycrate4main17h0123456789abcdefE"), "mycrate::main");
 }
 
 TEST(MangledPatternTest, PatternsWithWildcardsKeepTheirLeadingNames) {
