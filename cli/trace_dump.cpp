@@ -123,6 +123,7 @@ class TraceDumper {
     if (process.exited_via_underscore_exit) flags.push_back("_exit");
     if (process.forked_child) flags.push_back("forked child");
     if (process.own_allocator) flags.push_back("own malloc (not seen)");
+    if (process.live_blocks_unknown) flags.push_back("live blocks unknown");
     line(1, "flags {}", flags.empty() ? "none" : fmt::format("{}", fmt::join(flags, ", ")));
     if (process.start_ns > 0 && process.end_ns >= process.start_ns) {
       line(1, "duration {:.3f} s", static_cast<double>(process.end_ns - process.start_ns) / 1e9);

@@ -173,12 +173,16 @@ void add_process_notes(ProcessReport& report) {
     report.notes.push_back(
         "the program defines malloc itself (an allocator linked in, such as jemalloc or mimalloc): nantrack saw "
         "only what reached the C library's, so the leaks and bad frees of the program's own go unreported");
-  if (process.crashed || process.signal != 0) {
-    const char* name = sigabbrev_np(process.signal);
-    report.notes.push_back(fmt::format("the process was killed by signal {}{}: blocks live at that moment are listed as "
+  const char* signal_name = sigabbrev_np(process.signal);
+  const std::string signal = fmt::format("{}{}", process.signal, signal_name ? fmt::format(" (SIG{})", signal_name) : "");
+  if (process.live_blocks_unknown)
+    report.notes.push_back(fmt::format("the process was killed by signal {} while inside nantrack's block tables: the "
+                                       "blocks live at that moment could not be listed, so what it leaked is unknown",
+                                       signal));
+  else if (process.crashed || process.signal != 0)
+    report.notes.push_back(fmt::format("the process was killed by signal {}: blocks live at that moment are listed as "
                                        "leaked, but do not count for the CI gate",
-                                       process.signal, name ? fmt::format(" (SIG{})", name) : ""));
-  }
+                                       signal));
   if (process.snapshot && process.snapshot->trigger == SnapshotTrigger::LeakCheck)
     report.notes.push_back(fmt::format("{}: the process's leak check, made by __lsan_do_leak_check() while it ran; "
                                        "its leaks count for the CI gate",

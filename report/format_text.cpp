@@ -29,13 +29,16 @@ std::pair<std::string_view, std::string_view> error_words(ErrorKind kind) {
 }
 
 // "3,072 bytes leaked in 3 blocks; 1 error (1 double free)", "no leaks, no errors".
-std::string summary_text(const Summary& summary) {
-  const std::string leaks = summary.lost_blocks() == 0
-                                ? "no leaks"
-                                : fmt::format("{} leaked in {}", counted(summary.lost_bytes(), "byte", "bytes"),
-                                              counted(summary.lost_blocks(), "block", "blocks"));
+// `leaks_unknown`: the process's live blocks were not listed
+// (ProcessInfo::live_blocks_unknown).
+std::string summary_text(const Summary& summary, bool leaks_unknown = false) {
+  const bool no_leaks = !leaks_unknown && summary.lost_blocks() == 0;
+  const std::string leaks = leaks_unknown ? "leaks unknown"
+                            : no_leaks    ? "no leaks"
+                                          : fmt::format("{} leaked in {}", counted(summary.lost_bytes(), "byte", "bytes"),
+                                                        counted(summary.lost_blocks(), "block", "blocks"));
   const uint64_t errors = std::accumulate(summary.errors.begin(), summary.errors.end(), uint64_t{0});
-  if (errors == 0) return leaks + (summary.lost_blocks() == 0 ? ", no errors" : "; no errors");
+  if (errors == 0) return leaks + (no_leaks ? ", no errors" : "; no errors");
   std::vector<std::string> by_kind;
   for (uint8_t value = 1; value <= kMaxErrorKind; ++value) {
     const auto kind = static_cast<ErrorKind>(value);
@@ -83,7 +86,9 @@ class TextWriter {
     for (const ProcessReport& process : report_.processes) {
       // A program with its own malloc has no findings because none could
       // be seen: its note is shown all the same.
-      if (process.has_findings() || process.process.own_allocator) write_findings(process);
+      // So is the note of a crash whose live blocks could not be listed.
+      if (process.has_findings() || process.process.own_allocator || process.process.live_blocks_unknown)
+        write_findings(process);
     }
     write_suppressions_used();
     for (const ProcessReport& process : report_.processes) write_summary(process);
@@ -203,7 +208,7 @@ class TextWriter {
     out_ << "SUMMARY: nantrack: ";
     if (several_)
       out_ << fmt::format("pid {} ({}){}: ", process.process.pid, command_line(process.process), snapshot_suffix(process));
-    out_ << summary_text(process.summary);
+    out_ << summary_text(process.summary, process.process.live_blocks_unknown);
     if (process.process.own_allocator) out_ << " seen (the program's own malloc was not)";
     out_ << ".\n";
   }

@@ -131,6 +131,7 @@ json process_json(const ProcessReport& report, FrameTable& frames) {
               {"exit_status", info.exit_status ? json(*info.exit_status) : json(nullptr)},
               {"signal", info.signal},
               {"crashed", info.crashed},
+              {"leaks_unknown", info.live_blocks_unknown},
               {"forked_child", info.forked_child},
               {"snapshot", info.snapshot ? json{{"sequence", info.snapshot->sequence},
                                                 {"trigger", name_of(info.snapshot->trigger)}}

@@ -60,6 +60,9 @@ struct ProcessInfo {
   // blocks live in this (final) trace are not what the process leaked.
   bool leak_check_done = false;
   bool own_allocator = false;  // malloc was the program's own: nothing it allocated was seen
+  // A fatal signal came inside nantrack's block tables: the blocks live
+  // then were not listed (LiveBlocksUnknown), so what leaked is unknown.
+  bool live_blocks_unknown = false;
   std::optional<SnapshotInfo> snapshot;  // from the Snapshot record; empty in a process's own trace
   std::string exe;
   std::vector<std::string> argv;

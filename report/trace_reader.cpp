@@ -55,6 +55,7 @@ std::string record_name(uint32_t type) {
     case tf::RecordType::LateAllocation: return "LateAllocation";
     case tf::RecordType::LateFree: return "LateFree";
     case tf::RecordType::Snapshot: return "Snapshot";
+    case tf::RecordType::LiveBlocksUnknown: return "LiveBlocksUnknown";
   }
   return fmt::format("type {}", type);
 }
@@ -200,6 +201,10 @@ class TraceParser {
         late_blocks_.free(in.read<uint64_t>());
         break;
       case tf::RecordType::Snapshot: trace_.process.snapshot = payload::read_snapshot(in); break;
+      case tf::RecordType::LiveBlocksUnknown:
+        in.expect_size(0);
+        trace_.process.live_blocks_unknown = true;
+        break;
     }
     // Any other type is skipped: a newer writer may add record types.
   }
@@ -209,7 +214,7 @@ class TraceParser {
   void check_order(tf::RecordType type) const {
     using enum tf::RecordType;
     const bool snapshot_only = type == Process || type == Snapshot || type == Module || type == LiveBlocks ||
-                               type == Counters || type == End;
+                               type == LiveBlocksUnknown || type == Counters || type == End;
     const bool late_only = type == LateAllocation || type == LateFree;
     if (seen_end_ && snapshot_only) malformed("comes after the End record");
     if (!seen_end_ && late_only) malformed("comes before the End record");

@@ -7,7 +7,8 @@
 // Strings are a u32 length followed by that many bytes, no terminator.
 //
 // Order of records in a complete trace:
-//   Process, Snapshot?, Module*, Stack*, LiveBlocks*, Error*, ErrorRepeats*,
+//   Process, Snapshot?, Module*, Stack*, (LiveBlocks* | LiveBlocksUnknown),
+//   Error*, ErrorRepeats*,
 //   Counters, End, then any number of late records (Stack, LateAllocation,
 //   LateFree, Error, ErrorRepeats) for what happened after the snapshot:
 //   other libraries' destructors run after ours and free memory, and those
@@ -50,6 +51,7 @@ enum class RecordType : uint32_t {
   LateFree = 9,
   Snapshot = 10,  // version 3
   ErrorRepeats = 11,  // version 3, added later: older readers skip it
+  LiveBlocksUnknown = 12,  // version 3, added later: older readers skip it
 };
 
 struct RecordHeader {
@@ -113,6 +115,12 @@ inline constexpr uint32_t kNoStack = 0;
 //   is a root of the scan and written as reachable.
 inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1 + 1;
 inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
+
+// LiveBlocksUnknown payload: none. In place of LiveBlocks, in a trace
+// written from a fatal signal: the blocks live could not be listed, because
+// the signal came while this thread was inside nantrack's block tables (or
+// another thread held them past the wait). The trace then says nothing of
+// what leaked.
 
 // LateFree payload: u64 address.
 

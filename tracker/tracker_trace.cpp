@@ -297,6 +297,9 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
     const bool noted = program_stack_ && program_stack_thread_ == thread_id();
     write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
+  } else {
+    output_.writer->begin(trace_format::RecordType::LiveBlocksUnknown);
+    output_.writer->end();
   }
   unfreed_bytes_ = tally.total_bytes();
   unfreed_blocks_ = tally.total_blocks();

@@ -19,9 +19,10 @@ function totals(processes) {
   const total = {
     leakedBytes: 0, leakedBlocks: 0, definiteBytes: 0, suppressedBytes: 0, leakSites: 0,
     errors: Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])),
-    peakBytes: 0, allocations: 0, frees: 0, allocatedBytes: 0,
+    peakBytes: 0, allocations: 0, frees: 0, allocatedBytes: 0, leaksUnknown: 0,
   };
-  for (const { summary, leaks } of processes) {
+  for (const { summary, leaks, leaks_unknown: leaksUnknown } of processes) {
+    if (leaksUnknown) total.leaksUnknown += 1;
     total.leakedBytes += summary.leaked_bytes;
     total.leakedBlocks += summary.leaked_blocks;
     total.definiteBytes += summary.definite_bytes;
@@ -45,13 +46,19 @@ function errorBreakdown(errors) {
 
 function renderVerdict(total, processCount) {
   const across = processCount > 1 ? ` across ${plural(processCount, 'process', 'processes')}` : '';
-  if (total.leakedBytes === 0 && total.errorCount === 0)
+  // A process whose blocks could not be listed at its crash is no proof
+  // of "no leaks".
+  const unknown = total.leaksUnknown > 0
+    ? `; the leaks of ${plural(total.leaksUnknown, 'process', 'processes')} are unknown (see its notes)` : '';
+  if (total.leakedBytes === 0 && total.errorCount === 0) {
+    if (unknown) return el('p', { className: 'banner' }, `No leaks seen and no heap errors${across}${unknown}.`);
     return el('p', { className: 'banner good' }, `No leaks and no heap errors${across}.`);
+  }
   const findings = [];
   if (total.leakedBlocks > 0)
     findings.push(`${formatCount(total.leakedBytes)} bytes leaked in ${plural(total.leakedBlocks, 'block')}`);
   if (total.errorCount > 0) findings.push(plural(total.errorCount, 'heap error'));
-  return el('p', { className: 'banner bad' }, `${findings.join(' and ')}${across}.`);
+  return el('p', { className: 'banner bad' }, `${findings.join(' and ')}${across}${unknown}.`);
 }
 
 function tile(key, label, value, detail, tone) {
@@ -105,7 +112,7 @@ function snapshotLabel(process) {
 }
 
 function hasSection(process, processCount) {
-  return processCount === 1 || process.leaks.length > 0 || process.errors.length > 0;
+  return processCount === 1 || process.leaks.length > 0 || process.errors.length > 0 || process.leaks_unknown;
 }
 
 // One line per process: the summary of the clean ones, a way into the others.
@@ -192,8 +199,11 @@ function renderProcess(process, frames) {
       process.crashed && el('span', { className: 'badge bad' }, 'crashed')),
     renderProcessMeta(process),
   );
-  if (!process.leaks.length && !process.errors.length)
-    section.append(el('p', { className: 'empty' }, 'No leaks and no heap errors in this process.'));
+  if (!process.leaks.length && !process.errors.length) {
+    section.append(el('p', { className: 'empty' }, process.leaks_unknown
+      ? 'No heap errors; its leaks are unknown: the blocks live at its crash could not be listed.'
+      : 'No leaks and no heap errors in this process.'));
+  }
   if (process.errors.length) section.append(...renderErrors(process.errors, frames));
   if (process.leaks.length) {
     section.append(

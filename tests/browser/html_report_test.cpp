@@ -175,6 +175,27 @@ TEST_F(HtmlReportBrowserTest, SnapshotsGetABadgeSayingWhetherTheyGate) {
   EXPECT_NE(dom.find("</code> snapshot 2 (signal)</td>"), std::string::npos) << "the process table's line";
 }
 
+// A crash inside nantrack's block tables leaves a process's leaks unknown:
+// no "No leaks" for it, a section with its note even without findings.
+TEST_F(HtmlReportBrowserTest, AProcessWhoseLeaksAreUnknownIsNotCalledClean) {
+  Report report;
+  report.processes = {testing::sample_clean_process(), testing::sample_clean_process()};
+  ProcessInfo& crashed = report.processes[0].process;
+  crashed.pid = 4250;
+  crashed.exit_status.reset();
+  crashed.signal = 11;
+  crashed.crashed = true;
+  crashed.live_blocks_unknown = true;
+  report.processes[0].notes = {"the blocks live at that moment could not be listed"};
+  const std::string dom = load("unknown.html", render_html_report(report));
+  EXPECT_EQ(text_after(dom, "class=\"banner", ">"),
+            "No leaks seen and no heap errors across 2 processes; the leaks of 1 process are unknown (see its notes).");
+  EXPECT_EQ(occurrences(dom, "<section class=\"card process\""), 1u) << "the crashed one only";
+  EXPECT_NE(dom.find("No heap errors; its leaks are unknown: the blocks live at its crash could not be listed."),
+            std::string::npos);
+  EXPECT_NE(dom.find("<li>the blocks live at that moment could not be listed</li>"), std::string::npos);
+}
+
 TEST_F(HtmlReportBrowserTest, SortsExpandsFiltersAndZooms) {
   const std::string html = render_html_report(testing::sample_report());
   const json log = driver_log(load("report_driven.html", with_driver(html, {{"filter", "cache.cpp"}})));

@@ -60,6 +60,7 @@ inline Bytes process_payload(const ProcessInfo& process) {
   if (process.exited_via_underscore_exit) flags |= tf::kExitedViaUnderscoreExit;
   if (process.forked_child) flags |= tf::kForkedChild;
   if (process.leak_check_done) flags |= tf::kLeakCheckDone;
+  if (process.own_allocator) flags |= tf::kOwnAllocator;
   Bytes payload;
   payload.put(process.pid).put(process.ppid).put(process.start_ns).put(process.end_ns);
   payload.put(process.exit_status.value_or(tf::kUnknownExitStatus)).put(process.signal).put(flags);
@@ -169,6 +170,7 @@ class TraceBuilder {
     for (const Module& each : trace.modules) module(each);
     for (const auto& [id, pcs] : trace.stacks) stack(id, pcs);
     const std::span<const LiveBlock> blocks = trace.live_blocks;
+    if (trace.process.live_blocks_unknown) record(tf::RecordType::LiveBlocksUnknown, Bytes());
     for (size_t first = 0; first < blocks.size(); first += tf::kMaxBlocksPerRecord) {
       live_blocks(blocks.subspan(first, std::min<size_t>(tf::kMaxBlocksPerRecord, blocks.size() - first)));
     }

@@ -25,7 +25,8 @@ namespace nantrack {
 // them from all_fields().
 auto fields(const ProcessInfo& p) {
   return std::tie(p.pid, p.ppid, p.start_ns, p.end_ns, p.exit_status, p.signal, p.crashed,
-                  p.exited_via_underscore_exit, p.forked_child, p.leak_check_done, p.snapshot, p.exe, p.argv);
+                  p.exited_via_underscore_exit, p.forked_child, p.leak_check_done, p.own_allocator,
+                  p.live_blocks_unknown, p.snapshot, p.exe, p.argv);
 }
 auto fields(const Segment& s) { return std::tie(s.start, s.size, s.file_offset, s.flags); }
 auto fields(const LiveBlock& b) { return std::tie(b.address, b.size, b.stack, b.thread, b.kind); }
@@ -111,6 +112,20 @@ TEST(trace_reader, RoundTripsASnapshotAndTheLeakCheckFlag) {
   const Trace actual = parse(TraceBuilder().snapshot(expected).bytes());
   expect_same(actual, expected);
   EXPECT_FALSE(parse(TraceBuilder().snapshot(sample_trace()).bytes()).process.snapshot.has_value());
+}
+
+// A trace written from a fatal signal inside nantrack's block tables has
+// no blocks: a record says so, and the reader keeps it apart from "none".
+TEST(trace_reader, RoundTripsLiveBlocksUnknownAndTheOwnAllocatorFlag) {
+  Trace expected = sample_trace();
+  expected.live_blocks.clear();
+  expected.process.crashed = true;
+  expected.process.live_blocks_unknown = true;
+  expected.process.own_allocator = true;
+  const Trace actual = parse(TraceBuilder().snapshot(expected).bytes());
+  expect_same(actual, expected);
+  EXPECT_TRUE(actual.process.live_blocks_unknown);
+  EXPECT_FALSE(parse(TraceBuilder().snapshot(sample_trace()).bytes()).process.live_blocks_unknown);
 }
 
 TEST(trace_reader, ReadsAFileFromDisk) {
@@ -378,6 +393,10 @@ TEST(trace_reader, RejectsMissingDuplicatedAndMisplacedRecords) {
   EXPECT_EQ(failure_of(finish(started()).end().bytes()), "record 4 (End) comes after the End record");
   EXPECT_EQ(failure_of(finish(started().late_free(0x1000)).bytes()),
             "record 2 (LateFree) comes before the End record");
+  EXPECT_EQ(failure_of(finish(started()).record(tf::RecordType::LiveBlocksUnknown, Bytes()).bytes()),
+            "record 4 (LiveBlocksUnknown) comes after the End record");
+  EXPECT_EQ(failure_of(finish(started().record(tf::RecordType::LiveBlocksUnknown, Bytes().put(uint8_t{1}))).bytes()),
+            "record 2 (LiveBlocksUnknown) has 1 bytes, expected 0");
 }
 
 TEST(trace_reader, RejectsBadSnapshotRecords) {
