@@ -85,6 +85,24 @@ TEST(BadFreeStacks, MismatchNamesBothFunctions) {
   EXPECT_TRUE(blocks_of_size(trace, 40).empty());
 }
 
+// A library with operator new and delete of its own (rust's libLLVM: a
+// static libstdc++, its operators exported under its own version and bound
+// to itself) makes blocks with its new, which calls malloc, and the program
+// deletes them with the library's delete, which calls free: every pair
+// matches. Our unversioned operators took the program's references to the
+// library's, and each block was reported as a mismatched free (128 in one
+// rust-lld link).
+TEST(BadFreeStacks, AnotherLibrarysOwnOperatorsMakeNoMismatch) {
+  const RunResult result = expect_same_output_as_without_us({program("versioned_operators_user")}, "done\n");
+  const Trace& trace = result.only_trace();
+  EXPECT_TRUE(trace.errors.empty()) << result.err;
+  auto leaked = blocks_of_size(trace, 77);
+  ASSERT_EQ(leaked.size(), 1u);
+  EXPECT_TRUE(stack_has(trace, leaked[0]->stack, "main"));
+  EXPECT_TRUE(blocks_of_size(trace, 40).empty());
+  EXPECT_TRUE(blocks_of_size(trace, 24).empty());
+}
+
 TEST(BadFreeStacks, InteriorPointerNamesItsBlock) {
   RunResult result = run({program("bad_frees"), "invalid_interior"});
   const Trace& trace = result.only_trace();
