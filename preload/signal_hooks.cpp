@@ -2,11 +2,11 @@
 
 #include <csignal>
 #include <cstring>
-#include <sys/mman.h>
 
 #include "preload/finish.h"
 #include "preload/shim.h"
 #include "preload/snapshot_signal.h"
+#include "tracker/internal_memory.h"
 
 using namespace nantrack;
 
@@ -82,8 +82,8 @@ void ensure_alternate_stack() {
   stack_t current{};
   if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
   constexpr size_t kSize = 64 * 1024;
-  void* memory = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (memory == MAP_FAILED) return;
+  void* memory = map_memory(kSize);  // ours: not a root of the leak scan
+  if (!memory) return;
   stack_t alternate{};
   alternate.ss_sp = memory;
   alternate.ss_size = kSize;

@@ -4,17 +4,17 @@
 
 #include <dlfcn.h>
 #include <elf.h>
-#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "tracker/internal_memory.h"
+#include "tracker/mapped_roots.h"
 #include "tracker/module_map.h"
 #include "tracker/platform.h"
+#include "tracker/proc_maps.h"
 #include "tracker/sandbox.h"
-#include "tracker/text_buffer.h"
 #include "tracker/thread_stop.h"
 #include "tracker/thread_unwind_state.h"
 
@@ -34,24 +34,6 @@ constexpr size_t kDtvEntryBytes = 16;
 // More modules with TLS than this means we are not reading a TLS vector.
 constexpr uintptr_t kMaxDtvLength = uintptr_t{1} << 16;
 
-// `count` zeroed elements in memory of their own (the scan may not call
-// malloc); empty if it cannot be mapped.
-template <typename T>
-class MappedArray {
- public:
-  explicit MappedArray(size_t count) : data_(static_cast<T*>(map_memory(count * sizeof(T)))), count_(count) {}
-  ~MappedArray() { unmap_memory(data_, count_ * sizeof(T)); }
-  MappedArray(const MappedArray&) = delete;
-  MappedArray& operator=(const MappedArray&) = delete;
-  explicit operator bool() const { return data_ != nullptr; }
-  T& operator[](size_t i) { return data_[i]; }
-  T* data() { return data_; }
-
- private:
-  T* data_;
-  size_t count_;
-};
-
 // A question for find_mapping_ends(): the end of the mapping that holds
 // `address`.
 struct MappingQuery {
@@ -60,11 +42,10 @@ struct MappingQuery {
 };
 
 // Answers every query, 0 where no mapping holds the address, from one read
-// of /proc/self/maps through a fixed buffer (no stdio: it would call
-// malloc). Its lines come in address order, so the queries are sorted and
-// met in a single pass. One read per scan rather than one per thread: a
-// process with 1,000 threads lists 2,000 mappings, and reading them once
-// for each thread made its exit take 0.5 s. In a seccomp sandbox, where
+// of /proc/self/maps. Its lines come in address order, so the queries are
+// sorted and met in a single pass. One read per scan rather than one per
+// thread: a process with 1,000 threads lists 2,000 mappings, and reading
+// them once for each thread made its exit take 0.5 s. In a seccomp sandbox, where
 // openat may kill the process, only the end of this thread's stack is known.
 void find_mapping_ends(MappingQuery* queries, size_t count) {
   for (size_t i = 0; i < count; ++i) *queries[i].end = 0;
@@ -77,32 +58,13 @@ void find_mapping_ends(MappingQuery* queries, size_t count) {
   }
   std::sort(queries, queries + count,
             [](const MappingQuery& a, const MappingQuery& b) { return a.address < b.address; });
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  char buffer[4096];
-  uintptr_t fields[2] = {0, 0};
-  int field = 0;  // 0: start, 1: end, 2: rest of the line
+  ProcMaps maps;
+  Mapping mapping;
   size_t next = 0;  // the first query not answered yet
-  ssize_t bytes;
-  while (next < count && (bytes = read(fd, buffer, sizeof(buffer))) > 0) {
-    for (ssize_t i = 0; i < bytes && next < count; ++i) {
-      const char c = buffer[i];
-      if (c == '\n') {
-        while (next < count && queries[next].address < fields[0]) ++next;  // in no mapping
-        for (; next < count && fields[0] <= queries[next].address && queries[next].address < fields[1]; ++next)
-          *queries[next].end = fields[1];
-        fields[0] = fields[1] = 0;
-        field = 0;
-      } else if (field < 2) {
-        const int digit = hex_digit_value(c);
-        if (digit >= 0)
-          fields[field] = fields[field] * 16 + static_cast<uintptr_t>(digit);
-        else
-          ++field;
-      }
-    }
+  while (next < count && maps.next(mapping)) {
+    while (next < count && queries[next].address < mapping.start) ++next;  // in no mapping
+    for (; next < count && queries[next].address < mapping.end; ++next) *queries[next].end = mapping.end;
   }
-  close(fd);
 }
 
 // The TLS blocks of dlopen'd modules: glibc mallocs one per thread and
@@ -123,7 +85,8 @@ void scan_dynamic_tls(ReachabilityScan& scan, uintptr_t thread_pointer) {
 
 }  // namespace
 
-void LeakRoots::init() {
+void LeakRoots::init(bool scan_mappings) {
+  scan_mappings_ = scan_mappings;
   // GLIBC_PRIVATE, but stable since glibc 2.0 and what LeakSanitizer uses.
   using GetTlsStaticInfo = void (*)(size_t*, size_t*);
   auto get = reinterpret_cast<GetTlsStaticInfo>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
@@ -142,8 +105,8 @@ void LeakRoots::init() {
 
 namespace {
 
-// Calls visit(range) for each writable segment of every loaded module but
-// the one containing `own_address`.
+// Calls visit(range, own) for each writable segment of every loaded
+// module; `own`: of the one containing `own_address`.
 template <typename Visit>
 void for_each_writable_segment(uintptr_t own_address, Visit&& visit) {
   struct Context {
@@ -155,14 +118,15 @@ void for_each_writable_segment(uintptr_t own_address, Visit&& visit) {
         const Context& self = *static_cast<Context*>(data);
         LeakRoots::Range writable[16];
         size_t count = 0;
+        bool own = false;
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr)& header = info->dlpi_phdr[i];
           if (header.p_type != PT_LOAD) continue;
           const uintptr_t begin = info->dlpi_addr + header.p_vaddr;
-          if (self.own_address - begin < header.p_memsz) return 0;  // ours
+          if (self.own_address - begin < header.p_memsz) own = true;
           if ((header.p_flags & PF_W) && count < 16) writable[count++] = {begin, begin + header.p_memsz};
         }
-        for (size_t i = 0; i < count; ++i) (*self.visit)(writable[i]);
+        for (size_t i = 0; i < count; ++i) (*self.visit)(writable[i], own);
         return 0;
       },
       &context);
@@ -174,7 +138,7 @@ void LeakRoots::collect_globals(uintptr_t own_address) {
   // Counted first, and the table mapped to fit: a process may have
   // thousands of modules loaded.
   size_t segments = 0;
-  for_each_writable_segment(own_address, [&](const Range&) { ++segments; });
+  for_each_writable_segment(own_address, [&](const Range&, bool) { ++segments; });
   const size_t wanted = segments + kGlobalsToSpare;  // modules loaded meanwhile
   if (wanted > global_capacity_) {
     if (auto* globals = static_cast<Range*>(map_memory(wanted * sizeof(Range)))) {
@@ -184,14 +148,23 @@ void LeakRoots::collect_globals(uintptr_t own_address) {
     }
   }
   global_count_ = 0;
-  for_each_writable_segment(own_address, [&](const Range& segment) {
-    if (global_count_ < global_capacity_) globals_[global_count_++] = segment;
+  own_segment_count_ = 0;
+  for_each_writable_segment(own_address, [&](const Range& segment, bool own) {
+    if (own && own_segment_count_ < kMaxOwnSegments)
+      own_segments_[own_segment_count_++] = segment;
+    else if (!own && global_count_ < global_capacity_)
+      globals_[global_count_++] = segment;
   });
 }
 
 bool LeakRoots::add_region(uintptr_t begin, size_t size) {
   if (region_count_ == kMaxRegions) return false;
   regions_[region_count_++] = {begin, begin + size};
+  for (size_t i = 0; i < released_count_;)
+    if (released_[i].begin < begin + size && begin < released_[i].end)
+      released_[i] = released_[--released_count_];
+    else
+      ++i;
   return true;
 }
 
@@ -199,6 +172,7 @@ bool LeakRoots::remove_region(uintptr_t begin, size_t size) {
   for (size_t i = 0; i < region_count_; ++i) {
     if (regions_[i].begin != begin || regions_[i].end != begin + size) continue;
     regions_[i] = regions_[--region_count_];
+    if (released_count_ < kMaxRegions) released_[released_count_++] = {begin, begin + size};
     return true;
   }
   return false;
@@ -230,7 +204,18 @@ LeakRoots::CalleeSavedRegisters LeakRoots::callee_saved_registers(const mcontext
   return registers;
 }
 
-NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState program) const {
+void LeakRoots::scan_mappings(ReachabilityScan& scan, const uintptr_t* stack_pointers, size_t threads,
+                              HeapExtents heap) const {
+  // Besides the modules' segments, the regions the program unregistered.
+  MappedArray<Range> left_out(global_count_ + own_segment_count_ + released_count_);
+  if (!left_out) return;
+  Range* end = std::copy(globals_, globals_ + global_count_, left_out.data());
+  end = std::copy(own_segments_, own_segments_ + own_segment_count_, end);
+  std::copy(released_, released_ + released_count_, end);
+  scan_program_mappings(scan, {stack_pointers, threads, left_out.data(), left_out.size(), heap.ranges, heap.count});
+}
+
+NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState program, HeapExtents heap) const {
   CalleeSavedRegisters registers;
   if (program.registers) {
     registers = *program.registers;
@@ -277,6 +262,15 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
     if (stack_end(i)) scan.scan_root(stack_pointer_of(i), stack_end(i));
   scan_thread(scan, stack_pointer, stack_end(threads - 1), static_cast<uintptr_t>(pthread_self()), registers.values,
               sizeof(registers.values));
+  // Without every thread's stack pointer, a stack could not be told from
+  // the program's own mappings.
+  if (scan_mappings_ && heap.known && !sandboxed && queries && stack_ends) {
+    MappedArray<uintptr_t> stack_pointers(threads);
+    if (stack_pointers) {
+      for (size_t i = 0; i < threads; ++i) stack_pointers[i] = queries[i].address;  // sorted by find_mapping_ends
+      scan_mappings(scan, stack_pointers.data(), threads, heap);
+    }
+  }
   scan.scan_root_blocks();
   if (!sandboxed) resume_other_threads();
 }

@@ -67,6 +67,10 @@ bool this_thread_stack_bounds(StackBounds& bounds);
 
 // From start(): the key that hands an exiting thread's state back.
 void start_thread_unwind_states();
+// The stacks of the last threads that exited (glibc keeps such stacks
+// mapped for new threads, stale frames and all), up to `capacity` of them
+// into `stacks`; returns how many. Only threads that had a state count.
+size_t list_exited_thread_stacks(StackBounds* stacks, size_t capacity);
 // Every thread but this one is gone in a fork child: their states return.
 void reclaim_thread_unwind_states_in_child();
 

@@ -113,7 +113,7 @@ void Tracker::start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t o
     ++argc_;
   }
 
-  leak_roots_.init();
+  leak_roots_.init(options_.scan_mappings && real_.glibc_heap);
   install_thread_stop_handler();
   live_bytes_.start();
 

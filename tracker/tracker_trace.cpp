@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "tracker/clock.h"
+#include "tracker/glibc_heap_extents.h"
 #include "tracker/internal_memory.h"
 #include "tracker/sandbox.h"
 #include "tracker/stderr_output.h"
@@ -106,15 +107,25 @@ void Tracker::classify_live_blocks(ReachabilityScan& scan, LeakRoots::ProgramSta
   size_t capacity = 0;
   for (const Shard& shard : shards_) capacity += shard.blocks.size();
   if (!scan.reserve(capacity)) return;
+  // Where glibc keeps the blocks, live or in quarantine: left out of the
+  // program's own mappings when those are scanned.
+  GlibcHeapExtents heap;
+  const bool find_heap = leak_roots_.scans_mappings();
   for (const Shard& shard : shards_) {
     shard.blocks.for_each([&](const BlockRecord& record) {
       const StackView stack = depot_.get(record.alloc_stack);
       const bool by_loader = stack.depth && leak_roots_.is_loader_code(stack.pcs[0]);
       scan.add_block(record.address, record.size, record.ignored || by_loader);
+      if (find_heap) heap.add_chunk_of(reinterpret_cast<uintptr_t>(raw_block(record)));
     });
+    if (find_heap)
+      shard.quarantine.for_each([&](const BlockRecord& record) { heap.add_chunk_of(reinterpret_cast<uintptr_t>(raw_block(record))); });
   }
+  heap.finish();
   scan.seal();
-  leak_roots_.scan(scan, program);
+  // Without every extent, a free chunk's stale words could be read as roots.
+  const bool heap_known = find_heap && heap.complete();
+  leak_roots_.scan(scan, program, {heap_known, heap.ranges(), heap.count()});
   scan.classify_leaks();
 }
 

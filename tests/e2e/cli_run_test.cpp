@@ -630,18 +630,20 @@ TEST(CliReport, KeepsSymbolsOfSeparateDebugFilesWhereTheEnvironmentSays) {
 // Debian's python3 is stripped and has no debug file: libdw would load the
 // debuginfod client (with curl, GnuTLS, Kerberos...) to ask no server.
 // The CLI lets it load only when DEBUGINFOD_URLS names one; the report is
-// the same either way.
+// the same either way. Its blocks are all reachable: the report shows them.
 TEST(CliReport, LoadsTheDebuginfodClientOnlyWhenAServerIsConfigured) {
   TempDir dir;
-  RunResult ran = nantrack({"run", "--output-dir", dir / "traces", "--", "/usr/bin/python3", "-c", "import json"});
+  RunResult ran = nantrack({"run", "--show-reachable", "--output-dir", dir / "traces", "--", "/usr/bin/python3", "-c",
+                            "import json"});
   ASSERT_EQ(ran.exit_code, 0) << ran.err;
   ASSERT_NE(ran.err.find("(python3"), std::string::npos) << "no frame in python3 to symbolize\n" << ran.err;
 
-  RunResult without = nantrack({"report", dir / "traces"}, {"LD_DEBUG=files", "DEBUGINFOD_URLS"});
+  RunResult without =
+      nantrack({"report", "--show-reachable", dir / "traces"}, {"LD_DEBUG=files", "DEBUGINFOD_URLS"});
   EXPECT_EQ(without.exit_code, 0) << without.err;
   EXPECT_EQ(without.err.find("libdebuginfod"), std::string::npos) << without.err;
   // Port 9 refuses at once: the client asks and finds nothing.
-  RunResult with = nantrack({"report", dir / "traces"}, {"LD_DEBUG=files", "DEBUGINFOD_URLS=http://127.0.0.1:9",
+  RunResult with = nantrack({"report", "--show-reachable", dir / "traces"}, {"LD_DEBUG=files", "DEBUGINFOD_URLS=http://127.0.0.1:9",
                                                           "DEBUGINFOD_CACHE_PATH=" + dir / "debuginfod"});
   EXPECT_NE(with.err.find("libdebuginfod"), std::string::npos);
   EXPECT_EQ(with.out, without.out);

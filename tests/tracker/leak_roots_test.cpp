@@ -42,7 +42,7 @@ void expect_within_its_mapping(const LeakRoots& roots, uintptr_t thread_pointer)
 // mapping. Either way the range scanned stays inside.
 TEST(LeakRootsTest, StaticTlsRangeStaysInsideTheThreadsTlsMapping) {
   LeakRoots roots;
-  roots.init();
+  roots.init(false);
   expect_within_its_mapping(roots, static_cast<uintptr_t>(pthread_self()));
 
   pthread_t thread;
