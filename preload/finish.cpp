@@ -104,8 +104,9 @@ void prepare_finish() {
 
 void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!shim::g_ready.load()) return;
-  // Process the pool's free as the program's own (tracked) free.
-  if (!from_signal && exit.flags == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
+  // Process the pool's free as the program's own (tracked) free; not when
+  // a signal ends the process, which frees nothing.
+  if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
   shim::InsideNantrack inside;
   if (!tracker().write_trace(exit, from_signal)) return;
   tracker().print_unwind_check();

@@ -9,7 +9,7 @@ namespace nantrack::shim {
 
 NANTRACK_TLS bool t_inside = false;
 constinit std::atomic<bool> g_ready{false};
-constinit std::atomic<bool> g_snapshot_requested{false};
+constinit std::atomic<uint32_t> g_deferred{0};
 
 namespace {
 constinit std::atomic<int> g_init_state{0};  // 0: not started, 1: running, 2: done
@@ -35,6 +35,12 @@ bool initialize() {
   // Another thread is initialising; it takes microseconds.
   while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();
   return true;
+}
+
+// The process ends first: a snapshot would be of no use.
+NANTRACK_NOINLINE void take_deferred_signals() {
+  take_deferred_ending();
+  take_requested_snapshot();
 }
 
 void release_tracked(void* block, DeallocKind kind, const CallerFrame& caller) {

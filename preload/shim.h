@@ -21,10 +21,17 @@ namespace nantrack::shim {
 // helpers, the loader, a signal handler) must not be tracked again.
 extern NANTRACK_TLS bool t_inside;
 extern constinit std::atomic<bool> g_ready;
-// A snapshot signal arrived while its thread was inside nantrack (maybe
-// holding a lock the scan needs): the next leave(), on any thread, takes
-// the snapshot (preload/snapshot_signal.cpp).
-extern constinit std::atomic<bool> g_snapshot_requested;
+// Signals that came while their thread was inside nantrack, maybe holding a
+// lock their work needs: the next leave(), on any thread, does that work.
+// The snapshot signal takes its snapshot (preload/snapshot_signal.cpp); a
+// signal that ends the process writes its trace and ends it
+// (preload/signal_hooks.cpp), also when an outermost InsideNantrack ends:
+// its thread may make no more calls, and the process must not go on.
+extern constinit std::atomic<uint32_t> g_deferred;
+inline constexpr uint32_t kSnapshotDeferred = 1;
+inline constexpr unsigned kEndingSignalShift = 8;  // bits 8-15: the signal that ends the process
+void take_deferred_signals();
+void take_deferred_ending();
 void take_requested_snapshot();
 
 // Resolves the real allocator and initialises the tracker; false while that
@@ -42,8 +49,8 @@ NANTRACK_ALWAYS_INLINE bool enter() {
 }
 NANTRACK_ALWAYS_INLINE void leave() {
   t_inside = false;
-  if (g_snapshot_requested.load(std::memory_order_relaxed)) [[unlikely]]
-    take_requested_snapshot();
+  if (g_deferred.load(std::memory_order_relaxed)) [[unlikely]]
+    take_deferred_signals();
 }
 
 // Runs a block of nantrack code that may allocate for itself (dlsym,
@@ -51,7 +58,11 @@ NANTRACK_ALWAYS_INLINE void leave() {
 class InsideNantrack {
  public:
   InsideNantrack() : was_inside_(t_inside) { t_inside = true; }
-  ~InsideNantrack() { t_inside = was_inside_; }
+  ~InsideNantrack() {
+    t_inside = was_inside_;
+    if (!was_inside_ && (g_deferred.load(std::memory_order_relaxed) >> kEndingSignalShift)) [[unlikely]]
+      take_deferred_ending();
+  }
   InsideNantrack(const InsideNantrack&) = delete;
   InsideNantrack& operator=(const InsideNantrack&) = delete;
 

@@ -13,6 +13,13 @@ using namespace nantrack;
 namespace {
 
 constexpr int kFatalSignals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE};
+// Signals whose default action ends the process that programs are ended
+// with from outside or by their limits: kill, timeout(1), a supervisor's
+// stop (TERM), ^C and ^\ (INT, QUIT), a closed terminal (HUP), a reader
+// gone (PIPE), alarm(), CPU and file size limits. Without a handler the
+// process ended before it wrote its trace, and all it had was lost.
+constexpr int kEndingSignals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE,   SIGALRM,
+                                  SIGTERM, SIGUSR1, SIGXCPU, SIGXFSZ,   SIGVTALRM, SIGPROF};
 
 using SigactionFunction = int (*)(int, const struct sigaction*, struct sigaction*);
 constinit SigactionFunction g_next_sigaction = nullptr;
@@ -21,23 +28,34 @@ constinit SignalFunction g_next_signal = nullptr;
 // What the program believes is installed for each signal we handle.
 struct sigaction g_program_action[NSIG];
 
-bool is_fatal(int signal) {
-  for (int fatal : kFatalSignals)
-    if (fatal == signal) return true;
+template <size_t N>
+bool is_one_of(const int (&signals)[N], int signal) {
+  for (int each : signals)
+    if (each == signal) return true;
   return false;
 }
+bool is_fatal(int signal) { return is_one_of(kFatalSignals, signal); }
 
 void on_fatal_signal(int signal, siginfo_t*, void*);
+void on_ending_signal(int signal, siginfo_t*, void*);
 
 // Our handler for `signal`, or nullptr for a signal we leave alone.
 using Handler = void (*)(int, siginfo_t*, void*);
 Handler our_handler(int signal) {
   if (is_fatal(signal)) return on_fatal_signal;
   if (signal == snapshot_signal() && signal != 0) return on_snapshot_signal;
+  if (is_one_of(kEndingSignals, signal)) return on_ending_signal;
   return nullptr;
 }
 
 SigactionFunction next_sigaction() { return shim::next_definition(g_next_sigaction, "sigaction"); }
+
+void restore_default_action(int signal) {
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  next_sigaction()(signal, &default_action, nullptr);
+}
 
 void on_fatal_signal(int signal, siginfo_t* info, void*) {
   finish_process({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
@@ -47,12 +65,36 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
   // same instruction: the process dies there as it would have, and a core
   // dump shows the program's own registers and stack. A signal sent by
   // kill() or raise() (abort) is sent again.
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  sigemptyset(&default_action.sa_mask);
-  next_sigaction()(signal, &default_action, nullptr);
+  restore_default_action(signal);
   if (info && info->si_code > 0 && signal != SIGABRT) return;
   raise(signal);
+}
+
+// Writes the trace, scanned for leaks as at exit (the program was stopped
+// from outside, not broken: its heap can be trusted), then dies of
+// `signal` as it would have: it is raised again with the default action,
+// and delivered when the handler returns.
+void end_by_signal(int signal) {
+  if (tracker().owns_process()) finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
+  restore_default_action(signal);
+  raise(signal);
+}
+
+// Outside nantrack the interrupted code holds none of our locks, and the
+// trace is written here, as a leak check would be. Inside, it may hold
+// one: the trace waits for the next shim::leave() (shim.h), microseconds
+// later, and the handler returns into nantrack's code meanwhile.
+void on_ending_signal(int signal, siginfo_t*, void*) {
+  if (shim::t_inside && tracker().owns_process()) {
+    // The first such signal is the one the process dies of.
+    uint32_t seen = shim::g_deferred.load(std::memory_order_relaxed);
+    while (!(seen >> shim::kEndingSignalShift) &&
+           !shim::g_deferred.compare_exchange_weak(seen, seen | (static_cast<uint32_t>(signal) << shim::kEndingSignalShift),
+                                                   std::memory_order_acq_rel)) {
+    }
+    return;
+  }
+  end_by_signal(signal);
 }
 
 int install_ours(int signal) {
@@ -91,6 +133,14 @@ void ensure_alternate_stack() {
 }
 
 }  // namespace
+
+// One thread takes the signal: the trace it writes ends in InsideNantrack
+// scopes of its own, which must not take it again.
+void nantrack::shim::take_deferred_ending() {
+  constexpr uint32_t kSignalBits = 0xffu << kEndingSignalShift;
+  const uint32_t taken = g_deferred.fetch_and(~kSignalBits, std::memory_order_acq_rel);
+  if (const auto signal = static_cast<int>((taken & kSignalBits) >> kEndingSignalShift)) end_by_signal(signal);
+}
 
 void nantrack::install_signal_handlers() {
   ensure_alternate_stack();

@@ -45,7 +45,7 @@ int snapshot_signal() { return g_signal; }
 void on_snapshot_signal(int, siginfo_t*, void*) {
   if (!tracker().owns_process()) return;  // a vfork child: our memory is its parent's
   if (shim::t_inside) {
-    shim::g_snapshot_requested.store(true, std::memory_order_release);
+    shim::g_deferred.fetch_or(shim::kSnapshotDeferred, std::memory_order_release);
     return;
   }
   check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
@@ -58,7 +58,7 @@ namespace nantrack::shim {
 // Scanned from this frame up: the allocation function the program called,
 // and its callers.
 NANTRACK_NOINLINE void take_requested_snapshot() {
-  if (!g_snapshot_requested.exchange(false, std::memory_order_acq_rel)) return;
+  if (!(g_deferred.fetch_and(~kSnapshotDeferred, std::memory_order_acq_rel) & kSnapshotDeferred)) return;
   check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
 }
 

@@ -179,9 +179,13 @@ void add_process_notes(ProcessReport& report) {
     report.notes.push_back(fmt::format("the process was killed by signal {} while inside nantrack's block tables: the "
                                        "blocks live at that moment could not be listed, so what it leaked is unknown",
                                        signal));
-  else if (process.crashed || process.signal != 0)
+  else if (process.crashed)
     report.notes.push_back(fmt::format("the process was killed by signal {}: blocks live at that moment are listed as "
                                        "leaked, but do not count for the CI gate",
+                                       signal));
+  else if (process.signal != 0)
+    report.notes.push_back(fmt::format("the process was ended by signal {} before it could free its memory: its "
+                                       "leaks were checked at that moment, and do not count for the CI gate",
                                        signal));
   if (process.snapshot && process.snapshot->trigger == SnapshotTrigger::LeakCheck)
     report.notes.push_back(fmt::format("{}: the process's leak check, made by __lsan_do_leak_check() while it ran; "

@@ -76,6 +76,61 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// A program ended from outside or by a limit, by a signal it does not
+// handle (tests/programs/ending_signal.c): it dies of that signal as it
+// would have, and its trace is written first, scanned as at exit. Before,
+// it died with no trace at all: `kill` of a service, timeout(1), ^C, alarm()
+// or a closed pipe lost every block, and `nantrack run` said "left no
+// trace (was it killed with SIGKILL ...)".
+class EndingSignals : public ::testing::TestWithParam<int> {};
+
+TEST_P(EndingSignals, TheProgramDiesOfItAfterWritingItsTrace) {
+  const int signal = GetParam();
+  const RunResult native = run({program("ending_signal"), std::to_string(signal)}, {.traced = false});
+  ASSERT_EQ(native.signal, signal) << native.err;
+  const RunResult traced = run({program("ending_signal"), std::to_string(signal)});
+  EXPECT_EQ(traced.signal, signal) << traced.err;
+  EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(traced.err, native.err);
+  const Trace& trace = traced.only_trace();
+  EXPECT_EQ(trace.process.signal, signal);
+  EXPECT_FALSE(trace.process.crashed);
+  EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1") << "leaked: definite";
+  EXPECT_EQ(leak_kinds_of_size(trace, 2102), "4") << "kept in a global: reachable";
+}
+
+// What a user of `nantrack run` sees: the leak, a note that says how the
+// process ended, and nantrack run dying of the same signal.
+TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {
+  const RunResult result = nantrack({"run", "--", program("ending_signal"), std::to_string(SIGTERM)});
+  EXPECT_EQ(result.signal, SIGTERM) << result.err;
+  EXPECT_EQ(result.out, "ready\n");
+  EXPECT_NE(result.err.find("2,101 bytes in 1 block leaked (definite)"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("note: the process was ended by signal 15 (SIGTERM) before it could free its memory: its "
+                            "leaks were checked at that moment, and do not count for the CI gate"),
+            std::string::npos)
+      << result.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, EndingSignals, ::testing::Values(SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGALRM, SIGPIPE),
+                         [](const ::testing::TestParamInfo<int>& info) { return std::string(sigabbrev_np(info.param)); });
+
+// Sent to a thread that allocates without a pause, the signal often comes
+// while that thread is inside nantrack, maybe holding a lock the trace
+// needs: the trace is then written when it leaves, microseconds later.
+// Either way the process dies of it, with its trace.
+TEST(EndingSignals, ASignalThatComesInsideNantrackEndsTheProcessToo) {
+  for (int run_number = 0; run_number < 10; ++run_number) {
+    SCOPED_TRACE(run_number);
+    const RunResult traced = run({program("ending_signal"), std::to_string(SIGTERM), "churn"});
+    EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
+    EXPECT_EQ(traced.out, "ready\n");
+    const Trace& trace = traced.only_trace();
+    EXPECT_EQ(trace.process.signal, SIGTERM);
+    EXPECT_EQ(leak_kinds_of_size(trace, 2102), "4");
+  }
+}
+
 // Under a file-size limit (ulimit -f) smaller than its trace, the program
 // still ends as it would have (our write gets EFBIG, not the SIGXFSZ that
 // kills), and the cut is said.

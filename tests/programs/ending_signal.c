@@ -1,0 +1,54 @@
+/* ending_signal SIGNAL [churn]: ended by SIGNAL (a number), which it does
+ * not handle, as a supervisor, a terminal or a limit ends a program:
+ * SIGALRM comes from alarm(), SIGPIPE from a write to a pipe nobody reads,
+ * any other from kill(). Before, it leaks a block of 2101 bytes and keeps
+ * one of 2102 bytes reachable from a global. With "churn" a second thread
+ * allocates and frees without a pause, and the signal is sent to it: it
+ * then often comes while that thread is inside nantrack. Prints "ready"
+ * first; the signal comes after. Exits 3 if it outlives the signal. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void* volatile reachable;
+void* volatile lost;
+
+static void* churn(void* unused) {
+  (void)unused;
+  for (;;) {
+    void* blocks[8];
+    for (int i = 0; i < 8; ++i) blocks[i] = malloc(32 + 100 * i);
+    for (int i = 0; i < 8; ++i) free(blocks[i]);
+  }
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  const int signal_number = atoi(argv[1]);
+  reachable = memset(malloc(2102), 1, 2102);
+  lost = memset(malloc(2101), 2, 2101);
+  lost = NULL;
+  printf("ready\n");
+  fflush(stdout);
+  if (argc > 2 && !strcmp(argv[2], "churn")) {
+    pthread_t thread;
+    pthread_create(&thread, NULL, churn, NULL);
+    usleep(20000);
+    pthread_kill(thread, signal_number);
+  } else if (signal_number == SIGALRM) {
+    alarm(1);
+  } else if (signal_number == SIGPIPE) {
+    int ends[2];
+    if (pipe(ends) != 0) return 2;
+    close(ends[0]);
+    write(ends[1], "x", 1);
+  } else {
+    kill(getpid(), signal_number);
+  }
+  for (int tenths = 0; tenths < 100; ++tenths) usleep(100000);
+  return 3;
+}
