@@ -44,7 +44,8 @@ bool ReachabilityScan::reserve(size_t capacity) {
   blocks_ = static_cast<Block*>(map_memory(capacity * sizeof(Block) + 1));
   stack_ = static_cast<size_t*>(map_memory(capacity * sizeof(size_t) + 1));
   buffer_ = static_cast<unsigned char*>(map_memory(kBufferBytes));
-  if (!blocks_ || !stack_ || !buffer_) {
+  regions_ = static_cast<Region*>(map_memory(kMaxRegions * sizeof(Region)));
+  if (!blocks_ || !stack_ || !buffer_ || !regions_) {
     release();
     return false;
   }
@@ -56,10 +57,12 @@ void ReachabilityScan::release() {
   unmap_memory(blocks_, capacity_ * sizeof(Block) + 1);
   unmap_memory(stack_, capacity_ * sizeof(size_t) + 1);
   unmap_memory(buffer_, kBufferBytes);
+  unmap_memory(regions_, kMaxRegions * sizeof(Region));
   blocks_ = nullptr;
   stack_ = nullptr;
   buffer_ = nullptr;
-  capacity_ = count_ = stack_size_ = 0;
+  regions_ = nullptr;
+  capacity_ = count_ = stack_size_ = region_count_ = 0;
   span_begin_ = span_bytes_ = 0;
 }
 
@@ -76,14 +79,42 @@ void ReachabilityScan::seal() {
   const Block& last = blocks_[count_ - 1];
   span_begin_ = blocks_[0].address;
   span_bytes_ = last.address + (last.size ? last.size : 1) - span_begin_;
+  build_regions();
+}
+
+void ReachabilityScan::build_regions() {
+  // The smallest gap, from 64 KiB up, that leaves few enough regions: libc's
+  // heaps are dense, each block it mmaps is a region of its own.
+  for (uintptr_t gap = uintptr_t{64} << 10;; gap *= 2) {
+    region_count_ = 0;
+    for (size_t i = 0; i < count_ && region_count_ <= kMaxRegions; ++i) {
+      const uintptr_t begin = blocks_[i].address, end = begin + (blocks_[i].size ? blocks_[i].size : 1);
+      Region* current = region_count_ ? &regions_[region_count_ - 1] : nullptr;
+      if (current && begin - current->end <= gap) {
+        current->end = end;
+        current->last = static_cast<uint32_t>(i + 1);
+      } else if (region_count_ < kMaxRegions) {
+        regions_[region_count_++] = {begin, end, static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)};
+      } else {
+        region_count_ = kMaxRegions + 1;  // too many: a wider gap
+      }
+    }
+    if (region_count_ <= kMaxRegions) return;
+  }
 }
 
 ptrdiff_t ReachabilityScan::block_at(uintptr_t value) const {
   if (value - span_begin_ >= span_bytes_) return -1;  // below the first block or past the last
-  // The last block starting at or below `value`, then whether it covers it.
-  const Block* after = std::upper_bound(blocks_, blocks_ + count_, value,
-                                        [](uintptr_t v, const Block& block) { return v < block.address; });
-  if (after == blocks_) return -1;
+  // The region that may hold it, then the last of its blocks starting at or
+  // below `value`, then whether that block covers it.
+  const Region* region = std::upper_bound(regions_, regions_ + region_count_, value,
+                                          [](uintptr_t v, const Region& r) { return v < r.begin; });
+  if (region == regions_ || value >= region[-1].end) return -1;
+  const Block* first = blocks_ + region[-1].first;
+  const Block* last = blocks_ + region[-1].last;
+  const Block* after =
+      std::upper_bound(first, last, value, [](uintptr_t v, const Block& block) { return v < block.address; });
+  if (after == first) return -1;
   const Block& block = after[-1];
   // An empty block (malloc(0)) is reached through its start only.
   if (value - block.address < block.size || value == block.address) return after - 1 - blocks_;
@@ -165,7 +196,8 @@ void ReachabilityScan::scan_root(uintptr_t begin, uintptr_t end) {
     return std::pair{begin, begin + bytes};
   };
   for (const auto& [own_begin, own_end] : {own(blocks_, capacity_ * sizeof(Block)),
-                                           own(stack_, capacity_ * sizeof(size_t)), own(buffer_, kBufferBytes)}) {
+                                           own(stack_, capacity_ * sizeof(size_t)), own(buffer_, kBufferBytes),
+                                           own(regions_, kMaxRegions * sizeof(Region))}) {
     if (own_begin < end && begin < own_end) {
       scan_root(begin, own_begin);
       scan_root(own_end, end);

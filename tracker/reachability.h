@@ -87,8 +87,18 @@ class ReachabilityScan {
     uint64_t root : 1;
   };
 
+  // A run of blocks with gaps of at most the gap seal() chose between
+  // them: blocks_[first, last) span [begin, end).
+  struct Region {
+    uintptr_t begin, end;
+    uint32_t first, last;
+  };
+  static constexpr size_t kMaxRegions = 2048;
+
   // The block that `value` points into, or -1.
   ptrdiff_t block_at(uintptr_t value) const;
+  // Groups the sorted blocks into at most kMaxRegions regions.
+  void build_regions();
   ptrdiff_t find_start(uintptr_t address) const;
   // Scans [begin, end) with `visit(word)` for every aligned word.
   template <typename Visit>
@@ -111,6 +121,14 @@ class ReachabilityScan {
   // and globals) fall outside it and need no search.
   uintptr_t span_begin_ = 0;
   uintptr_t span_bytes_ = 0;
+  // Inside the span, most such words still point elsewhere: into the
+  // program's own mappings between libc's heaps (a compiler's GC heap, a
+  // runtime's arenas). Searching the few regions first, a table that
+  // stays in cache, turns those away without a search of every block
+  // (cc1plus: the search was three quarters of the scan), and narrows it
+  // for the rest.
+  Region* regions_ = nullptr;  // kMaxRegions of them
+  size_t region_count_ = 0;
 };
 
 }  // namespace nantrack

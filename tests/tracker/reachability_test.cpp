@@ -160,5 +160,41 @@ TEST_F(ReachabilityTest, UnreadableAndUnmappedRootsAreSkippedNotFatal) {
   munmap(pages + page / sizeof(uintptr_t), page);
 }
 
+
+// Blocks far apart, as libc's heaps and the blocks it maps lie among the
+// program's own mappings: the scan looks among groups of nearby blocks
+// first. Pointers into the gaps between them reach nothing, a chain from
+// the first reaches every block, and the one no pointer reaches is
+// definite; with more blocks than the scan keeps groups, as well.
+class FarApartBlocks : public ::testing::TestWithParam<int> {};
+
+TEST_P(FarApartBlocks, AreFoundAndTheGapsBetweenThemPointNowhere) {
+  const int count = GetParam();
+  constexpr size_t kSpacing = size_t{128} << 10;  // two of them are more than the smallest gap apart
+  const size_t bytes = count * kSpacing;
+  auto* area = static_cast<char*>(mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+  ASSERT_NE(area, MAP_FAILED);
+  auto block = [&](int i) { return reinterpret_cast<uintptr_t*>(area + i * kSpacing); };
+  ReachabilityScan scan;
+  ASSERT_TRUE(scan.reserve(count));
+  for (int i = count - 1; i >= 0; --i) scan.add_block(reinterpret_cast<uintptr_t>(block(i)), 32);
+  scan.seal();
+  // 0 -> 1 -> ... -> count-2; count-1 is left out. Every block also holds a
+  // pointer into the gap after it, which reaches nothing.
+  for (int i = 0; i < count; ++i) {
+    block(i)[1] = reinterpret_cast<uintptr_t>(block(i)) + kSpacing / 2;
+    if (i + 2 < count) block(i)[0] = reinterpret_cast<uintptr_t>(block(i + 1));
+  }
+  uintptr_t roots[] = {reinterpret_cast<uintptr_t>(block(0)), reinterpret_cast<uintptr_t>(block(count - 1)) + 64};
+  scan.scan_root(reinterpret_cast<uintptr_t>(&roots[0]), reinterpret_cast<uintptr_t>(&roots[2]));
+  scan.classify_leaks();
+  for (int i = 0; i + 1 < count; ++i)
+    ASSERT_EQ(scan.class_of(reinterpret_cast<uintptr_t>(block(i))), LeakClass::Reachable) << i;
+  EXPECT_EQ(scan.class_of(reinterpret_cast<uintptr_t>(block(count - 1))), LeakClass::Definite);
+  munmap(area, bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(Counts, FarApartBlocks, ::testing::Values(2, 100, 5000));
+
 }  // namespace
 }  // namespace nantrack
