@@ -1,7 +1,6 @@
 #include "tracker/quarantine.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "tracker/internal_memory.h"
 
@@ -29,6 +28,10 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   max_blocks_ = target_count_ = max_blocks;
   max_bytes_ = target_bytes_ = max_bytes;
   shared_ = shared;
+  if (shared) {
+    publish_bytes_ = shared->publish_bytes();
+    publish_blocks_ = shared->publish_blocks();
+  }
   fair_bytes_ = fair_bytes;
   fair_blocks_ = fair_blocks;
   return true;
@@ -38,42 +41,6 @@ bool Quarantine::map_ring() {
   ring_ = static_cast<BlockRecord*>(map_memory(capacity_ * sizeof(BlockRecord), true));
   if (!ring_) capacity_ = 0;
   return ring_ != nullptr;
-}
-
-void Quarantine::push(const BlockRecord& freed) {
-  const uint64_t size = freed.size;
-  target_bytes_ = max_bytes_;
-  target_count_ = max_blocks_;
-  const bool pressure = shared_ && shared_->exceeded(), above_share = above_fair_share();
-  wants_room_elsewhere_ = pressure && !above_share;
-  if (pressure && above_share) {
-    // Shrink: give up more than this push adds.
-    target_bytes_ = bytes_ > size ? bytes_ - size : 0;
-    target_count_ = count_ > 0 ? count_ - 1 : 0;
-  }
-  const uint32_t tail = head_ + count_;
-  ring_[tail & (capacity_ - 1)] = freed;
-  // The ring's next lines were last written a whole quarantine ago: start
-  // owning them now, or a later push's store misses and the shard lock's
-  // release waits for it (churn: the unlock took half of deallocate()'s
-  // samples before).
-  __builtin_prefetch(&ring_[(tail + 8) & (capacity_ - 1)], 1);
-  ++count_;
-  bytes_ += size;
-  unpublished_bytes_ += static_cast<int64_t>(size);
-  ++unpublished_blocks_;
-  publish_if_due();
-}
-
-BlockRecord Quarantine::pop_oldest() {
-  BlockRecord oldest = ring_[head_];
-  head_ = (head_ + 1) & (capacity_ - 1);
-  --count_;
-  bytes_ -= oldest.size;
-  unpublished_bytes_ -= static_cast<int64_t>(oldest.size);
-  --unpublished_blocks_;
-  publish_if_due();
-  return oldest;
 }
 
 const BlockRecord* Quarantine::find(uintptr_t address) const {
@@ -92,13 +59,9 @@ const BlockRecord* Quarantine::find_containing(uintptr_t address) const {
   return nullptr;
 }
 
-void Quarantine::publish_if_due() {
-  if (!shared_) return;
-  if (std::abs(unpublished_bytes_) >= shared_->publish_bytes() ||
-      std::abs(unpublished_blocks_) >= shared_->publish_blocks()) {
-    shared_->add(unpublished_bytes_, unpublished_blocks_);
-    unpublished_bytes_ = unpublished_blocks_ = 0;
-  }
+void Quarantine::publish() {
+  shared_->add(unpublished_bytes_, unpublished_blocks_);
+  unpublished_bytes_ = unpublished_blocks_ = 0;
 }
 
 void Quarantine::release() {
@@ -111,6 +74,7 @@ void Quarantine::release() {
   wants_room_elsewhere_ = false;
   max_bytes_ = bytes_ = target_bytes_ = fair_bytes_ = 0;
   unpublished_bytes_ = unpublished_blocks_ = 0;
+  publish_bytes_ = publish_blocks_ = INT64_MAX;
 }
 
 }  // namespace nantrack

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "tracker/block_record.h"
+#include "tracker/platform.h"
 
 namespace nantrack {
 
@@ -79,8 +80,29 @@ class Quarantine {
   }
 
   // `freed`: the record of a freed block (freed set, its free stack), one
-  // that accepts() took.
-  void push(const BlockRecord& freed);
+  // that accepts() took. Inline, as pop_oldest(): every free makes both.
+  NANTRACK_ALWAYS_INLINE void push(const BlockRecord& freed) {
+    const uint64_t size = freed.size;
+    target_bytes_ = max_bytes_;
+    target_count_ = max_blocks_;
+    const bool pressure = shared_ && shared_->exceeded(), above_share = above_fair_share();
+    wants_room_elsewhere_ = pressure && !above_share;
+    if (pressure && above_share) {
+      // Shrink: give up more than this push adds.
+      target_bytes_ = bytes_ > size ? bytes_ - size : 0;
+      target_count_ = count_ > 0 ? count_ - 1 : 0;
+    }
+    const uint32_t tail = head_ + count_;
+    ring_[tail & (capacity_ - 1)] = freed;
+    // The ring's next lines were last written a whole quarantine ago: start
+    // owning them now, or a later push's store misses and the shard lock's
+    // release waits for it (churn: the unlock took half of deallocate()'s
+    // samples before).
+    __builtin_prefetch(&ring_[(tail + 8) & (capacity_ - 1)], 1);
+    ++count_;
+    bytes_ += size;
+    note_change(static_cast<int64_t>(size), 1);
+  }
   // True while this quarantine should give up its oldest entry (see
   // configure): the caller should evict oldest().
   bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
@@ -90,7 +112,14 @@ class Quarantine {
   // push makes a quarantine give anything up).
   bool wants_room_elsewhere() const { return wants_room_elsewhere_; }
   bool above_fair_share() const { return bytes_ > fair_bytes_ || count_ > fair_blocks_; }
-  BlockRecord pop_oldest();
+  NANTRACK_ALWAYS_INLINE BlockRecord pop_oldest() {
+    BlockRecord oldest = ring_[head_];
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --count_;
+    bytes_ -= oldest.size;
+    note_change(-static_cast<int64_t>(oldest.size), -1);
+    return oldest;
+  }
   // The record pop_oldest() would return; count() must not be 0.
   const BlockRecord& oldest() const { return ring_[head_]; }
   // The record of the block at `address`, or nullptr. Linear, newest
@@ -113,7 +142,16 @@ class Quarantine {
   void release();
 
  private:
-  void publish_if_due();
+  // Adds a change to what is not yet published to the shared budget, and
+  // publishes it once a batch is due (QuarantineBudget).
+  NANTRACK_ALWAYS_INLINE void note_change(int64_t bytes, int64_t blocks) {
+    unpublished_bytes_ += bytes;
+    unpublished_blocks_ += blocks;
+    if (unpublished_bytes_ >= publish_bytes_ || -unpublished_bytes_ >= publish_bytes_ ||
+        unpublished_blocks_ >= publish_blocks_ || -unpublished_blocks_ >= publish_blocks_) [[unlikely]]
+      publish();
+  }
+  void publish();
   bool map_ring();
 
   BlockRecord* ring_ = nullptr;
@@ -132,6 +170,10 @@ class Quarantine {
   uint32_t fair_blocks_ = 0;
   int64_t unpublished_bytes_ = 0;
   int64_t unpublished_blocks_ = 0;
+  // The shared budget's batch sizes, copied: its line is written by every
+  // shard's lock holder. Without a budget, never reached.
+  int64_t publish_bytes_ = INT64_MAX;
+  int64_t publish_blocks_ = INT64_MAX;
 };
 
 }  // namespace nantrack
