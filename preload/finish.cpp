@@ -1,11 +1,13 @@
 #include "preload/finish.h"
 
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload/shim.h"
@@ -20,6 +22,29 @@ namespace {
 
 char g_cli_path[PATH_MAX];
 void (*g_libstdcxx_freeres)() = nullptr;
+
+// Threads inside finish_process, and whether this one is.
+constinit std::atomic<int> g_finishing{0};
+NANTRACK_TLS bool t_finishing = false;
+
+class FinishingHere {
+ public:
+  FinishingHere() : outer_(t_finishing) {
+    if (outer_) return;
+    t_finishing = true;
+    g_finishing.fetch_add(1);
+  }
+  ~FinishingHere() {
+    if (outer_) return;
+    g_finishing.fetch_sub(1);
+    t_finishing = false;
+  }
+  FinishingHere(const FinishingHere&) = delete;
+  FinishingHere& operator=(const FinishingHere&) = delete;
+
+ private:
+  bool outer_;
+};
 
 void print_residue_banner(int fd) {
   InlineText<512> banner;
@@ -104,6 +129,7 @@ void prepare_finish() {
 
 void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!shim::g_ready.load()) return;
+  FinishingHere finishing;
   // Process the pool's free as the program's own (tracked) free; not when
   // a signal ends the process, which frees nothing.
   if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
@@ -124,6 +150,14 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
     return;
   }
   run_report(tracker().trace_path(), output.fd());
+}
+
+void wait_while_another_thread_finishes() {
+  constexpr int kLongestWaitMs = 60'000;  // a huge heap's scan and report take seconds
+  for (int waited = 0; g_finishing.load() > (t_finishing ? 1 : 0) && waited < kLongestWaitMs; ++waited) {
+    const struct timespec millisecond = {0, 1'000'000};
+    nanosleep(&millisecond, nullptr);
+  }
 }
 
 }  // namespace nantrack

@@ -16,6 +16,12 @@ namespace nantrack {
 void prepare_finish();
 // Async-signal-safe when from_signal is true.
 void finish_process(const ExitInfo& exit, bool from_signal);
+// For a signal handler about to end the process after finish_process():
+// when another thread is inside finish_process (it took the trace first:
+// two threads crashed, or wrote to a pipe nobody reads, at once), waits
+// until it is done, up to a minute. That thread ends the process itself;
+// ending it here would cut its trace and report short. Async-signal-safe.
+void wait_while_another_thread_finishes();
 // The process is about to end without running destructors, ours included
 // (_exit, _Exit, quick_exit, the exit_group system call): write the trace
 // now, with this status (lifecycle.cpp).

@@ -59,6 +59,7 @@ void restore_default_action(int signal) {
 
 void on_fatal_signal(int signal, siginfo_t* info, void*) {
   finish_process({trace_format::kUnknownExitStatus, signal, trace_format::kCrashed}, true);
+  wait_while_another_thread_finishes();
   // Die of the same signal, with the default action restored. A fault the
   // kernel raised (si_code > 0: a bad access, a division by zero, an
   // illegal instruction) happens again when this handler returns, at the
@@ -75,7 +76,10 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
 // `signal` as it would have: it is raised again with the default action,
 // and delivered when the handler returns.
 void end_by_signal(int signal) {
-  if (tracker().owns_process()) finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
+  if (tracker().owns_process()) {
+    finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
+    wait_while_another_thread_finishes();
+  }
   restore_default_action(signal);
   raise(signal);
 }

@@ -99,6 +99,24 @@ TEST_P(EndingSignals, TheProgramDiesOfItAfterWritingItsTrace) {
   EXPECT_EQ(leak_kinds_of_size(trace, 2102), "4") << "kept in a global: reachable";
 }
 
+// Two threads that get it at once (each writing to a pipe nobody reads,
+// or both crashing) both end the process: the one whose trace the other
+// is writing waits for it. Before, it ended the process at once, and the
+// trace was empty.
+TEST(EndingSignals, TwoThreadsEndingTheProcessAtOnceLeaveAWholeTrace) {
+  for (int signal : {SIGPIPE, SIGSEGV}) {
+    for (int run_number = 0; run_number < 3; ++run_number) {
+      SCOPED_TRACE(std::string(sigabbrev_np(signal)) + " run " + std::to_string(run_number));
+      const RunResult traced = run({program("ending_signal"), std::to_string(signal), "twice"});
+      EXPECT_EQ(traced.signal, signal) << traced.err;
+      const Trace& trace = traced.only_trace();
+      EXPECT_EQ(trace.process.signal, signal);
+      EXPECT_EQ(blocks_of_size(trace, 2101).size(), 1u);
+      EXPECT_EQ(blocks_of_size(trace, 16).size(), 200000u);
+    }
+  }
+}
+
 // What a user of `nantrack run` sees: the leak, a note that says how the
 // process ended, and nantrack run dying of the same signal.
 TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {

@@ -1,10 +1,13 @@
-/* ending_signal SIGNAL [churn]: ended by SIGNAL (a number), which it does
- * not handle, as a supervisor, a terminal or a limit ends a program:
+/* ending_signal SIGNAL [churn|twice]: ended by SIGNAL (a number), which it
+ * does not handle, as a supervisor, a terminal or a limit ends a program:
  * SIGALRM comes from alarm(), SIGPIPE from a write to a pipe nobody reads,
  * any other from kill(). Before, it leaks a block of 2101 bytes and keeps
  * one of 2102 bytes reachable from a global. With "churn" a second thread
  * allocates and frees without a pause, and the signal is sent to it: it
- * then often comes while that thread is inside nantrack. Prints "ready"
+ * then often comes while that thread is inside nantrack. With "twice" it
+ * also keeps 200,000 small blocks (so that its trace takes a while to
+ * write), and the signal is sent to two sleeping threads at once, as two
+ * threads writing to a closed pipe both get SIGPIPE. Prints "ready"
  * first; the signal comes after. Exits 3 if it outlives the signal. */
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +18,13 @@
 
 void* volatile reachable;
 void* volatile lost;
+void* volatile reachable_too;
+
+static void* sleep_on(void* unused) {
+  (void)unused;
+  for (;;) pause();
+  return NULL;
+}
 
 static void* churn(void* unused) {
   (void)unused;
@@ -39,6 +49,15 @@ int main(int argc, char** argv) {
     pthread_create(&thread, NULL, churn, NULL);
     usleep(20000);
     pthread_kill(thread, signal_number);
+  } else if (argc > 2 && !strcmp(argv[2], "twice")) {
+    enum { kKept = 200000 };
+    void** kept = malloc(kKept * sizeof *kept);
+    for (int i = 0; i < kKept; ++i) kept[i] = malloc(16);
+    reachable_too = kept;
+    pthread_t threads[2];
+    for (int i = 0; i < 2; ++i) pthread_create(&threads[i], NULL, sleep_on, NULL);
+    usleep(20000);
+    for (int i = 0; i < 2; ++i) pthread_kill(threads[i], signal_number);
   } else if (signal_number == SIGALRM) {
     alarm(1);
   } else if (signal_number == SIGPIPE) {
