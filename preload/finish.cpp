@@ -12,6 +12,7 @@
 
 #include "preload/shim.h"
 #include "tracker/sandbox.h"
+#include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -127,14 +128,17 @@ void prepare_finish() {
   if (!cli.truncated() && access(cli.c_str(), X_OK) == 0) strcpy(g_cli_path, cli.c_str());
 }
 
-void finish_process(const ExitInfo& exit, bool from_signal) {
-  if (!shim::g_ready.load()) return;
-  FinishingHere finishing;
-  // Process the pool's free as the program's own (tracked) free; not when
-  // a signal ends the process, which frees nothing.
-  if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
-  shim::InsideNantrack inside;
-  if (!tracker().write_trace(exit, from_signal)) return;
+namespace {
+
+struct Finish {
+  const ExitInfo& exit;
+  bool from_signal;
+  LeakRoots::ProgramState program;
+};
+
+void finish_on_this_stack(void* opaque) {
+  const Finish& finish = *static_cast<const Finish*>(opaque);
+  if (!tracker().write_trace(finish.exit, finish.from_signal, finish.program)) return;
   tracker().print_unwind_check();
   // Nowhere to print (stderr was a pipe the program closed, or its number
   // now holds a file of the program's): the trace alone is left.
@@ -150,6 +154,21 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
     return;
   }
   run_report(tracker().trace_path(), output.fd());
+}
+
+}  // namespace
+
+void finish_process(const ExitInfo& exit, bool from_signal) {
+  if (!shim::g_ready.load()) return;
+  FinishingHere finishing;
+  // Process the pool's free as the program's own (tracked) free; not when
+  // a signal ends the process, which frees nothing.
+  if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
+  shim::InsideNantrack inside;
+  LeakRoots::CalleeSavedRegisters registers;
+  Finish finish{exit, from_signal, program_state_here(registers)};
+  // The signal that ends the process may find a thread with a small stack.
+  call_on_fresh_stack(finish_on_this_stack, &finish);
 }
 
 void wait_while_another_thread_finishes() {

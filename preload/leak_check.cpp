@@ -1,6 +1,7 @@
 #include "preload/leak_check.h"
 
 #include "preload/shim.h"
+#include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -31,13 +32,31 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
 
 }  // namespace
 
+namespace {
+
+struct LeakCheck {
+  SnapshotTrigger trigger;
+  const char* caller;
+  LeakRoots::ProgramState program;
+  SnapshotResult result;
+};
+
+void check_on_this_stack(void* opaque) {
+  auto& check = *static_cast<LeakCheck*>(opaque);
+  check.result = tracker().write_snapshot(check.trigger, check.program);
+  if (check.result.made && tracker().options().report) print_outcome(check.result, check.caller);
+}
+
+}  // namespace
+
 SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
                                const LeakRoots::CalleeSavedRegisters* program_registers) {
   shim::InsideNantrack inside;
-  SnapshotResult result =
-      tracker().write_snapshot(trigger, {reinterpret_cast<uintptr_t>(program_stack), program_registers});
-  if (result.made && tracker().options().report) print_outcome(result, caller);
-  return result;
+  LeakCheck check{trigger, caller, {reinterpret_cast<uintptr_t>(program_stack), program_registers}, {}};
+  // The thread may have a small stack (a snapshot signal sent to a pool's
+  // 16 KiB thread overflowed it).
+  call_on_fresh_stack(check_on_this_stack, &check);
+  return check.result;
 }
 
 }  // namespace nantrack

@@ -2,6 +2,7 @@
 
 #include "preload/leak_check.h"
 #include "preload/shim.h"
+#include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 
@@ -55,11 +56,14 @@ void on_snapshot_signal(int, siginfo_t*, void*) {
 
 namespace nantrack::shim {
 
-// Scanned from this frame up: the allocation function the program called,
-// and its callers.
+// Scanned from this frame up (the allocation function the program called,
+// and its callers), with the registers as they are here: the check runs on
+// another stack, where nantrack's frames may spill and reuse them.
 NANTRACK_NOINLINE void take_requested_snapshot() {
   if (!(g_deferred.fetch_and(~kSnapshotDeferred, std::memory_order_acq_rel) & kSnapshotDeferred)) return;
-  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
+  LeakRoots::CalleeSavedRegisters registers;
+  const LeakRoots::ProgramState here = program_state_here(registers);
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", reinterpret_cast<const void*>(here.stack), &registers);
 }
 
 }  // namespace nantrack::shim

@@ -28,3 +28,31 @@ nantrack_call_on_stack:
         .cfi_endproc
         .size   nantrack_call_on_stack, .-nantrack_call_on_stack
 )");
+
+#include <sys/mman.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/sandbox.h"
+
+namespace nantrack {
+
+NANTRACK_TLS volatile uintptr_t t_own_stack_resumes_at = 0;
+
+void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes) {
+  auto* stack = in_sandbox() ? nullptr : static_cast<char*>(map_memory(bytes));
+  if (stack && mprotect(stack, kPageSize, PROT_NONE) != 0) {
+    unmap_memory(stack, bytes);
+    stack = nullptr;
+  }
+  if (!stack) return fn(arg);
+  // All of this frame, spills of the callers' registers included.
+  uintptr_t here;
+  asm volatile("mov %%rsp, %0" : "=r"(here));
+  const uintptr_t outer = t_own_stack_resumes_at;
+  if (!outer) t_own_stack_resumes_at = here;
+  nantrack_call_on_stack(fn, arg, stack + bytes);
+  t_own_stack_resumes_at = outer;
+  unmap_memory(stack, bytes);
+}
+
+}  // namespace nantrack

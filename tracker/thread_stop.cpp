@@ -15,6 +15,7 @@
 #include "tracker/internal_memory.h"
 #include "tracker/interrupted_wait.h"
 #include "tracker/own_memory.h"
+#include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
 #include "tracker/thread_unwind_state.h"
@@ -106,6 +107,8 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     // stack goes on where it switched.
     if (const ThreadUnwindState* state = t_unwind_state; state && state->unwinding_from)
       slot.stack_pointer = state->unwinding_from;
+    // The same while it writes a trace or checks leaks on a stack of its own.
+    if (t_own_stack_resumes_at) slot.stack_pointer = t_own_stack_resumes_at;
     slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
     slot.state.store(kStopped, std::memory_order_release);
     futex(slot.state, FUTEX_WAKE, 1);

@@ -140,7 +140,10 @@ class Tracker {
   // interrupted this thread inside one of our calls, suspended for good
   // with what it holds: a lock this thread holds is not waited for, and
   // what it guards is read without it (nobody else can change it).
-  bool write_trace(const ExitInfo& exit, bool from_signal = false);
+  // `program`: where this thread left the program, when this runs on a
+  // stack of nantrack's own (stack_switch.h); a stack noted with
+  // note_program_stack() comes first.
+  bool write_trace(const ExitInfo& exit, bool from_signal = false, LeakRoots::ProgramState program = {});
   // After write_trace: where the trace went, and what was live in it.
   const char* trace_path() const { return trace_path_; }
   uint64_t unfreed_bytes() const { return unfreed_bytes_; }

@@ -258,7 +258,7 @@ bool Tracker::keep_early_trace_if_intact() {
   return false;
 }
 
-bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
+bool Tracker::write_trace(const ExitInfo& exit, bool from_signal, LeakRoots::ProgramState program) {
   if (!initialized() || !owns_process() || !write_traces_) return false;
   if (trace_claimed_.exchange(true)) return false;
   int saved_errno = errno;
@@ -307,7 +307,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal) {
     if (!from_signal && !errors_.mutex().held_here())
       for (Shard& shard : shards_) check_live_and_quarantined(shard);
     const bool noted = program_stack_ && program_stack_thread_ == thread_id();
-    write_heap(output_, scan_leaks, {noted ? program_stack_ : 0}, tally);
+    write_heap(output_, scan_leaks, noted ? LeakRoots::ProgramState{program_stack_} : program, tally);
   } else {
     output_.writer->begin(trace_format::RecordType::LiveBlocksUnknown);
     output_.writer->end();

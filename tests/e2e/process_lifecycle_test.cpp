@@ -117,6 +117,23 @@ TEST(EndingSignals, TwoThreadsEndingTheProcessAtOnceLeaveAWholeTrace) {
   }
 }
 
+// A thread with the smallest stack glibc allows (16 KiB) gets the snapshot
+// signal, then one that ends the process: the check and the trace run on
+// a stack of nantrack's own, and the thread's own stack is still scanned.
+// Before, each overflowed that stack: the process died of SIGSEGV.
+TEST(EndingSignals, AThreadWithTheSmallestStackEndsTheProcessAsItWould) {
+  const RunResult traced = run({program("ending_signal"), std::to_string(SIGTERM), "small_stack"});
+  EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
+  EXPECT_EQ(traced.out, "ready\n");
+  const Trace& trace = traced.final_trace();
+  EXPECT_EQ(trace.process.signal, SIGTERM);
+  EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1") << "leaked: definite";
+  EXPECT_EQ(leak_kinds_of_size(trace, 2103), "4") << "held on the small stack: reachable";
+  const std::vector<const Trace*> snapshots = traced.snapshots();
+  ASSERT_EQ(snapshots.size(), 1u);
+  EXPECT_EQ(leak_kinds_of_size(*snapshots[0], 2103), "4");
+}
+
 // What a user of `nantrack run` sees: the leak, a note that says how the
 // process ended, and nantrack run dying of the same signal.
 TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {

@@ -1,4 +1,4 @@
-/* ending_signal SIGNAL [churn|twice]: ended by SIGNAL (a number), which it
+/* ending_signal SIGNAL [churn|twice|small_stack]: ended by SIGNAL (a number), which it
  * does not handle, as a supervisor, a terminal or a limit ends a program:
  * SIGALRM comes from alarm(), SIGPIPE from a write to a pipe nobody reads,
  * any other from kill(). Before, it leaks a block of 2101 bytes and keeps
@@ -7,8 +7,12 @@
  * then often comes while that thread is inside nantrack. With "twice" it
  * also keeps 200,000 small blocks (so that its trace takes a while to
  * write), and the signal is sent to two sleeping threads at once, as two
- * threads writing to a closed pipe both get SIGPIPE. Prints "ready"
+ * threads writing to a closed pipe both get SIGPIPE. With "small_stack"
+ * it goes to a thread with the smallest stack allowed (PTHREAD_STACK_MIN),
+ * which holds a block of 2103 bytes in a local, after that thread got the
+ * snapshot signal (SIGUSR2). Prints "ready"
  * first; the signal comes after. Exits 3 if it outlives the signal. */
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +28,13 @@ static void* sleep_on(void* unused) {
   (void)unused;
   for (;;) pause();
   return NULL;
+}
+
+static void* hold_and_sleep(void* unused) {
+  (void)unused;
+  void* volatile held = malloc(2103);
+  for (;;) pause();
+  return held;
 }
 
 static void* churn(void* unused) {
@@ -58,6 +69,16 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 2; ++i) pthread_create(&threads[i], NULL, sleep_on, NULL);
     usleep(20000);
     for (int i = 0; i < 2; ++i) pthread_kill(threads[i], signal_number);
+  } else if (argc > 2 && !strcmp(argv[2], "small_stack")) {
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, PTHREAD_STACK_MIN);
+    pthread_t thread;
+    if (pthread_create(&thread, &attributes, hold_and_sleep, NULL) != 0) return 2;
+    usleep(20000);
+    pthread_kill(thread, SIGUSR2);
+    usleep(300000);
+    pthread_kill(thread, signal_number);
   } else if (signal_number == SIGALRM) {
     alarm(1);
   } else if (signal_number == SIGPIPE) {
