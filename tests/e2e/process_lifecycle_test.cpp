@@ -64,6 +64,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"exit_group", 11, 0, false, true, "mode exit_group"},
                       Ending{"error_exit", 12, 0, false, false, "mode error_exit"},
                       Ending{"main_thread_exit", 0, 0, false, false, "mode main_thread_exit"},
+                      // Before, the trace overflowed such a thread's 16 KiB stack: SIGSEGV.
+                      Ending{"small_stack_exit", 13, 0, false, false, "mode small_stack_exit"},
+                      Ending{"small_stack__exit", 14, 0, false, true, "mode small_stack__exit"},
+                      Ending{"small_stack_abort", -1, SIGABRT, true, false, "mode small_stack_abort"},
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
                       Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},

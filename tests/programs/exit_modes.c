@@ -9,8 +9,11 @@
 // exit_group (the exit_group system call through syscall(), status 11),
 // error_exit (glibc's error(12, ...), which calls exit inside libc),
 // main_thread_exit (main calls pthread_exit; the last thread's end is
-// libc's exit(0)).
+// libc's exit(0)), small_stack_exit, small_stack__exit and
+// small_stack_abort (exit(13), _exit(14) or abort() from a thread with the
+// smallest stack glibc allows, PTHREAD_STACK_MIN).
 #include <error.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +69,12 @@ static void* exit_from_thread(void* arg) {
   exit(8);
 }
 
+static void* end_on_small_stack(void* mode) {
+  if (!strcmp(mode, "small_stack_exit")) exit(13);
+  if (!strcmp(mode, "small_stack__exit")) _exit(14);
+  abort();
+}
+
 int main(int argc, char** argv) {
   sink = malloc(500);
   const char* mode = argc > 1 ? argv[1] : "return5";
@@ -99,6 +108,14 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "handler_reraise")) {
     signal(SIGABRT, reraise_handler);
     raise(SIGABRT);
+  }
+  if (!strncmp(mode, "small_stack_", strlen("small_stack_"))) {
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, PTHREAD_STACK_MIN);
+    pthread_t thread;
+    if (pthread_create(&thread, &attributes, end_on_small_stack, (void*)mode) != 0) return 2;
+    pthread_join(thread, NULL);
   }
   if (!strcmp(mode, "thread_exit")) {
     pthread_t thread;
