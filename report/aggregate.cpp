@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "report/frame_format.h"
 #include "report/symbol_cache.h"
 #include "report/symbolizer.h"
 
@@ -199,6 +200,11 @@ void add_process_notes(ProcessReport& report) {
     report.notes.push_back(
         "__lsan_do_leak_check() made this process's leak check earlier (see its snapshot): "
         "blocks live at exit are reported but do not count for the CI gate");
+  if (process.unchecked_late_blocks)
+    report.notes.push_back(fmt::format(
+        "{} in {} allocated after the leak check, by threads still running as the process ended, were not "
+        "checked: they count as still reachable",
+        counted(process.unchecked_late_bytes, "byte", "bytes"), counted(process.unchecked_late_blocks, "block", "blocks")));
   if (process.exited_via_underscore_exit)
     report.notes.push_back(
         "the process ended with _exit(): static destructors and atexit handlers did not run, "

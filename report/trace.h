@@ -63,6 +63,11 @@ struct ProcessInfo {
   // A fatal signal came inside nantrack's block tables: the blocks live
   // then were not listed (LiveBlocksUnknown), so what leaked is unknown.
   bool live_blocks_unknown = false;
+  // Blocks allocated after the leak check by threads still running while
+  // the process ended, and still live then: not checked, counted as
+  // reachable (tracker/trace_format.h).
+  uint64_t unchecked_late_blocks = 0;
+  uint64_t unchecked_late_bytes = 0;
   std::optional<SnapshotInfo> snapshot;  // from the Snapshot record; empty in a process's own trace
   std::string exe;
   std::vector<std::string> argv;

@@ -87,13 +87,19 @@ class LateBlocks {
     ++trace_.counters.frees;
   }
 
-  // Drops the freed blocks, keeping the others in file order.
+  // Drops the freed blocks, keeping the others in file order, and counts
+  // the late ones left that the tracker wrote as reachable without a check.
   void finish() {
     if (!indexed_) return;
     std::vector<LiveBlock>& blocks = trace_.live_blocks;
     size_t kept = 0;
     for (size_t i = 0; i < blocks.size(); ++i) {
-      if (!freed_[i]) blocks[kept++] = blocks[i];
+      if (freed_[i]) continue;
+      if (i >= first_late_ && blocks[i].leak_kind == kReachable) {
+        ++trace_.process.unchecked_late_blocks;
+        trace_.process.unchecked_late_bytes += blocks[i].size;
+      }
+      blocks[kept++] = blocks[i];
     }
     blocks.resize(kept);
   }
@@ -105,10 +111,13 @@ class LateBlocks {
     index_.reserve(trace_.live_blocks.size());
     for (size_t i = 0; i < trace_.live_blocks.size(); ++i) index_[trace_.live_blocks[i].address] = i;
     freed_.assign(trace_.live_blocks.size(), false);
+    first_late_ = trace_.live_blocks.size();
   }
 
+  static constexpr uint8_t kReachable = 4;  // LiveBlockEntry's leak_kind (tracker/trace_format.h)
   Trace& trace_;
   bool indexed_ = false;
+  size_t first_late_ = 0;  // live_blocks from here came in late records
   std::unordered_map<uint64_t, size_t> index_;  // live address -> position in live_blocks
   std::vector<bool> freed_;                     // parallel to live_blocks
 };

@@ -109,10 +109,12 @@ inline constexpr uint32_t kNoStack = 0;
 // LateAllocation payload: exactly one LiveBlockEntry.
 //   u64 address, u64 size, u32 stack_id, u32 thread_id, u8 alloc_kind,
 //   u8 leak_kind (version 2): the leak scan's verdict, 0 not scanned
-//   (fatal signal, late allocation: report as definite), 1 definite,
-//   2 indirect, 3 possible, 4 reachable (tracker/reachability.h). A block
-//   the program told the scan to ignore (__lsan_ignore_object, __lsan_disable)
-//   is a root of the scan and written as reachable.
+//   (fatal signal: report as definite), 1 definite, 2 indirect, 3 possible,
+//   4 reachable (tracker/reachability.h). A block the program told the
+//   scan to ignore (__lsan_ignore_object, __lsan_disable) is a root of the
+//   scan and written as reachable. A late allocation, made after the scan
+//   by a thread still running, is written as reachable when the trace was
+//   scanned (not checked: the report says so), as not scanned otherwise.
 inline constexpr size_t kLiveBlockEntrySize = 8 + 8 + 4 + 4 + 1 + 1;
 inline constexpr uint32_t kMaxBlocksPerRecord = 4096;
 

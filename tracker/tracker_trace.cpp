@@ -326,6 +326,7 @@ bool Tracker::write_trace(const ExitInfo& exit, bool from_signal, LeakRoots::Pro
             << '\n';
     print_to_stderr(message.view());
   }
+  late_class_ = scan_leaks && heap_readable ? LeakClass::Reachable : LeakClass::NotScanned;
   late_.store(true, std::memory_order_release);
   unlock_shards(locked);
   if (scan_leaks) scan_mutex_.unlock();
@@ -338,7 +339,10 @@ void Tracker::write_late_allocation(const BlockRecord& record) {
   if (!writer_.is_open()) return;
   write_stack_once(output_, record.alloc_stack);
   writer_.begin(trace_format::RecordType::LateAllocation);
-  put_block_entry(writer_, record, LeakClass::NotScanned);
+  // The caller saw late_ set (relaxed): late_class_, written before it, is
+  // read after this fence.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  put_block_entry(writer_, record, late_class_);
   writer_.end();
   writer_.flush();
 }

@@ -200,6 +200,26 @@ TEST(Reachability, LeakScanOffLeavesEveryBlockUnscanned) {
   for (const LiveBlock& block : trace.live_blocks) EXPECT_EQ(block.leak_kind, 0) << block.size;
 }
 
+// Threads still allocating while main returns (busy_threads_at_exit.c)
+// hold their blocks when the process ends; those they allocate after the
+// trace was written come in late records. Before, those counted as
+// definite leaks: 5 to 43 in every run. They are now reachable (the
+// report says they were not checked); main's own leak stays definite.
+TEST(Reachability, BlocksThatBusyThreadsAllocateAfterTheCheckAreNotLeaks) {
+  for (int run_number = 0; run_number < 3; ++run_number) {
+    SCOPED_TRACE(run_number);
+    const RunResult result = run({program("busy_threads_at_exit")});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const Trace& trace = result.only_trace();
+    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+    for (const LiveBlock& block : trace.live_blocks) {
+      if (block.size >= 48 && block.size < 64) {
+        EXPECT_EQ(block.leak_kind, 4) << block.size;
+      }
+    }
+  }
+}
+
 // Memory the program maps for itself (tests/programs/mapped_roots.c) is
 // read as valgrind reads it, LeakSanitizer not: before, a block whose only
 // pointer was kept there was a definite leak (CPython's object pools made

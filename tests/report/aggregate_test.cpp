@@ -259,19 +259,24 @@ TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
   trace.process.crashed = true;
   trace.process.signal = 11;
   trace.process.exited_via_underscore_exit = true;
+  trace.process.unchecked_late_blocks = 3;
+  trace.process.unchecked_late_bytes = 1200;
   trace.modules.push_back(
       {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
   trace.stacks[9] = {0x10000010};
   trace.live_blocks = {{0x1000, 1, 9, 1, AllocKind::Malloc}};
   const std::vector<std::string> notes = build_report({trace}, Suppressions()).processes[0].notes;
-  ASSERT_EQ(notes.size(), 3u);
+  ASSERT_EQ(notes.size(), 4u);
   EXPECT_EQ(notes[0],
             "the process was killed by signal 11 (SIGSEGV): blocks live at that moment are listed as leaked, but do not "
             "count for the CI gate");
   EXPECT_EQ(notes[1],
+            "1,200 bytes in 3 blocks allocated after the leak check, by threads still running as the process ended, "
+            "were not checked: they count as still reachable");
+  EXPECT_EQ(notes[2],
             "the process ended with _exit(): static destructors and atexit handlers did not run, so what they would "
             "have freed counts as leaked");
-  EXPECT_NE(notes[2].find("/nonexistent/libgone.so"), std::string::npos) << notes[2];
+  EXPECT_NE(notes[3].find("/nonexistent/libgone.so"), std::string::npos) << notes[3];
 }
 
 // A module that cannot be read leaves a note once its pcs are symbolized.

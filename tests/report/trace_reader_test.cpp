@@ -210,6 +210,23 @@ TEST(trace_reader, LateAllocationAtALiveAddressReplacesTheBlock) {
   EXPECT_EQ(fields(trace.live_blocks.back()), fields(LiveBlock{0x10000, 64, 2, 9, AllocKind::New}));
 }
 
+// Late allocations the tracker wrote as reachable (after a scanned trace)
+// and still live at the end are counted, so the report can say they were
+// not checked; those freed again, and those written unscanned, are not.
+TEST(trace_reader, CountsTheLateAllocationsLeftUnchecked) {
+  TraceBuilder builder;
+  builder.snapshot(sample_trace())
+      .late_allocation({0x60000, 50, 1, 4, AllocKind::Malloc, 4})
+      .late_allocation({0x61000, 70, 1, 4, AllocKind::Malloc, 4})
+      .late_allocation({0x62000, 90, 1, 4, AllocKind::Malloc, 4})
+      .late_allocation({0x63000, 11, 1, 4, AllocKind::Malloc, 0})
+      .late_free(0x61000);
+  const Trace trace = parse(builder.bytes());
+  EXPECT_EQ(trace.process.unchecked_late_blocks, 2u);
+  EXPECT_EQ(trace.process.unchecked_late_bytes, 140u);
+  EXPECT_EQ(parse(TraceBuilder().snapshot(sample_trace()).bytes()).process.unchecked_late_blocks, 0u);
+}
+
 TEST(trace_reader, SkipsUnknownRecordTypes) {
   const Trace expected = sample_trace();
   TraceBuilder builder;
