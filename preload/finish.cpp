@@ -159,7 +159,8 @@ void finish_on_this_stack(void* opaque) {
 }  // namespace
 
 void finish_process(const ExitInfo& exit, bool from_signal) {
-  if (!shim::g_ready.load()) return;
+  // A vfork child shares its parent's memory: it writes nothing of ours.
+  if (!shim::g_ready.load() || !tracker().owns_process()) return;
   FinishingHere finishing;
   // Process the pool's free as the program's own (tracked) free; not when
   // a signal ends the process, which frees nothing.

@@ -30,10 +30,6 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
   print_to_stderr(line.view());
 }
 
-}  // namespace
-
-namespace {
-
 struct LeakCheck {
   SnapshotTrigger trigger;
   const char* caller;

@@ -1,5 +1,10 @@
 #include "tracker/stack_switch.h"
 
+#include <sys/mman.h>
+
+#include "tracker/internal_memory.h"
+#include "tracker/sandbox.h"
+
 // The frame keeps the caller's stack pointer in rbp, and its CFA is said to
 // be rbp-based from the switch on: libunwind, asked from the other stack,
 // finds the return address and the caller's rbp where the push left them.
@@ -28,11 +33,6 @@ nantrack_call_on_stack:
         .cfi_endproc
         .size   nantrack_call_on_stack, .-nantrack_call_on_stack
 )");
-
-#include <sys/mman.h>
-
-#include "tracker/internal_memory.h"
-#include "tracker/sandbox.h"
 
 namespace nantrack {
 
