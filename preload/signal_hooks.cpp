@@ -112,6 +112,44 @@ int install_ours(int signal) {
   return next_sigaction()(signal, &ours, nullptr);
 }
 
+// A handler the program installs with SA_RESETHAND is reset to the
+// default action by the kernel when its signal comes, and our handler,
+// which stands in for the default, was then bypassed: node installs its
+// SIGTERM and SIGINT handlers so (they restore the terminal and raise the
+// signal again), and a node process stopped with SIGTERM left no trace.
+// Such a handler is installed behind this one, without SA_RESETHAND: when
+// the signal comes, it makes the reset itself, ours in place of the
+// default as always, and calls the program's handler.
+void on_signal_of_reset_handler(int signal, siginfo_t* info, void* context) {
+  const struct sigaction program = g_program_action[signal];
+  install_ours(signal);
+  g_program_action[signal] = {};
+  g_program_action[signal].sa_handler = SIG_DFL;
+  if (program.sa_flags & SA_SIGINFO)
+    program.sa_sigaction(signal, info, context);
+  else if (program.sa_handler != SIG_DFL && program.sa_handler != SIG_IGN)
+    program.sa_handler(signal);
+}
+
+bool resets_when_called(const struct sigaction& action) {
+  return (action.sa_flags & SA_RESETHAND) &&
+         ((action.sa_flags & SA_SIGINFO) || (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN));
+}
+
+// The program's action for one of our signals, other than the default.
+int install_programs(int signal, const struct sigaction& action) {
+  if (!resets_when_called(action)) return next_sigaction()(signal, &action, nullptr);
+  struct sigaction behind_ours = action;
+  behind_ours.sa_sigaction = on_signal_of_reset_handler;
+  behind_ours.sa_flags = (action.sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+  return next_sigaction()(signal, &behind_ours, nullptr);
+}
+
+bool installed_by_us(int signal, const struct sigaction& installed) {
+  return (installed.sa_flags & SA_SIGINFO) &&
+         (installed.sa_sigaction == our_handler(signal) || installed.sa_sigaction == on_signal_of_reset_handler);
+}
+
 using SigaltstackFunction = int (*)(const stack_t*, stack_t*);
 constinit SigaltstackFunction g_next_sigaltstack = nullptr;
 // The alternate stack we gave the main thread, if we did.
@@ -168,11 +206,10 @@ NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct
   // call its internal sigaction).
   struct sigaction installed {};
   if (next_sigaction()(signal, nullptr, &installed) != 0) return -1;
-  const bool ours_installed = (installed.sa_flags & SA_SIGINFO) && installed.sa_sigaction == our_handler(signal);
-  struct sigaction previous = ours_installed ? g_program_action[signal] : installed;
+  struct sigaction previous = installed_by_us(signal, installed) ? g_program_action[signal] : installed;
   if (action) {
     bool wants_default = action->sa_handler == SIG_DFL && !(action->sa_flags & SA_SIGINFO);
-    int result = wants_default ? install_ours(signal) : next_sigaction()(signal, action, nullptr);
+    int result = wants_default ? install_ours(signal) : install_programs(signal, *action);
     if (result != 0) return result;
     g_program_action[signal] = *action;
   }

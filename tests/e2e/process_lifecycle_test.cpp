@@ -138,6 +138,26 @@ TEST(EndingSignals, AThreadWithTheSmallestStackEndsTheProcessAsItWould) {
   EXPECT_EQ(leak_kinds_of_size(*snapshots[0], 2103), "4");
 }
 
+// A handler of the program's installed with SA_RESETHAND (node's for
+// SIGTERM and SIGINT) runs, finds the default action back, and raises the
+// signal again: the process then dies of it with its trace written.
+// Before, the kernel's reset bypassed our handler: no trace.
+TEST(EndingSignals, AHandlerThatResetsItselfAndRaisesAgainLeavesATrace) {
+  for (int signal : {SIGTERM, SIGINT, SIGSEGV}) {
+    SCOPED_TRACE(sigabbrev_np(signal));
+    const std::vector<std::string> argv = {program("ending_signal"), std::to_string(signal), "reset_handler"};
+    const RunResult native = run(argv, {.traced = false});
+    ASSERT_EQ(native.signal, signal) << native.err;
+    ASSERT_EQ(native.out, "ready\nhandler ran, default action back\n");
+    const RunResult traced = run(argv);
+    EXPECT_EQ(traced.signal, signal) << traced.err;
+    EXPECT_EQ(traced.out, native.out);
+    const Trace& trace = traced.only_trace();
+    EXPECT_EQ(trace.process.signal, signal);
+    EXPECT_EQ(blocks_of_size(trace, 2101).size(), 1u);
+  }
+}
+
 // What a user of `nantrack run` sees: the leak, a note that says how the
 // process ended, and nantrack run dying of the same signal.
 TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {

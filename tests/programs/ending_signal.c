@@ -1,4 +1,4 @@
-/* ending_signal SIGNAL [churn|twice|small_stack]: ended by SIGNAL (a number), which it
+/* ending_signal SIGNAL [churn|twice|small_stack|reset_handler]: ended by SIGNAL (a number), which it
  * does not handle, as a supervisor, a terminal or a limit ends a program:
  * SIGALRM comes from alarm(), SIGPIPE from a write to a pipe nobody reads,
  * any other from kill(). Before, it leaks a block of 2101 bytes and keeps
@@ -10,7 +10,10 @@
  * threads writing to a closed pipe both get SIGPIPE. With "small_stack"
  * it goes to a thread with the smallest stack allowed (PTHREAD_STACK_MIN),
  * which holds a block of 2103 bytes in a local, after that thread got the
- * snapshot signal (SIGUSR2). Prints "ready"
+ * snapshot signal (SIGUSR2). With "reset_handler" it handles SIGNAL as
+ * node does: a handler installed with SA_RESETHAND, which says whether it
+ * finds the default action back in place and raises the signal again.
+ * Prints "ready"
  * first; the signal comes after. Exits 3 if it outlives the signal. */
 #include <limits.h>
 #include <pthread.h>
@@ -35,6 +38,14 @@ static void* hold_and_sleep(void* unused) {
   void* volatile held = malloc(2103);
   for (;;) pause();
   return held;
+}
+
+static void reset_handler(int signal_number) {
+  struct sigaction now;
+  sigaction(signal_number, NULL, &now);
+  printf("handler ran, %s\n", now.sa_handler == SIG_DFL ? "default action back" : "handler still there");
+  fflush(stdout);
+  raise(signal_number);
 }
 
 static void* churn(void* unused) {
@@ -79,6 +90,14 @@ int main(int argc, char** argv) {
     pthread_kill(thread, SIGUSR2);
     usleep(300000);
     pthread_kill(thread, signal_number);
+  } else if (argc > 2 && !strcmp(argv[2], "reset_handler")) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = reset_handler;
+    action.sa_flags = SA_RESETHAND;
+    sigfillset(&action.sa_mask);
+    sigaction(signal_number, &action, NULL);
+    kill(getpid(), signal_number);
   } else if (signal_number == SIGALRM) {
     alarm(1);
   } else if (signal_number == SIGPIPE) {
