@@ -8,11 +8,13 @@
 //
 // The program's own handlers keep working: sigaction() and signal() are
 // intercepted for these signals. A handler (or SIG_IGN) the program
-// installs is installed for real; when the program asks for the default
-// action we keep ours instead (for a fatal or ending signal it ends the
-// same way, after writing the trace; the snapshot signal then still takes
-// snapshots instead of ending the process), and the program is always
-// shown the action it set. A signal the program found ignored (nohup, a
+// installs is installed for real (one with SA_RESETHAND behind a handler
+// of ours that makes the reset: the kernel's would put the true default
+// back, not ours); when the program asks for the default action we keep
+// ours instead (for a fatal or ending signal it ends the same way, after
+// writing the trace; the snapshot signal then still takes snapshots
+// instead of ending the process), and the program is always shown the
+// action it set. A signal the program found ignored (nohup, a
 // background job's SIGINT) stays ignored.
 #pragma once
 
