@@ -1,5 +1,6 @@
 #include "preload/signal_hooks.h"
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 
@@ -237,6 +238,32 @@ NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
   }
   return 0;
 }
+
+// glibc's signal() with System V semantics: the handler is reset to the
+// default when it runs, and its signal not blocked meanwhile. A program
+// built for strict ISO C (-std=c11, without _DEFAULT_SOURCE) gets it for
+// every signal() it calls. It calls glibc's internal sigaction, not ours:
+// a handler installed so bypassed our trace when the kernel reset it, and
+// SIG_DFL replaced ours for real.
+using SysvSignalFunction = sighandler_t (*)(int, sighandler_t);
+constinit SysvSignalFunction g_next_sysv_signal = nullptr;
+
+NANTRACK_EXPORT sighandler_t __sysv_signal(int signal, sighandler_t handler) {
+  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+    return shim::next_definition(g_next_sysv_signal, "__sysv_signal")(signal, handler);
+  if (handler == SIG_ERR) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  struct sigaction action {}, previous {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND | SA_NODEFER | SA_INTERRUPT;  // as glibc's
+  if (sigaction(signal, &action, &previous) != 0) return SIG_ERR;
+  return previous.sa_handler;
+}
+
+NANTRACK_EXPORT sighandler_t sysv_signal(int signal, sighandler_t handler) { return __sysv_signal(signal, handler); }
 
 // glibc's signal() calls its internal sigaction, not ours: intercept it too.
 // A handler is installed by glibc's own signal(), with the mask and flags

@@ -6,7 +6,8 @@
 // not marked crashed. The snapshot signal (preload/snapshot_signal.h): a
 // snapshot trace, and the program goes on.
 //
-// The program's own handlers keep working: sigaction() and signal() are
+// The program's own handlers keep working: sigaction(), signal() and the
+// System V signal() (__sysv_signal, what strict ISO C programs call) are
 // intercepted for these signals. A handler (or SIG_IGN) the program
 // installs is installed for real (one with SA_RESETHAND behind a handler
 // of ours that makes the reset: the kernel's would put the true default

@@ -158,6 +158,25 @@ TEST(EndingSignals, AHandlerThatResetsItselfAndRaisesAgainLeavesATrace) {
   }
 }
 
+// signal() under strict ISO C is glibc's __sysv_signal, which calls
+// glibc's internal sigaction (tests/programs/strict_iso_signal.c): a
+// handler installed with it, and SIG_DFL put back with it, bypassed our
+// handler before, and the process ended with no trace.
+TEST(EndingSignals, SignalOfStrictIsoCLeavesATrace) {
+  for (const char* mode : {"handler", "default"}) {
+    SCOPED_TRACE(mode);
+    const std::vector<std::string> argv = {program("strict_iso_signal"), mode};
+    const RunResult native = run(argv, {.traced = false});
+    ASSERT_EQ(native.signal, SIGTERM) << native.err;
+    const RunResult traced = run(argv);
+    EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
+    EXPECT_EQ(traced.out, native.out);
+    const Trace& trace = traced.only_trace();
+    EXPECT_EQ(trace.process.signal, SIGTERM);
+    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+  }
+}
+
 // What a user of `nantrack run` sees: the leak, a note that says how the
 // process ended, and nantrack run dying of the same signal.
 TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {
