@@ -20,7 +20,10 @@ void finish_process(const ExitInfo& exit, bool from_signal);
 // when another thread is inside finish_process (it took the trace first:
 // two threads crashed, or wrote to a pipe nobody reads, at once), waits
 // until it is done, up to a minute. That thread ends the process itself;
-// ending it here would cut its trace and report short. Async-signal-safe.
+// ending it here would cut its trace and report short. When that thread
+// is exiting normally, the exit goes on too: a crash or signal that comes
+// while we write its trace comes in time the program would not have had
+// without us (natively it had ended by then). Async-signal-safe.
 void wait_while_another_thread_finishes();
 // The process is about to end without running destructors, ours included
 // (_exit, _Exit, quick_exit, the exit_group system call): write the trace
