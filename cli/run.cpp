@@ -312,12 +312,16 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
 }
 
 // What /proc/PID/environ says of a process: it holds `wanted` in its
-// NANTRACK_OPTIONS, or not, or nothing can be read (a kernel thread, or a
-// process in the middle of an execve, whose memory is being replaced).
+// NANTRACK_OPTIONS, or not, or nothing can be read yet (a process in the
+// middle of an execve, whose memory is being replaced). One whose file
+// cannot be opened (another user's, or gone) is not ours; nor is one with
+// nothing in it and no program (a kernel thread, a zombie): taken for one
+// mid-execve, every run waited 20 ms for a second look at them.
 enum class Environment { Matches, Other, Unreadable };
 
 Environment environment_of(const fs::path& process, const std::string& wanted) {
   std::ifstream environ_file(process / "environ", std::ios::binary);
+  if (!environ_file) return Environment::Other;
   std::string variable;
   bool any = false;
   while (std::getline(environ_file, variable, '\0')) {
@@ -325,7 +329,10 @@ Environment environment_of(const fs::path& process, const std::string& wanted) {
     if (variable.starts_with("NANTRACK_OPTIONS=") && variable.find(wanted) != std::string::npos)
       return Environment::Matches;
   }
-  return any ? Environment::Other : Environment::Unreadable;
+  if (any) return Environment::Other;
+  std::error_code error;
+  const bool has_program = !fs::read_symlink(process / "exe", error).empty() && !error;
+  return has_program ? Environment::Unreadable : Environment::Other;
 }
 
 // Traced processes still running that will write their traces into
