@@ -17,9 +17,16 @@ std::string_view take_field(std::string_view& line) {
   }
   line.remove_prefix(start);
   const size_t end = std::min(line.find(' '), line.size());
-  const std::string_view field = line.substr(0, end);
+  const std::string_view field(line.data(), end);
   line.remove_prefix(end);
   return field;
+}
+
+// `text` from `at` on (empty past its end). string_view::substr would do,
+// but it may throw, and that brings libstdc++ into every traced process
+// (tracker/CMakeLists.txt).
+std::string_view from(std::string_view text, size_t at) {
+  return at < text.size() ? std::string_view(text.data() + at, text.size() - at) : std::string_view{};
 }
 
 uintptr_t hex_value(std::string_view text) {
@@ -64,11 +71,11 @@ bool ProcMaps::next(Mapping& mapping) {
   const std::string_view perms = take_field(line);
   for (int skipped = 0; skipped < 3; ++skipped) take_field(line);  // offset, device, inode
   const size_t name = line.find_first_not_of(' ');
-  mapping.start = hex_value(range.substr(0, dash));
-  mapping.end = dash == std::string_view::npos ? 0 : hex_value(range.substr(dash + 1));
+  mapping.start = hex_value(range);  // up to the dash
+  mapping.end = dash == std::string_view::npos ? 0 : hex_value(from(range, dash + 1));
   mapping.readable = perms.size() > 0 && perms[0] == 'r';
   mapping.writable = perms.size() > 1 && perms[1] == 'w';
-  mapping.name = name == std::string_view::npos ? std::string_view{} : line.substr(name);
+  mapping.name = name == std::string_view::npos ? std::string_view{} : from(line, name);
   return true;
 }
 

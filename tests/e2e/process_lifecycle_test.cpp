@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <set>
+#include <sstream>
 
 #include "tests/e2e/traced_run.h"
 
@@ -79,6 +80,32 @@ INSTANTIATE_TEST_SUITE_P(
         if (c == '_') c = 'x';
       return name;
     });
+
+// What nantrack adds to a C program's process: itself and the libunwind it
+// loads privately, nothing else. One string_view::substr in proc_maps.cpp
+// (it may throw) made libnantrack.so need libstdc++, which then came with
+// libm and libgcc_s into every traced process, C programs included: its
+// start-up cost, and its symbols in their lookup scope.
+TEST(PreloadLibrary, BringsNothingButItselfAndLibunwindIntoAProcess) {
+  auto names = [](const std::string& out) {
+    std::set<std::string> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.insert(line);
+    return lines;
+  };
+  const RunResult native = run({program("loaded_objects")}, {.traced = false});
+  const RunResult traced = run({program("loaded_objects")});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  const std::set<std::string> before = names(native.out);
+  std::set<std::string> added;
+  for (const std::string& name : names(traced.out))
+    if (!before.count(name)) added.insert(name);
+  EXPECT_TRUE(added.count("libnantrack.so")) << traced.out;
+  for (const std::string& name : added)
+    EXPECT_TRUE(name == "libnantrack.so" || name.starts_with("libunwind") || name.starts_with("liblzma"))
+        << name << " came with nantrack";
+}
 
 // A program ended from outside or by a limit, by a signal it does not
 // handle (tests/programs/ending_signal.c): it dies of that signal as it
