@@ -34,25 +34,27 @@ struct LeakCheck {
   SnapshotTrigger trigger;
   const char* caller;
   LeakRoots::ProgramState program;
-  SnapshotResult result;
+  int64_t lost_blocks;
 };
 
 void check_on_this_stack(void* opaque) {
   auto& check = *static_cast<LeakCheck*>(opaque);
-  check.result = tracker().write_snapshot(check.trigger, check.program);
-  if (check.result.made && tracker().options().report) print_outcome(check.result, check.caller);
+  const SnapshotResult result = tracker().write_snapshot(check.trigger, check.program);
+  if (!result.made) return;
+  if (tracker().options().report) print_outcome(result, check.caller);
+  check.lost_blocks = static_cast<int64_t>(result.leaks.lost_blocks());
 }
 
 }  // namespace
 
-SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
-                               const LeakRoots::CalleeSavedRegisters* program_registers) {
+int64_t check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
+                        const LeakRoots::CalleeSavedRegisters* program_registers) {
   shim::InsideNantrack inside;
-  LeakCheck check{trigger, caller, {reinterpret_cast<uintptr_t>(program_stack), program_registers}, {}};
+  LeakCheck check{trigger, caller, {reinterpret_cast<uintptr_t>(program_stack), program_registers}, -1};
   // The thread may have a small stack (a snapshot signal sent to a pool's
   // 16 KiB thread overflowed it).
   call_on_fresh_stack(check_on_this_stack, &check);
-  return check.result;
+  return check.lost_blocks;
 }
 
 }  // namespace nantrack

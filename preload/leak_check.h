@@ -16,8 +16,11 @@ namespace nantrack {
 // hold stale copies of block addresses that would hide leaks.
 // `program_registers`: the caller's callee-saved registers at its call, when
 // the entry point saved them (preload/leak_check_entry.S). Not from inside
-// nantrack.
-SnapshotResult check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
-                               const LeakRoots::CalleeSavedRegisters* program_registers = nullptr);
+// nantrack. Returns the blocks it found leaked (definite, indirect and
+// possible), or -1 when it made no check. The check, its snapshot's
+// result (4 KiB with its path) included, runs on a stack mapped for it:
+// the signal may find a thread with little stack left.
+int64_t check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
+                        const LeakRoots::CalleeSavedRegisters* program_registers = nullptr);
 
 }  // namespace nantrack

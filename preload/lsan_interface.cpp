@@ -38,10 +38,8 @@ bool may_enter(const char* function) {
 }
 
 // Blocks not yet scanned count as definite, as in the report.
-int leaked_blocks(const SnapshotResult& result) {
-  const uint64_t lost = result.leaks.lost_blocks();
-  return lost > INT_MAX ? INT_MAX : static_cast<int>(lost);
-}
+// The count check_leaks_now() gives, as an int (-1: no check made).
+int leaked_blocks(int64_t lost) { return lost > INT_MAX ? INT_MAX : static_cast<int>(lost); }
 
 }  // namespace
 
@@ -89,16 +87,15 @@ NANTRACK_EXPORT void __lsan_unregister_root_region(const void* begin, size_t siz
 extern "C" int nantrack_check_leaks_from(const LeakRoots::CalleeSavedRegisters* registers,
                                          const void* program_stack) {
   if (!may_enter("nantrack_check_leaks()")) return -1;
-  SnapshotResult result = check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", program_stack, registers);
-  return result.made ? leaked_blocks(result) : -1;
+  return leaked_blocks(check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", program_stack, registers));
 }
 
 extern "C" int nantrack_lsan_recoverable_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,
                                                          const void* program_stack) {
   if (!may_enter("__lsan_do_recoverable_leak_check()")) return 0;
-  SnapshotResult result =
-      check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", program_stack, registers);
-  return leaked_blocks(result) > 0 ? 1 : 0;
+  return check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", program_stack, registers) > 0
+             ? 1
+             : 0;
 }
 
 extern "C" void nantrack_lsan_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,

@@ -35,6 +35,11 @@ void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes = kFreshStac
 // Set by call_on_fresh_stack() while this thread runs on such a stack:
 // where its own stack resumes (0 otherwise).
 extern NANTRACK_TLS volatile uintptr_t t_own_stack_resumes_at;
+// The same for thread `tid`, as another thread sees it: for a scan that
+// reads a thread's stack where it waits, without stopping it
+// (thread_stop.cpp). 0 when it is not on such a stack, or when too many
+// threads were at once for it to be told.
+uintptr_t own_stack_resumes_at(int32_t tid);
 
 // The program's part of this thread as a scan run on another stack must
 // read it: the calling frame's stack pointer (its spills, and all frames

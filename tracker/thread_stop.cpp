@@ -288,6 +288,15 @@ void make_room_for_threads() {
   g_capacity = capacity;
 }
 
+// Where a thread read without stopping it has its own stack: where it
+// waits, or, when it waits on a stack nantrack mapped for a check or a
+// trace (as it does inside the stop handler of the scan before, which
+// blocks the signal), where it left its own.
+uintptr_t program_stack_pointer(pid_t tid, uintptr_t waits_at) {
+  const uintptr_t resumes_at = own_stack_resumes_at(tid);
+  return resumes_at ? resumes_at : waits_at;
+}
+
 // How a thread is brought to the scan, as things stand.
 enum class Approach {
   Gone,    // it has ended
@@ -320,7 +329,7 @@ bool approach(Slot& slot, int signal) {
   switch (approach_to(slot.tid, signal, call)) {
     case Approach::Gone: slot.state.store(kFree, std::memory_order_relaxed); return false;
     case Approach::Read:
-      g_blocked[g_blocked_count++] = {slot.tid, call.stack_pointer};
+      g_blocked[g_blocked_count++] = {slot.tid, program_stack_pointer(slot.tid, call.stack_pointer)};
       slot.state.store(kFree, std::memory_order_relaxed);
       return false;
     case Approach::Watch: slot.state.store(kWatched, std::memory_order_relaxed); return true;
@@ -414,7 +423,7 @@ size_t stop_other_threads() {
     // Its stack can still be read if it waits in a system call by now;
     // only its registers stay unknown.
     if (const uintptr_t sp = read_task_syscall(slot.tid).stack_pointer) {
-      g_blocked[g_blocked_count++] = {slot.tid, sp};
+      g_blocked[g_blocked_count++] = {slot.tid, program_stack_pointer(slot.tid, sp)};
       continue;
     }
     InlineText<200> note;
