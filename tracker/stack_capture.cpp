@@ -1,10 +1,7 @@
 #include "tracker/stack_capture.h"
 
-#include <sys/mman.h>
-
 #include <cstring>
 
-#include "tracker/internal_memory.h"
 #include "tracker/rule_walker.h"
 #include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
@@ -65,18 +62,10 @@ void unwind_off_stack(void* opaque) {
   unwind.depth = unwind.unwinder->capture(unwind.pcs, unwind.max_depth);
 }
 
-// The thread's unwind stack, mapped with a guard page below at its first
-// use; nullptr when it cannot be.
+// The thread's unwind stack, mapped at its first use; nullptr when it
+// cannot be.
 char* unwind_stack_of(ThreadUnwindState& state) {
-  if (!state.unwind_stack) {
-    auto* memory = static_cast<char*>(map_memory(ThreadUnwindState::kUnwindStackBytes));
-    if (!memory) return nullptr;
-    if (mprotect(memory, kPageSize, PROT_NONE) != 0) {
-      unmap_memory(memory, ThreadUnwindState::kUnwindStackBytes);
-      return nullptr;
-    }
-    state.unwind_stack = memory;
-  }
+  if (!state.unwind_stack) state.unwind_stack = map_stack(ThreadUnwindState::kUnwindStackBytes);
   return state.unwind_stack;
 }
 
@@ -85,9 +74,7 @@ char* unwind_stack_of(ThreadUnwindState& state) {
 StackId StackCapture::capture_off_stack(StackDepot& depot, ThreadUnwindState& state) {
   OffStackUnwind unwind{&unwinder_, state.pcs, max_depth_, 0};
   if (char* stack = unwind_stack_of(state)) {
-    state.unwinding_from = reinterpret_cast<uintptr_t>(&unwind);
-    nantrack_call_on_stack(unwind_off_stack, &unwind, stack + ThreadUnwindState::kUnwindStackBytes);
-    state.unwinding_from = 0;
+    call_on_stack_of_ours(unwind_off_stack, &unwind, stack, stack + ThreadUnwindState::kUnwindStackBytes);
   } else {
     unwind_off_stack(&unwind);
   }

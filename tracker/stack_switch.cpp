@@ -1,7 +1,6 @@
 #include "tracker/stack_switch.h"
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <atomic>
 
@@ -38,71 +37,76 @@ nantrack_call_on_stack:
 )");
 
 namespace nantrack {
-
-NANTRACK_TLS volatile uintptr_t t_own_stack_resumes_at = 0;
-
 namespace {
 
-// The threads on a fresh stack, by thread id. A slot is claimed with -1,
-// filled, then published with the id.
-struct FreshStackUser {
-  std::atomic<int32_t> tid{0};
+// The stacks of ours in use: [low, high), and where the thread on it left
+// its own. A slot is claimed by swapping `low` from 0 to 1, filled, then
+// published with the real `low`.
+struct StackInUse {
+  std::atomic<uintptr_t> low{0};
+  std::atomic<uintptr_t> high{0};
   std::atomic<uintptr_t> resumes_at{0};
 };
-constexpr size_t kFreshStackUsers = 64;
-FreshStackUser g_fresh_stack_users[kFreshStackUsers];
+StackInUse g_stacks_in_use[kStacksOfOursInUse];
 
-FreshStackUser* tell_fresh_stack_user(uintptr_t resumes_at) {
-  const auto tid = static_cast<int32_t>(gettid());
-  for (FreshStackUser& user : g_fresh_stack_users) {
-    int32_t free = 0;
-    if (!user.tid.compare_exchange_strong(free, -1, std::memory_order_acquire)) continue;
-    user.resumes_at.store(resumes_at, std::memory_order_relaxed);
-    user.tid.store(tid, std::memory_order_release);
-    return &user;
+constexpr uintptr_t kClaimed = 1;
+
+StackInUse* note_stack_in_use(uintptr_t low, uintptr_t high, uintptr_t resumes_at) {
+  for (StackInUse& slot : g_stacks_in_use) {
+    uintptr_t free = 0;
+    if (!slot.low.compare_exchange_strong(free, kClaimed, std::memory_order_acquire)) continue;
+    slot.high.store(high, std::memory_order_relaxed);
+    slot.resumes_at.store(resumes_at, std::memory_order_relaxed);
+    slot.low.store(low, std::memory_order_release);
+    return &slot;
   }
   return nullptr;
 }
 
-// What runs on the fresh stack: the thread is told there, not before the
-// switch, where its own stack may have no room left (a snapshot signal on
-// a 16 KiB thread's stack came with 0 bytes to spare).
-struct FreshStackCall {
-  void (*fn)(void*);
-  void* arg;
-  uintptr_t resumes_at;  // 0: a nested call, already told
-};
-
-void run_told(void* opaque) {
-  const FreshStackCall& call = *static_cast<const FreshStackCall*>(opaque);
-  FreshStackUser* told = call.resumes_at ? tell_fresh_stack_user(call.resumes_at) : nullptr;
-  call.fn(call.arg);
-  if (told) told->tid.store(0, std::memory_order_release);
-}
-
 }  // namespace
 
-uintptr_t own_stack_resumes_at(int32_t tid) {
-  for (const FreshStackUser& user : g_fresh_stack_users)
-    if (user.tid.load(std::memory_order_acquire) == tid) return user.resumes_at.load(std::memory_order_relaxed);
-  return 0;
-}
-
-void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes) {
-  auto* stack = in_sandbox() ? nullptr : static_cast<char*>(map_memory(bytes));
+char* map_stack(size_t bytes) {
+  auto* stack = static_cast<char*>(map_memory(bytes));
   if (stack && mprotect(stack, kPageSize, PROT_NONE) != 0) {
     unmap_memory(stack, bytes);
-    stack = nullptr;
+    return nullptr;
   }
-  if (!stack) return fn(arg);
+  return stack;
+}
+
+uintptr_t own_stack_pointer(uintptr_t stack_pointer) {
+  // A call may switch from a stack of ours to another (a crash while
+  // unwinding on one, then the trace on a fresh one): follow it back.
+  for (size_t hops = 0; hops < kStacksOfOursInUse; ++hops) {
+    uintptr_t resumes_at = 0;
+    for (const StackInUse& slot : g_stacks_in_use) {
+      const uintptr_t low = slot.low.load(std::memory_order_acquire);
+      if (low <= kClaimed || stack_pointer < low || stack_pointer >= slot.high.load(std::memory_order_relaxed))
+        continue;
+      const uintptr_t resumes = slot.resumes_at.load(std::memory_order_relaxed);
+      // Still the same stack (not freed and claimed again meanwhile).
+      if (slot.low.load(std::memory_order_acquire) == low) resumes_at = resumes;
+    }
+    if (!resumes_at) break;
+    stack_pointer = resumes_at;
+  }
+  return stack_pointer;
+}
+
+void call_on_stack_of_ours(void (*fn)(void*), void* arg, char* stack, char* stack_top) {
   // All of this frame, spills of the callers' registers included.
   uintptr_t here;
   asm volatile("mov %%rsp, %0" : "=r"(here));
-  const uintptr_t outer = t_own_stack_resumes_at;
-  if (!outer) t_own_stack_resumes_at = here;
-  FreshStackCall call{fn, arg, outer ? 0 : here};
-  nantrack_call_on_stack(run_told, &call, stack + bytes);
-  t_own_stack_resumes_at = outer;
+  StackInUse* noted =
+      note_stack_in_use(reinterpret_cast<uintptr_t>(stack), reinterpret_cast<uintptr_t>(stack_top), here);
+  nantrack_call_on_stack(fn, arg, stack_top);
+  if (noted) noted->low.store(0, std::memory_order_release);
+}
+
+void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes) {
+  char* stack = in_sandbox() ? nullptr : map_stack(bytes);
+  if (!stack) return fn(arg);
+  call_on_stack_of_ours(fn, arg, stack, stack + bytes);
   unmap_memory(stack, bytes);
 }
 

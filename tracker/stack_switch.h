@@ -8,6 +8,8 @@
 // Signal handlers run on whatever thread the signal finds, whose stack may
 // be small (PTHREAD_STACK_MIN is 16 KiB): the trace written when a signal
 // ends the process, and a leak check, run on a stack mapped for the call.
+// Either way a leak scan must read the thread's own stack, not ours: the
+// stacks of ours in use are listed, with where each thread left its own.
 #pragma once
 
 #include <cstddef>
@@ -23,23 +25,31 @@ extern "C" void nantrack_call_on_stack(void (*fn)(void*), void* arg, void* stack
 
 namespace nantrack {
 
-// Calls fn(arg) on a stack mapped for the call (a guard page below) and
-// unmapped after; on this thread's own when none can be mapped, or in a
-// seccomp sandbox, whose filter may not allow mmap and mprotect. Meanwhile
-// a leak scan that stops this thread reads its own stack from where the
-// call left it. Async-signal-safe. The size is ample: a trace written with
-// its leak scan overflowed a 24 KiB stack, and ran in a 32 KiB one.
+// A stack of nantrack's own, mapped with a guard page below: `bytes` in
+// all, the top at stack + bytes. nullptr when it cannot be mapped.
+char* map_stack(size_t bytes);
+
+// Calls fn(arg) with the stack pointer at `stack_top`, on the stack of ours
+// [stack, stack_top). Meanwhile a leak scan reads this thread's own stack
+// from where this call left it (own_stack_pointer()), whether it stops the
+// thread or reads it where it waits.
+void call_on_stack_of_ours(void (*fn)(void*), void* arg, char* stack, char* stack_top);
+
+// Calls fn(arg) on a stack mapped for the call and unmapped after; on this
+// thread's own when none can be mapped, or in a seccomp sandbox, whose
+// filter may not allow mmap and mprotect. Async-signal-safe. The size is
+// ample: a trace written with its leak scan overflowed a 24 KiB stack, and
+// ran in a 32 KiB one.
 inline constexpr size_t kFreshStackBytes = 256 * 1024;
 void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes = kFreshStackBytes);
 
-// Set by call_on_fresh_stack() while this thread runs on such a stack:
-// where its own stack resumes (0 otherwise).
-extern NANTRACK_TLS volatile uintptr_t t_own_stack_resumes_at;
-// The same for thread `tid`, as another thread sees it: for a scan that
-// reads a thread's stack where it waits, without stopping it
-// (thread_stop.cpp). 0 when it is not on such a stack, or when too many
-// threads were at once for it to be told.
-uintptr_t own_stack_resumes_at(int32_t tid);
+// Where a thread whose stack pointer is `stack_pointer` has its own stack:
+// there, or, when that is on a stack of ours, where it left its own for it.
+// A thread stopped or read there while it unwinds, writes a trace or checks
+// for leaks has its own stack scanned, not ours. Past kStacksOfOursInUse
+// calls at once, the others go unnoticed, read where they are.
+inline constexpr size_t kStacksOfOursInUse = 256;
+uintptr_t own_stack_pointer(uintptr_t stack_pointer);
 
 // The program's part of this thread as a scan run on another stack must
 // read it: the calling frame's stack pointer (its spills, and all frames

@@ -18,7 +18,6 @@
 #include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
-#include "tracker/thread_unwind_state.h"
 
 namespace nantrack {
 namespace {
@@ -102,13 +101,9 @@ void on_stop_signal(int signal, siginfo_t* info, void* context) {
     call = slot.call;
     const auto* ucontext = static_cast<const ucontext_t*>(context);
     __builtin_memcpy(slot.registers, ucontext->uc_mcontext.gregs, sizeof(gregset_t));
-    slot.stack_pointer = static_cast<uintptr_t>(ucontext->uc_mcontext.gregs[REG_RSP]);
-    // Stopped while its call is unwound on its unwind stack: its own
-    // stack goes on where it switched.
-    if (const ThreadUnwindState* state = t_unwind_state; state && state->unwinding_from)
-      slot.stack_pointer = state->unwinding_from;
-    // The same while it writes a trace or checks leaks on a stack of its own.
-    if (t_own_stack_resumes_at) slot.stack_pointer = t_own_stack_resumes_at;
+    // Stopped on a stack of ours (unwinding, writing a trace, checking for
+    // leaks): its own stack goes on where it switched.
+    slot.stack_pointer = own_stack_pointer(static_cast<uintptr_t>(ucontext->uc_mcontext.gregs[REG_RSP]));
     slot.thread_pointer = static_cast<uintptr_t>(pthread_self());
     slot.state.store(kStopped, std::memory_order_release);
     futex(slot.state, FUTEX_WAKE, 1);
@@ -288,15 +283,6 @@ void make_room_for_threads() {
   g_capacity = capacity;
 }
 
-// Where a thread read without stopping it has its own stack: where it
-// waits, or, when it waits on a stack nantrack mapped for a check or a
-// trace (as it does inside the stop handler of the scan before, which
-// blocks the signal), where it left its own.
-uintptr_t program_stack_pointer(pid_t tid, uintptr_t waits_at) {
-  const uintptr_t resumes_at = own_stack_resumes_at(tid);
-  return resumes_at ? resumes_at : waits_at;
-}
-
 // How a thread is brought to the scan, as things stand.
 enum class Approach {
   Gone,    // it has ended
@@ -329,7 +315,9 @@ bool approach(Slot& slot, int signal) {
   switch (approach_to(slot.tid, signal, call)) {
     case Approach::Gone: slot.state.store(kFree, std::memory_order_relaxed); return false;
     case Approach::Read:
-      g_blocked[g_blocked_count++] = {slot.tid, program_stack_pointer(slot.tid, call.stack_pointer)};
+      // A thread waiting on a stack of ours (in the stop handler of the
+      // scan before, which blocks the signal) is read on its own.
+      g_blocked[g_blocked_count++] = {slot.tid, own_stack_pointer(call.stack_pointer)};
       slot.state.store(kFree, std::memory_order_relaxed);
       return false;
     case Approach::Watch: slot.state.store(kWatched, std::memory_order_relaxed); return true;
@@ -423,7 +411,7 @@ size_t stop_other_threads() {
     // Its stack can still be read if it waits in a system call by now;
     // only its registers stay unknown.
     if (const uintptr_t sp = read_task_syscall(slot.tid).stack_pointer) {
-      g_blocked[g_blocked_count++] = {slot.tid, program_stack_pointer(slot.tid, sp)};
+      g_blocked[g_blocked_count++] = {slot.tid, own_stack_pointer(sp)};
       continue;
     }
     InlineText<200> note;

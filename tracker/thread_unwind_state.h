@@ -25,13 +25,10 @@ struct ThreadUnwindState {
   uintptr_t replayed_pcs[Unwinder::kMaxDepth];
   ReadableSegments segments;  // for recorded unwinds' reads off the stack
   // Where calls made on another stack are unwound (stack_switch.h): mapped
-  // at the first, with a guard page below.
+  // at the first. A thread stopped for a leak scan meanwhile has its own
+  // stack scanned from where it switched (own_stack_pointer()).
   static constexpr size_t kUnwindStackBytes = 64 * 1024;
   char* unwind_stack = nullptr;
-  // While a call is unwound there: where the thread's own stack goes on
-  // (0 otherwise). A thread stopped for a leak scan meanwhile has its stack
-  // scanned from here, not from its stack pointer on the unwind stack.
-  volatile uintptr_t unwinding_from = 0;
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };
