@@ -173,6 +173,7 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
 }
 
 void wait_while_another_thread_finishes() {
+  if (!tracker().owns_process()) return;  // a vfork child: the count is its parent's
   constexpr int kLongestWaitMs = 60'000;  // a huge heap's scan and report take seconds
   for (int waited = 0; g_finishing.load() > (t_finishing ? 1 : 0) && waited < kLongestWaitMs; ++waited) {
     const struct timespec millisecond = {0, 1'000'000};

@@ -37,8 +37,8 @@ bool may_enter(const char* function) {
   return false;
 }
 
-// Blocks not yet scanned count as definite, as in the report.
-// The count check_leaks_now() gives, as an int (-1: no check made).
+// check_leaks_now()'s count as an int (-1: no check made). Blocks not
+// scanned count as definite, as in the report.
 int leaked_blocks(int64_t lost) { return lost > INT_MAX ? INT_MAX : static_cast<int>(lost); }
 
 }  // namespace

@@ -77,10 +77,8 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
 // `signal` as it would have: it is raised again with the default action,
 // and delivered when the handler returns.
 void end_by_signal(int signal) {
-  if (tracker().owns_process()) {
-    finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
-    wait_while_another_thread_finishes();
-  }
+  finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
+  wait_while_another_thread_finishes();
   restore_default_action(signal);
   raise(signal);
 }
@@ -126,6 +124,8 @@ void on_signal_of_reset_handler(int signal, siginfo_t* info, void* context) {
   install_ours(signal);
   g_program_action[signal] = {};
   g_program_action[signal].sa_handler = SIG_DFL;
+  // The program may have set another action since (sigaction() installs it
+  // before noting it): a default or ignored one has nothing to call.
   if (program.sa_flags & SA_SIGINFO)
     program.sa_sigaction(signal, info, context);
   else if (program.sa_handler != SIG_DFL && program.sa_handler != SIG_IGN)
@@ -245,8 +245,7 @@ NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
 // every signal() it calls. It calls glibc's internal sigaction, not ours:
 // a handler installed so bypassed our trace when the kernel reset it, and
 // SIG_DFL replaced ours for real.
-using SysvSignalFunction = sighandler_t (*)(int, sighandler_t);
-constinit SysvSignalFunction g_next_sysv_signal = nullptr;
+constinit SignalFunction g_next_sysv_signal = nullptr;
 
 NANTRACK_EXPORT sighandler_t __sysv_signal(int signal, sighandler_t handler) {
   if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))

@@ -11,6 +11,7 @@
 
 #include "report/trace_payload.h"
 #include "report/untrusted_file.h"
+#include "tracker/reachability.h"
 #include "tracker/trace_format.h"
 
 namespace nantrack {
@@ -95,7 +96,7 @@ class LateBlocks {
     size_t kept = 0;
     for (size_t i = 0; i < blocks.size(); ++i) {
       if (freed_[i]) continue;
-      if (i >= first_late_ && blocks[i].leak_kind == kReachable) {
+      if (i >= first_late_ && blocks[i].leak_kind == static_cast<uint8_t>(LeakClass::Reachable)) {
         ++trace_.process.unchecked_late_blocks;
         trace_.process.unchecked_late_bytes += blocks[i].size;
       }
@@ -114,7 +115,6 @@ class LateBlocks {
     first_late_ = trace_.live_blocks.size();
   }
 
-  static constexpr uint8_t kReachable = 4;  // LiveBlockEntry's leak_kind (tracker/trace_format.h)
   Trace& trace_;
   bool indexed_ = false;
   size_t first_late_ = 0;  // live_blocks from here came in late records
