@@ -81,7 +81,8 @@ uintptr_t own_stack_pointer(uintptr_t stack_pointer) {
     uintptr_t resumes_at = 0;
     for (const StackInUse& slot : g_stacks_in_use) {
       const uintptr_t low = slot.low.load(std::memory_order_acquire);
-      if (low <= kClaimed || stack_pointer < low || stack_pointer >= slot.high.load(std::memory_order_relaxed))
+      // [low, high]: at the switch itself the stack pointer is the top.
+      if (low <= kClaimed || stack_pointer < low || stack_pointer > slot.high.load(std::memory_order_relaxed))
         continue;
       const uintptr_t resumes = slot.resumes_at.load(std::memory_order_relaxed);
       // Still the same stack (not freed and claimed again meanwhile).
