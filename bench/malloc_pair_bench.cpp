@@ -73,6 +73,7 @@ BENCHMARK(BM_TrackerBlockTableInsertErase);
 // A hit on a cached 20-frame chain (one word read per frame): what a
 // tracked call pays for its stack when the cache knows it.
 void BM_TrackerUnwindCacheHit(benchmark::State& state) {
+  nantrack::UnwindCache::choose_hash_keys();
   nantrack::UnwindCache cache;
   cache.init();
   alignas(16) static uint64_t stack[64];

@@ -23,6 +23,7 @@ bool StackCapture::start(uintptr_t own_code_begin, uintptr_t own_code_end) {
   }
   // Without the remote interface the cache would never fill: plain unwinds.
   if (use_cache_ && recorder_.load()) {
+    UnwindCache::choose_hash_keys();  // before any thread has a cache
     start_thread_unwind_states();
     rules_.init();  // without it, misses go to libunwind
   } else {

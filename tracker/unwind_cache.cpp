@@ -3,7 +3,7 @@
 #include <bit>
 #include <cstring>
 
-#include <emmintrin.h>
+#include <sys/auxv.h>
 
 #include "tracker/internal_memory.h"
 
@@ -14,28 +14,20 @@ struct UnwindCache::Layout {
   uintptr_t sp;
   uint32_t read_count;
   uint32_t read_fp;
-  Ref last_chain;       // the chain this layout last answered with
-  uint32_t repeating;   // its last two answers were that chain: try it first
-  Ref newest_chain;     // the chains of this layout, linked newest first
-  uint32_t key_count;
-  uint16_t key_words[kMaxKeyWords];  // indexes into offsets
-  // offsets[key_words[k]], kept beside the indexes (which insert() needs
-  // for the recorded values): a lookup then loads one word less per key word.
-  uint32_t key_offsets[kMaxKeyWords];
+  // The chain this layout last answered with: a call site in a loop gets
+  // it many times in a row, and then needs no bucket (a cache miss in
+  // cc1plus half the time).
+  uint64_t last_hash;
+  StackId last_stack;  // kNoStack: none yet
   uint32_t offsets[];
 };
 
-struct UnwindCache::Chain {
-  uint64_t key;
-  Ref layout;
-  StackId stack;
-  uint64_t fp;  // compared only when the layout read rbp
-  Ref older;    // the previous chain of the same layout
-  uint32_t padding;  // values stay 8-byte aligned
-  uint64_t values[];
-};
-
 namespace {
+
+// NH's keys: one per word hashed (the layout's two words, then every word
+// read, padded to an even count).
+constexpr uint32_t kHashKeys = UnwindRecording::kMaxReads + 4;
+uint64_t g_hash_keys[kHashKeys];
 
 uint64_t read_stack_word(uintptr_t address) {
   uint64_t value;
@@ -43,7 +35,7 @@ uint64_t read_stack_word(uintptr_t address) {
   return value;
 }
 
-// A weak hash only costs a miss; equality is always checked word by word.
+// A weak hash only costs a miss: for where things are filed.
 constexpr uint64_t mix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
@@ -52,16 +44,37 @@ constexpr uint64_t mix(uint64_t h) {
   return h ^ (h >> 33);
 }
 
-// The hash of a layout's key words (and of the frame pointer when the
-// layout read it), as `key_word(k)` gives the k-th of them.
-template <typename Layout, typename KeyWord>
-uint64_t key_of(uint32_t layout_ref, const Layout& layout, uint64_t fp, KeyWord key_word) {
-  uint64_t h = layout_ref * 0x9e3779b97f4a7c15ull ^ (layout.read_fp ? fp : 0);
-  for (uint32_t k = 0; k < layout.key_count; ++k) h = std::rotl(h, 23) ^ key_word(k);
-  return mix(h);
+using u128 = unsigned __int128;
+
+// The hash a chain is known by: NH over (layout, read_count), the frame
+// pointer (0 when the layout did not read it) and the `count` words
+// `word(i)` gives, folded to 64 bits. NH sums independent products, so the
+// multiplications overlap rather than wait on each other. The fold keeps
+// the low half whole: two chains that differ by a little differ mostly
+// there (their high halves often agree).
+template <typename Word>
+uint64_t chain_hash(uint32_t layout_ref, uint32_t count, uint64_t fp, Word word) {
+  const uint64_t* k = g_hash_keys;
+  const uint64_t head = layout_ref | uint64_t{count} << 32;
+  u128 sum = u128{head + k[0]} * (fp + k[1]);
+  uint32_t i = 0;
+#pragma GCC unroll 4
+  for (; i + 1 < count; i += 2) sum += u128{word(i) + k[i + 2]} * (word(i + 1) + k[i + 3]);
+  if (i < count) sum += u128{word(i) + k[i + 2]} * k[i + 3];
+  const auto low = static_cast<uint64_t>(sum), high = static_cast<uint64_t>(sum >> 64);
+  return low ^ high * 0x9e3779b97f4a7c15ull;
 }
 
 }  // namespace
+
+void UnwindCache::choose_hash_keys() {
+  // 16 bytes the kernel gave this process; spread by splitmix64. No
+  // system call and no allocation: this runs inside the program's malloc.
+  uint64_t seed[2] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
+  if (const auto* random = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) std::memcpy(seed, random, sizeof(seed));
+  uint64_t state = seed[0] ^ mix(seed[1]);
+  for (uint64_t& key : g_hash_keys) key = mix(state += 0x9e3779b97f4a7c15ull);
+}
 
 bool UnwindCache::init() {
   seen_ = static_cast<uint64_t*>(map_memory(kSeenSlots * sizeof(uint64_t)));
@@ -100,6 +113,7 @@ bool UnwindCache::map_tables(size_t scale) {
   chains_ = chains;
   scale_ = scale;
   arena_used_ = 8;
+  dropped_ = 0;
   return true;
 }
 
@@ -115,6 +129,7 @@ void UnwindCache::clear() {
   std::memset(chains_, 0, buckets_bytes(scale_));
   std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));
   arena_used_ = 8;
+  dropped_ = 0;
 }
 
 void UnwindCache::grow_or_clear() {
@@ -153,30 +168,21 @@ UnwindCache::LayoutSet& UnwindCache::layout_set(const CallerFrame& caller, uint3
   return layout_sets_[h & (kLayoutSets * scale_ - 1)];
 }
 
-// Whether the stack seen from `caller` holds every word `chain` recorded.
-// Without a branch per word: the chain asked about almost always matches.
-bool UnwindCache::holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller) {
-  if (layout.read_fp && chain.fp != caller.fp) return false;
-  uint64_t differ = 0;
-#pragma GCC unroll 4
-  for (uint32_t i = 0; i < layout.read_count; ++i)
-    differ |= read_stack_word(caller.sp + layout.offsets[i]) ^ chain.values[i];
-  return differ == 0;
+UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const {
+  return chains_[mix(hash) & (kChainBuckets * scale_ - 1)];
 }
 
-// The first chain of `layout` filed under `key` that `accept` takes, or 0.
-template <typename Accept>
-UnwindCache::Ref UnwindCache::chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const {
-  const ChainBucket& bucket = bucket_of(key);
-  // The four tags compared at once: the ways to visit, as bits.
-  static_assert(kWays == 4 && sizeof(bucket.tags) == sizeof(__m128i));
-  const __m128i tags = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bucket.tags));
-  const __m128i wanted = _mm_set1_epi32(static_cast<int>(key >> 32));
-  for (unsigned ways = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(tags, wanted))); ways; ways &= ways - 1) {
-    const Ref ref = bucket.refs[std::countr_zero(ways)];
-    if (!ref) continue;
-    const Chain& chain = *at<Chain>(ref);
-    if (chain.key == key && chain.layout == layout && accept(chain)) return ref;
+// The layout in `set` of `caller`'s pc and sp (and, given a recording,
+// that read the same addresses), or 0.
+UnwindCache::Ref UnwindCache::find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller,
+                                          const UnwindRecording* recording) const {
+  for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
+    if (set.tags[way] != tag) continue;
+    const Layout* layout = at<Layout>(set.refs[way]);
+    if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
+    if (!recording || (layout->read_fp == recording->read_fp && layout->read_count == recording->read_count &&
+                       std::memcmp(layout->offsets, recording->offsets, recording->read_count * sizeof(uint32_t)) == 0))
+      return set.refs[way];
   }
   return 0;
 }
@@ -185,26 +191,22 @@ StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
   uint32_t tag;
   const LayoutSet& set = layout_set(caller, tag);
+  // Several layouts of one caller may hold their recorded words at once
+  // (LayoutsOfOneCallerCoexist): the newest answers first.
   for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
     if (set.tags[way] != tag) continue;
     const Ref layout_ref = set.refs[way];
-    Layout* layout = at<Layout>(layout_ref);
-    if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
-    auto key_word = [&](uint32_t k) { return read_stack_word(caller.sp + layout->key_offsets[k]); };
-    // A call site in a loop allocates from one path many times in a row:
-    // while its answers repeat, the last chain is compared first, without
-    // hashing.
-    if (layout->repeating) {
-      const Chain* last = at<Chain>(layout->last_chain);
-      if (holds_chain(*layout, *last, caller)) return last->stack;
-      layout->repeating = 0;
-    }
-    uint64_t key = key_of(layout_ref, *layout, caller.fp, key_word);
-    Ref found = chain_in_bucket(layout_ref, key, [&](const Chain& chain) { return holds_chain(*layout, chain, caller); });
-    if (found) {
-      layout->repeating = layout->last_chain == found;
-      layout->last_chain = found;
-      return at<Chain>(found)->stack;
+    Layout& layout = *at<Layout>(layout_ref);
+    if (layout.pc != caller.pc || layout.sp != caller.sp) continue;
+    const uint64_t hash = chain_hash(layout_ref, layout.read_count, layout.read_fp ? caller.fp : 0,
+                                     [&](uint32_t i) { return read_stack_word(caller.sp + layout.offsets[i]); });
+    if (hash == layout.last_hash && layout.last_stack != kNoStack) return layout.last_stack;
+    const ChainBucket& bucket = bucket_of(hash);
+    for (size_t w = 0; w < kWays; ++w) {
+      if (bucket.hashes[w] == hash && bucket.stacks[w] != kNoStack) {
+        layout.last_hash = hash;
+        return layout.last_stack = bucket.stacks[w];
+      }
     }
   }
   return kNoStack;
@@ -218,17 +220,8 @@ UnwindCache::Ref UnwindCache::allocate(size_t bytes) {
   return ref;
 }
 
-UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording) {
-  uint32_t tag;
-  LayoutSet& set = layout_set(caller, tag);
-  for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
-    if (set.tags[way] != tag) continue;
-    const Layout* layout = at<Layout>(set.refs[way]);
-    if (layout->pc == caller.pc && layout->sp == caller.sp && layout->read_fp == recording.read_fp &&
-        layout->read_count == recording.read_count &&
-        std::memcmp(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t)) == 0)
-      return set.refs[way];
-  }
+UnwindCache::Ref UnwindCache::add_layout(LayoutSet& set, uint32_t tag, const CallerFrame& caller,
+                                         const UnwindRecording& recording) {
   Ref ref = allocate(sizeof(Layout) + recording.read_count * sizeof(uint32_t));
   if (!ref) return 0;
   Layout* layout = at<Layout>(ref);
@@ -236,13 +229,12 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   layout->sp = caller.sp;
   layout->read_count = recording.read_count;
   layout->read_fp = recording.read_fp;
-  layout->last_chain = 0;
-  layout->repeating = 0;
-  layout->newest_chain = 0;
-  layout->key_count = 0;
+  layout->last_hash = 0;
+  layout->last_stack = kNoStack;
   std::memcpy(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t));
   // The newest layout goes first; the oldest of a full set is forgotten
-  // (its chains stay in the arena, unreachable, until the next clear).
+  // (it stays in the arena, unreachable, until the next clear; its
+  // chains' buckets are taken over by others in time).
   std::memmove(set.refs + 1, set.refs, (kWays - 1) * sizeof(Ref));
   std::memmove(set.tags + 1, set.tags, (kWays - 1) * sizeof(uint32_t));
   set.refs[0] = ref;
@@ -250,71 +242,31 @@ UnwindCache::Ref UnwindCache::find_or_add_layout(const CallerFrame& caller, cons
   return ref;
 }
 
-void UnwindCache::place(Ref ref) {
-  const Chain* chain = at<Chain>(ref);
-  ChainBucket& bucket = bucket_of(chain->key);
-  size_t way = 0;
-  while (way < kWays && bucket.refs[way]) ++way;
-  // Rotating rather than by hash: chains that share a key would otherwise
-  // keep evicting each other from one way.
-  if (way == kWays) way = next_victim_++ & (kWays - 1);
-  bucket.tags[way] = static_cast<uint32_t>(chain->key >> 32);
-  bucket.refs[way] = ref;
-}
-
-void UnwindCache::rekey(Ref layout_ref) {
-  const Layout* layout = at<Layout>(layout_ref);
-  for (Ref ref = layout->newest_chain; ref; ref = at<Chain>(ref)->older) {
-    Chain* chain = at<Chain>(ref);
-    ChainBucket& bucket = bucket_of(chain->key);
-    for (size_t way = 0; way < kWays; ++way)
-      if (bucket.refs[way] == ref) bucket.refs[way] = 0;
-    chain->key = key_of(layout_ref, *layout, chain->fp, [&](uint32_t k) { return chain->values[layout->key_words[k]]; });
-    place(ref);
-  }
-}
-
 void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack) {
   if (!arena_ || stack == kNoStack) return;
-  size_t chain_bytes = sizeof(Chain) + recording.read_count * sizeof(uint64_t);
-  size_t worst_case = sizeof(Layout) + recording.read_count * sizeof(uint32_t) + chain_bytes + 16;
-  if (arena_used_ + worst_case > arena_bytes(scale_)) grow_or_clear();
-  Ref layout_ref = find_or_add_layout(caller, recording);
-  if (!layout_ref) return;
-  Layout* layout = at<Layout>(layout_ref);
-  auto value_at = [&](uint32_t k) { return recording.values[layout->key_words[k]]; };
-  uint64_t key = key_of(layout_ref, *layout, caller.fp, value_at);
-  // A chain the key words cannot tell from this one: the first word where
-  // they differ becomes a key word too.
-  auto same_fp = [&](const Chain& chain) { return !layout->read_fp || chain.fp == caller.fp; };
-  while (Ref twin_ref = chain_in_bucket(layout_ref, key, same_fp)) {
-    Chain* twin = at<Chain>(twin_ref);
-    uint32_t word = 0;
-    while (word < recording.read_count && twin->values[word] == recording.values[word]) ++word;
-    if (word == recording.read_count) {  // the same chain: its stack is this one
-      twin->stack = stack;
-      return;
-    }
-    if (layout->key_count == kMaxKeyWords) break;  // they share a bucket
-    layout->key_words[layout->key_count] = static_cast<uint16_t>(word);
-    layout->key_offsets[layout->key_count++] = layout->offsets[word];
-    rekey(layout_ref);
-    key = key_of(layout_ref, *layout, caller.fp, value_at);
+  const size_t layout_bytes = sizeof(Layout) + recording.read_count * sizeof(uint32_t) + 8;
+  if (arena_used_ + layout_bytes > arena_bytes(scale_) || dropped_ >= kChainBuckets * kWays * scale_ / 4)
+    grow_or_clear();
+  uint32_t tag;
+  LayoutSet& set = layout_set(caller, tag);
+  Ref layout_ref = find_layout(set, tag, caller, &recording);
+  if (!layout_ref && !(layout_ref = add_layout(set, tag, caller, recording))) return;
+  const uint64_t hash = chain_hash(layout_ref, recording.read_count, recording.read_fp ? caller.fp : 0,
+                                   [&](uint32_t i) { return recording.values[i]; });
+  ChainBucket& bucket = bucket_of(hash);
+  size_t way = 0;
+  while (way < kWays && bucket.stacks[way] != kNoStack && bucket.hashes[way] != hash) ++way;
+  if (way == kWays) {
+    // Rotating rather than by hash: chains that share a bucket would
+    // otherwise keep evicting each other from one way.
+    way = next_victim_++ & (kWays - 1);
+    ++dropped_;
   }
-  Ref ref = allocate(chain_bytes);
-  if (!ref) return;
-  Chain* chain = at<Chain>(ref);
-  chain->key = key;
-  chain->layout = layout_ref;
-  chain->stack = stack;
-  chain->fp = caller.fp;
-  chain->older = layout->newest_chain;
-  chain->padding = 0;
-  std::memcpy(chain->values, recording.values, recording.read_count * sizeof(uint64_t));
-  layout->newest_chain = ref;
-  place(ref);
-  layout->last_chain = ref;
-  layout->repeating = 0;
+  bucket.hashes[way] = hash;
+  bucket.stacks[way] = stack;
+  Layout& layout = *at<Layout>(layout_ref);
+  layout.last_hash = hash;
+  layout.last_stack = stack;
 }
 
 }  // namespace nantrack

@@ -15,27 +15,31 @@
 // Several chains usually share one caller pc and sp (a malloc wrapper
 // called from many paths at the same depth). They share a *layout* (the
 // list of addresses read) when their frames have the same sizes. Layouts
-// are keyed by (pc, sp); a few per key are kept. A layout's chains are
-// found by a hash of a few of its words, its *key words*: the places where
-// two of its chains were seen to differ, added one at a time as chains
-// come that the key so far cannot tell apart. A lookup hashes just those
-// words, probes one 4-way bucket and compares every word of the chain it
-// finds: ~20 words read once rather than hashed and then compared. While a
-// layout keeps giving the same chain (a call site in a loop), that chain is
-// compared first, without hashing.
+// are keyed by (pc, sp); a few per key are kept. A chain is not stored
+// word by word: it is filed by a 128-bit NH hash (UMAC's, with keys drawn
+// from the kernel's AT_RANDOM bytes at start) of its layout and of every
+// word it read, folded to 64 bits. A lookup hashes the words it finds now
+// at the layout's addresses and compares that one word with the ones its
+// bucket holds: the words it reads are the thread's own stack, in cache,
+// and the bucket is the only other line it touches. Compared word by
+// word, the recorded values were a cache miss per 64 bytes of every chain
+// (churn: half the time of a lookup). Two different chains of a layout
+// have the same hash with a chance of about 2^-64 (NH's bound for random
+// keys, whatever the stack holds), far below any error rate of the
+// machine itself; unwind_check=1 still compares every hit with libunwind.
 //
 // Safety of the reads: a layout's addresses were read on this thread's
 // stack between the recorded sp and the stack's top; with the same sp on
 // the same stack (the caller checks that sp is inside this thread's stack
 // bounds), that range is mapped.
 //
-// Single-threaded: one per thread. Memory is mmap'd; when the arena is
-// full the whole cache is cleared and refilled. It starts small (2 MiB of
-// arena, and tables to match); the first time it fills, it grows to four
-// times that before starting over: a thread that sees few stacks, as most
-// of a pool's do, never maps more, and one with a compiler's variety of
-// stacks keeps far more of them (cc1plus: a third fewer rule walks, 3.5%
-// fewer instructions).
+// Single-threaded: one per thread. Memory is mmap'd. Layouts are kept in
+// an arena; when it is full, or once full buckets have dropped a quarter
+// as many chains as they hold, the whole cache is cleared and refilled.
+// It starts small (a 1 MiB arena, 16k chains); the first time it fills,
+// it grows to four times that before starting over: a thread that sees few stacks, as
+// most of a pool's do, never maps more, and one with a compiler's variety
+// of stacks keeps far more of them.
 #pragma once
 
 #include <cstddef>
@@ -78,47 +82,52 @@ class UnwindCache {
   Sighting note_sighting(const CallerFrame& caller, StackId stack);
   void refuse(const CallerFrame& caller, StackId stack);
 
+  // Draws the hash keys: once, before any thread looks up or inserts
+  // (lookups made with the keys of before would miss).
+  static void choose_hash_keys();
+
   // Sizes before the first fill; kGrowth times them after.
-  static constexpr size_t kArenaBytes = size_t{2} << 20;
+  static constexpr size_t kArenaBytes = size_t{1} << 20;
   static constexpr size_t kLayoutSets = 1024;
   static constexpr size_t kChainBuckets = 4096;
   static constexpr size_t kGrowth = 4;
   static constexpr size_t kWays = 4;
   static constexpr size_t kSeenSlots = 4096;
-  static constexpr uint32_t kMaxKeyWords = 6;
 
  private:
   struct Layout;
-  struct Chain;
   // Arena references are offsets in 8-byte units; 0 is "none".
   using Ref = uint32_t;
 
-  // kWays references into the arena, each with a tag (the top half of the
-  // hash that chose these ways): a way whose tag differs is skipped
-  // without a visit to the arena, which would be a cache miss.
-  struct TaggedWays {
+  // Layouts by (pc, sp), most recent first, each with a tag (the top half
+  // of the hash that chose the set): a way whose tag differs is skipped
+  // without a visit to the arena. Tagged because a compiler's call sites
+  // share sets: cc1plus visited another site's layout 570k times in 1.8M
+  // lookups before they were.
+  struct LayoutSet {
     uint32_t tags[kWays];
     Ref refs[kWays];
   };
-  // Chains by key.
-  using ChainBucket = TaggedWays;
-  // Layouts by (pc, sp), most recent first. Tagged because a compiler's
-  // call sites share sets: cc1plus visited another site's layout 570k
-  // times in 1.8M lookups before they were.
-  using LayoutSet = TaggedWays;
+  // Chains by hash: one cache line, its ways' hashes compared at once.
+  // An empty way has stack kNoStack.
+  struct alignas(64) ChainBucket {
+    uint64_t hashes[kWays];
+    StackId stacks[kWays];
+  };
 
   // The set for `caller`, and in `tag` the tag its layout has there.
   LayoutSet& layout_set(const CallerFrame& caller, uint32_t& tag) const;
-  ChainBucket& bucket_of(uint64_t key) const { return chains_[key & (kChainBuckets * scale_ - 1)]; }
-  static bool holds_chain(const Layout& layout, const Chain& chain, const CallerFrame& caller);
+  ChainBucket& bucket_of(uint64_t hash) const;
+  Ref find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller, const UnwindRecording* recording) const;
   uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
   T* at(Ref ref) const {
     return reinterpret_cast<T*>(arena_ + size_t{ref} * 8);
   }
   Ref allocate(size_t bytes);
-  Ref find_or_add_layout(const CallerFrame& caller, const UnwindRecording& recording);
-  // When the arena is full: grows the cache the first time, and clears it.
+  Ref add_layout(LayoutSet& set, uint32_t tag, const CallerFrame& caller, const UnwindRecording& recording);
+  // When the arena is full or the buckets overflow: grows the cache the
+  // first time, and clears it.
   void grow_or_clear();
   // What the arena and the tables take at `scale` times the first sizes.
   static constexpr size_t arena_bytes(size_t scale) { return kArenaBytes * scale; }
@@ -126,20 +135,16 @@ class UnwindCache {
   static constexpr size_t buckets_bytes(size_t scale) { return kChainBuckets * scale * sizeof(ChainBucket); }
   bool map_tables(size_t scale);
   static void unmap_tables(char* arena, LayoutSet* sets, ChainBucket* chains, size_t scale);
-  template <typename Accept>
-  Ref chain_in_bucket(Ref layout, uint64_t key, Accept&& accept) const;
-  // Files `chain` under its key, evicting a chain if the bucket is full.
-  void place(Ref chain);
-  // Re-files every chain of `layout` after its key words changed.
-  void rekey(Ref layout);
 
   uint32_t next_victim_ = 0;  // rotates over a full bucket's ways
+  // Chains dropped from full buckets since the tables were last emptied.
+  size_t dropped_ = 0;
 
   char* arena_ = nullptr;
   size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
   size_t scale_ = 1;  // of the sizes mapped: 1, or kGrowth once grown
   LayoutSet* layout_sets_ = nullptr;  // kLayoutSets * scale_ of them
-  ChainBucket* chains_ = nullptr;  // kChainBuckets * scale_, by key
+  ChainBucket* chains_ = nullptr;  // kChainBuckets * scale_, by hash
   // kSeenSlots fingerprints of (caller, stack): odd when seen, even
   // when its recording was refused.
   uint64_t* seen_ = nullptr;

@@ -12,6 +12,7 @@ namespace {
 // stands in for the thread's stack.
 class UnwindCacheTest : public ::testing::Test {
  protected:
+  static void SetUpTestSuite() { UnwindCache::choose_hash_keys(); }
   void SetUp() override {
     ASSERT_TRUE(cache.init());
     for (uint64_t i = 0; i < kWords; ++i) stack[i] = 0x5000 + i;
@@ -94,9 +95,9 @@ TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
   EXPECT_EQ(cache.find(caller), kNoStack);
 }
 
-// A call site in a loop gets the same chain many times in a row, and then
-// the lookup tries that chain first: a path differing anywhere, even only in
-// the innermost word or the frame pointer, must still get its own answer.
+// A call site in a loop gets the same chain many times in a row: a path
+// differing anywhere, even only in the innermost word or the frame pointer,
+// must still get its own answer.
 TEST_F(UnwindCacheTest, RunsOfOnePathAnswerRightWhenThePathChanges) {
   auto set_path = [&](uint64_t path) {
     stack[1] = 0x7000 + path % 3;  // innermost: 3 paths share each value
@@ -119,8 +120,8 @@ TEST_F(UnwindCacheTest, RunsOfOnePathAnswerRightWhenThePathChanges) {
   }
 }
 
-// The key words only pick a bucket: chains that differ at the first word
-// where they differ share everything else, and each gets its own answer.
+// Chains that differ at one word and share everything else each get their
+// own answer, and a word that differs from all of them is a miss.
 TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreToldApart) {
   const std::initializer_list<uint32_t> words = {1, 10, 20, 30, 40, 50};
   cache.insert(caller, recording_of(words), 100);
@@ -135,7 +136,7 @@ TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreToldApart) {
     EXPECT_EQ(cache.find(caller), 100 + word) << "word " << word;
     stack[word] ^= 0x100;
   }
-  stack[50] ^= 0x100;  // where no two chains differ: not a key word, still read
+  stack[50] ^= 0x100;  // where no two chains differ: still read
   EXPECT_EQ(cache.find(caller), kNoStack);
   stack[50] ^= 0x100;
   stack[10] ^= 0x100;  // the changes of two chains at once: neither
@@ -143,27 +144,38 @@ TEST_F(UnwindCacheTest, ChainsDifferingAtOneWordEachAreToldApart) {
   EXPECT_EQ(cache.find(caller), kNoStack);
 }
 
-// More places of difference than there are key words: chains the key cannot
-// tell apart share a bucket, and a lookup never answers with another's stack.
-TEST_F(UnwindCacheTest, ChainsTheKeyCannotTellApartNeverAnswerForEachOther) {
-  const std::initializer_list<uint32_t> words = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22};
-  cache.insert(caller, recording_of(words), 100);
-  for (uint32_t word : words) {
-    stack[word] ^= 0x100;
-    cache.insert(caller, recording_of(words), 200 + word);
-    stack[word] ^= 0x100;
-  }
+// Chains are known by a hash of their words: chains that differ by one bit,
+// in any bit of any word or of the frame pointer, or by small amounts
+// moved between neighbouring words, must never answer for each other.
+TEST_F(UnwindCacheTest, ChainsDifferingByOneBitAnywhereAreToldApart) {
+  const std::initializer_list<uint32_t> words = {0, 1, 2, 5, 9, 17, 33};
+  auto flip = [&](uint32_t index, uint32_t bit) {
+    if (index == words.size()) caller.fp ^= uint64_t{1} << bit;
+    else stack[words.begin()[index]] ^= uint64_t{1} << bit;
+  };
+  auto id_of = [&](uint32_t index, uint32_t bit) { return static_cast<StackId>(1000 + index * 64 + bit); };
+  cache.insert(caller, recording_of(words, true), 1);
+  for (uint32_t index = 0; index <= words.size(); ++index)
+    for (uint32_t bit = 0; bit < 64; ++bit) {
+      flip(index, bit);
+      cache.insert(caller, recording_of(words, true), id_of(index, bit));
+      flip(index, bit);
+    }
+  EXPECT_EQ(cache.find(caller), 1u);
   uint32_t found = 0;
-  for (uint32_t word : words) {
-    stack[word] ^= 0x100;
-    StackId id = cache.find(caller);
-    stack[word] ^= 0x100;
-    EXPECT_TRUE(id == kNoStack || id == 200 + word) << "word " << word << " gave " << id;
-    found += id != kNoStack;
-  }
-  EXPECT_GE(found, UnwindCache::kMaxKeyWords);
-  stack[22] ^= 0x100;
-  EXPECT_EQ(cache.find(caller), 222u) << "the newest is always kept";
+  for (uint32_t index = 0; index <= words.size(); ++index)
+    for (uint32_t bit = 0; bit < 64; ++bit) {
+      flip(index, bit);
+      StackId id = cache.find(caller);
+      flip(index, bit);
+      EXPECT_TRUE(id == kNoStack || id == id_of(index, bit)) << "word " << index << " bit " << bit << " gave " << id;
+      found += id != kNoStack;
+    }
+  EXPECT_GE(found, (words.size() + 1) * 64 * 95 / 100) << "a few may share a full bucket";
+  // One unit moved from a word to its neighbour: the same sum, another chain.
+  stack[1] += 1;
+  stack[2] -= 1;
+  EXPECT_EQ(cache.find(caller), kNoStack);
 }
 
 TEST_F(UnwindCacheTest, TheSameChainInsertedAgainAnswersWithItsNewStack) {
@@ -199,14 +211,14 @@ TEST_F(UnwindCacheTest, ClearForgetsEverything) {
   EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
 }
 
-// The first time the arena fills, the cache grows before starting over:
-// a set of chains too large for the first size fits the second (but for
-// the few whose bucket its ways cannot hold).
+// The first time full buckets have dropped a quarter as many chains as they
+// hold, the cache grows before starting over: a set of chains too large for the
+// first size fits the second (but for the few whose bucket its ways
+// cannot hold).
 TEST_F(UnwindCacheTest, AFullCacheGrowsOnceBeforeStartingOver) {
-  // 6 words a chain: ~100 bytes of arena with its layout's share.
   constexpr uint32_t kChains = 30000;
-  static_assert(kChains * 88 > UnwindCache::kArenaBytes);
-  static_assert(kChains * 120 < UnwindCache::kArenaBytes * UnwindCache::kGrowth);
+  static_assert(kChains > UnwindCache::kChainBuckets * UnwindCache::kWays);
+  static_assert(kChains < UnwindCache::kChainBuckets * UnwindCache::kWays * UnwindCache::kGrowth / 2);
   for (int round = 0; round < 2; ++round) {
     for (uint32_t i = 0; i < kChains; ++i) {
       stack[0] = i;
@@ -220,21 +232,32 @@ TEST_F(UnwindCacheTest, AFullCacheGrowsOnceBeforeStartingOver) {
     stack[10] = i * 7;
     found += cache.find(caller) == i + 1;
   }
-  // More than the first size has ways for; a few share a full bucket.
-  EXPECT_GT(found, UnwindCache::kChainBuckets * UnwindCache::kWays);
   EXPECT_GT(found, kChains * 9 / 10);
 }
 
 TEST_F(UnwindCacheTest, FullArenaStartsOver) {
-  // Far more chains than the arena holds: it is cleared and refilled, and
-  // the latest insertions are found.
-  constexpr uint32_t kChains = 40000;
+  // Far more callers than the arena holds layouts for, even grown: it is
+  // cleared and refilled, and the latest insertions are found.
+  constexpr uint32_t kCallers = 200000;
+  static_assert(kCallers * 48 > UnwindCache::kArenaBytes * UnwindCache::kGrowth);
+  CallerFrame at = caller;
+  for (uint32_t i = 0; i < kCallers; ++i) {
+    at.pc = caller.pc + i;
+    cache.insert(at, recording_of({0, 10, 20, 30, 40, 50}), i + 1);
+  }
+  EXPECT_EQ(cache.find(at), kCallers);
+  at.pc = caller.pc;
+  EXPECT_EQ(cache.find(at), kNoStack) << "the first callers were forgotten";
+}
+
+TEST_F(UnwindCacheTest, TheNewestChainIsAlwaysFound) {
+  // Far more chains of one layout than the buckets hold.
+  constexpr uint32_t kChains = 200000;
   for (uint32_t i = 0; i < kChains; ++i) {
     stack[0] = i;
     cache.insert(caller, recording_of({0, 10, 20, 30, 40, 50}), i + 1);
+    EXPECT_EQ(cache.find(caller), i + 1);
   }
-  stack[0] = kChains - 1;
-  EXPECT_EQ(cache.find(caller), kChains);
 }
 
 }  // namespace
