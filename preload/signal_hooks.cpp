@@ -8,6 +8,7 @@
 #include "preload/shim.h"
 #include "preload/snapshot_signal.h"
 #include "tracker/internal_memory.h"
+#include "tracker/signal_stack.h"
 
 using namespace nantrack;
 
@@ -153,26 +154,15 @@ bool installed_by_us(int signal, const struct sigaction& installed) {
 
 using SigaltstackFunction = int (*)(const stack_t*, stack_t*);
 constinit SigaltstackFunction g_next_sigaltstack = nullptr;
-// The alternate stack we gave the main thread, if we did.
-constinit void* g_our_stack = nullptr;
 
 SigaltstackFunction next_sigaltstack() { return shim::next_definition(g_next_sigaltstack, "sigaltstack"); }
 
-bool is_ours(const stack_t& stack) { return g_our_stack && stack.ss_sp == g_our_stack && !(stack.ss_flags & SS_DISABLE); }
-
 // A stack for our handler when the main thread overflows its own (a
-// SIGSEGV from stack exhaustion has nowhere else to run). The program does
-// not see it (sigaltstack below).
+// SIGSEGV from stack exhaustion has nowhere else to run; other threads get
+// theirs with their unwind state). Kept for good: the main thread's.
 void ensure_alternate_stack() {
-  stack_t current{};
-  if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
-  constexpr size_t kSize = 64 * 1024;
-  void* memory = map_memory(kSize);  // ours: not a root of the leak scan
-  if (!memory) return;
-  stack_t alternate{};
-  alternate.ss_sp = memory;
-  alternate.ss_size = kSize;
-  if (next_sigaltstack()(&alternate, nullptr) == 0) g_our_stack = memory;
+  void* memory = map_memory(kSignalStackBytes);  // ours: not a root of the leak scan
+  if (memory && !lend_signal_stack(memory)) unmap_memory(memory, kSignalStackBytes);
 }
 
 }  // namespace
@@ -218,15 +208,15 @@ NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct
   return 0;
 }
 
-// The main thread's alternate stack as the program would find it without
-// us: where ours is installed, there is none (a runtime such as Rust's
+// A thread's alternate stack as the program would find it without us:
+// where ours is installed (signal_stack.h), there is none (a runtime such as Rust's
 // installs its own only when it finds none), and asking to disable it
 // changes nothing, as it would not have. A stack the program installs
 // replaces ours.
 NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
   stack_t current{};
   if (next_sigaltstack()(nullptr, &current) != 0) return -1;
-  const bool ours = is_ours(current);
+  const bool ours = is_lent_signal_stack(current);
   const bool keep_ours = ours && stack && (stack->ss_flags & SS_DISABLE);
   // The real call writes `old_stack`, so that a bad pointer fails with
   // EFAULT as it would have; what it wrote is then corrected.

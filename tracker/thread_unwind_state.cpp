@@ -6,6 +6,7 @@
 
 #include "tracker/internal_memory.h"
 #include "tracker/sandbox.h"
+#include "tracker/signal_stack.h"
 #include "tracker/sync.h"
 
 namespace nantrack {
@@ -38,6 +39,11 @@ void return_to_pool(void* opaque) {
   auto* state = static_cast<ThreadUnwindState*>(opaque);
   t_unwind_state = nullptr;
   t_unwind_state_returned = true;
+  // A thread exiting from a handler running on the lent stack: another
+  // thread must not get that stack while this one still runs on it. The
+  // state stays out of the pool (its stack bounds are not listed either:
+  // the thread may still be using them).
+  if (!take_back_signal_stack()) return;
   LockGuard guard(g_pool_mutex);
   const size_t exited = g_exited_count.load(std::memory_order_relaxed);
   g_exited_stacks[exited % kExitedStacks] = state->stack;
@@ -122,6 +128,8 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
     return nullptr;
   }
   t_unwind_state = state;
+  if (!state->signal_stack) state->signal_stack = map_memory(kSignalStackBytes);
+  lend_signal_stack(state->signal_stack);
   return state;
 }
 

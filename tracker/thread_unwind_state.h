@@ -2,7 +2,9 @@
 // (a cache may only be used for calls made on that stack) and scratch space
 // for recordings. A thread gets one on its first tracked call; when it
 // exits, its state goes back to a pool for the next thread (threads come
-// and go by the thousand), emptied. Nothing here is freed.
+// and go by the thousand), emptied. Nothing here is freed. With its state a
+// thread gets an alternate signal stack, if it has none, so that its stack
+// overflowing does not kill the process before the trace is written.
 #pragma once
 
 #include <atomic>
@@ -29,6 +31,9 @@ struct ThreadUnwindState {
   // stack scanned from where it switched (own_stack_pointer()).
   static constexpr size_t kUnwindStackBytes = 64 * 1024;
   char* unwind_stack = nullptr;
+  // Lent to the thread as its alternate signal stack when it has none
+  // (signal_stack.h): mapped at the first such thread, kept with the state.
+  void* signal_stack = nullptr;
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;
 };

@@ -72,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
                       Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},
+                      // Before, a thread had no alternate stack: killed at once, no trace.
+                      Ending{"thread_stack_overflow", -1, SIGSEGV, true, false, "mode thread_stack_overflow"},
                       Ending{"own_handler", 9, 0, false, true, "own handler ran"},
                       Ending{"handler_reraise", -1, SIGABRT, true, false, "reraise handler ran"}),
     [](const ::testing::TestParamInfo<Ending>& info) {
@@ -343,17 +345,21 @@ TEST(ForkInAHandler, DoesNotHangAndEachChildHasItsTrace) {
 }
 
 TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
-  expect_same_output_as_without_us({program("alt_stack")},
-                                   "at start: disabled 1, mine 0, size 0\n"
-                                   "disabling none: 0\n"
-                                   "before that: disabled 1, mine 0, size 0\n"
-                                   "installing mine: 0\n"
-                                   "it replaced: disabled 1, mine 0, size 0\n"
-                                   "now: disabled 0, mine 1, size 65536\n"
-                                   "handler ran on mine: 1\n"
-                                   "disabling mine: 0\n"
-                                   "it replaced: disabled 0, mine 1, size 65536\n"
-                                   "at end: disabled 1, mine 0, size 0\n");
+  // The same in the main thread and in another, which has one of ours too.
+  std::string expected;
+  for (const std::string who : {"main, ", "thread, "}) {
+    expected += who + "at start: disabled 1, mine 0, size 0\n" +  //
+                who + "disabling none: 0\n" +                     //
+                who + "before that: disabled 1, mine 0, size 0\n" +
+                who + "installing mine: 0\n" +  //
+                who + "it replaced: disabled 1, mine 0, size 0\n" +
+                who + "now: disabled 0, mine 1, size 65536\n" +  //
+                who + "handler ran on mine: 1\n" +               //
+                who + "disabling mine: 0\n" +                    //
+                who + "it replaced: disabled 0, mine 1, size 65536\n" +
+                who + "at end: disabled 1, mine 0, size 0\n";
+  }
+  expect_same_output_as_without_us({program("alt_stack")}, expected);
 }
 
 TEST(Fork, ParentAndChildEachWriteTheirOwnTrace) {

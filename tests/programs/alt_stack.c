@@ -1,6 +1,8 @@
 /* What a program learns of its alternate signal stack: none at first, then
  * the one it installs, which its SA_ONSTACK handler runs on, then none again
- * once it disables it. Prints each step. */
+ * once it disables it. Prints each step, in the main thread and then in a
+ * thread that has allocated first. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,8 +13,10 @@ enum { kSize = 64 * 1024 };
 static char* mine;
 static volatile int on_mine = -1;
 
+static const char* who;
+
 static void describe(const char* when, const stack_t* stack) {
-  printf("%s: disabled %d, mine %d, size %zu\n", when, (stack->ss_flags & SS_DISABLE) != 0,
+  printf("%s, %s: disabled %d, mine %d, size %zu\n", who, when, (stack->ss_flags & SS_DISABLE) != 0,
          mine && stack->ss_sp == mine, (stack->ss_flags & SS_DISABLE) ? 0 : stack->ss_size);
 }
 
@@ -22,18 +26,20 @@ static void on_usr1(int signal) {
   on_mine = (uintptr_t)&local >= (uintptr_t)mine && (uintptr_t)&local < (uintptr_t)mine + kSize;
 }
 
-int main(void) {
+static void* check(void* name) {
+  who = name;
+  on_mine = -1;
   stack_t current;
   sigaltstack(NULL, &current);
   describe("at start", &current);
   stack_t disable = {.ss_flags = SS_DISABLE};
-  printf("disabling none: %d\n", sigaltstack(&disable, &current));
+  printf("%s, disabling none: %d\n", who, sigaltstack(&disable, &current));
   describe("before that", &current);
 
   mine = malloc(kSize);
   stack_t own = {.ss_sp = mine, .ss_size = kSize};
   stack_t previous;
-  printf("installing mine: %d\n", sigaltstack(&own, &previous));
+  printf("%s, installing mine: %d\n", who, sigaltstack(&own, &previous));
   describe("it replaced", &previous);
   sigaltstack(NULL, &current);
   describe("now", &current);
@@ -44,12 +50,27 @@ int main(void) {
   action.sa_flags = SA_ONSTACK;
   sigaction(SIGUSR1, &action, NULL);
   raise(SIGUSR1);
-  printf("handler ran on mine: %d\n", on_mine);
+  printf("%s, handler ran on mine: %d\n", who, on_mine);
 
-  printf("disabling mine: %d\n", sigaltstack(&disable, &previous));
+  printf("%s, disabling mine: %d\n", who, sigaltstack(&disable, &previous));
   describe("it replaced", &previous);
   sigaltstack(NULL, &current);
   describe("at end", &current);
   free(mine);
+  mine = NULL;
+  return NULL;
+}
+
+static void* check_in_thread(void* name) {
+  void* volatile block = malloc(16); /* volatile: the pair is not removed */
+  free(block);
+  return check(name);
+}
+
+int main(void) {
+  check("main");
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, check_in_thread, "thread") != 0) return 1;
+  pthread_join(thread, NULL);
   return 0;
 }

@@ -11,7 +11,8 @@
 // main_thread_exit (main calls pthread_exit; the last thread's end is
 // libc's exit(0)), small_stack_exit, small_stack__exit and
 // small_stack_abort (exit(13), _exit(14) or abort() from a thread with the
-// smallest stack glibc allows, PTHREAD_STACK_MIN).
+// smallest stack glibc allows, PTHREAD_STACK_MIN), thread_stack_overflow
+// (unbounded recursion in a thread that has allocated before).
 #include <error.h>
 #include <limits.h>
 #include <pthread.h>
@@ -61,6 +62,14 @@ static void quick_exit_handler(void) {
 static void* return_later(void* arg) {
   (void)arg;
   usleep(50 * 1000);
+  return NULL;
+}
+
+static void* overflow_thread_stack(void* arg) {
+  (void)arg;
+  void* volatile block = malloc(16);  /* volatile: the pair is not removed */
+  free(block);
+  recurse(0);
   return NULL;
 }
 
@@ -115,6 +124,11 @@ int main(int argc, char** argv) {
     pthread_attr_setstacksize(&attributes, PTHREAD_STACK_MIN);
     pthread_t thread;
     if (pthread_create(&thread, &attributes, end_on_small_stack, (void*)mode) != 0) return 2;
+    pthread_join(thread, NULL);
+  }
+  if (!strcmp(mode, "thread_stack_overflow")) {
+    pthread_t thread;
+    pthread_create(&thread, NULL, overflow_thread_stack, NULL);
     pthread_join(thread, NULL);
   }
   if (!strcmp(mode, "thread_exit")) {

@@ -1,0 +1,30 @@
+// The alternate signal stacks nantrack lends threads that have none. A
+// thread that overflows its stack gets a SIGSEGV with no stack left to run
+// a handler on: without one of these the kernel kills the process at once,
+// and the trace (every leak and every error found so far) is lost. On one,
+// nantrack's handler writes the trace and the process then dies of the
+// same SIGSEGV. The program never sees a lent stack (the sigaltstack hook
+// in preload/signal_hooks.cpp); one it installs replaces ours.
+#pragma once
+
+#include <csignal>
+#include <cstddef>
+
+namespace nantrack {
+
+// The handler that ends the process switches to a fresh stack of its own
+// at once: this needs room for the kernel's signal frame (a few KiB with
+// AVX-512 state) and a few calls.
+inline constexpr size_t kSignalStackBytes = 64 * 1024;
+
+// Installs `memory` (kSignalStackBytes, ours) as this thread's alternate
+// signal stack, unless the thread has one. True when it was installed.
+bool lend_signal_stack(void* memory);
+// Before the memory lent to this thread is reused: uninstalls it if it is
+// still installed. False when it cannot be, as the thread is running on it
+// (a handler that called pthread_exit): then it must not be reused.
+bool take_back_signal_stack();
+// Whether `stack`, as the kernel reports it, is the one lent to this thread.
+bool is_lent_signal_stack(const stack_t& stack);
+
+}  // namespace nantrack
