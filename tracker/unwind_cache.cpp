@@ -68,8 +68,9 @@ uint64_t chain_hash(uint32_t layout_ref, uint32_t count, uint64_t fp, Word word)
 }  // namespace
 
 void UnwindCache::choose_hash_keys() {
-  // 16 bytes the kernel gave this process; spread by splitmix64. No
-  // system call and no allocation: this runs inside the program's malloc.
+  // The 16 random bytes the kernel gave this process, spread over the keys
+  // as splitmix64 does (a Weyl sequence through a mixer): no system call,
+  // nothing a seccomp sandbox could refuse.
   uint64_t seed[2] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
   if (const auto* random = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) std::memcpy(seed, random, sizeof(seed));
   uint64_t state = seed[0] ^ mix(seed[1]);
@@ -172,16 +173,14 @@ UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const {
   return chains_[mix(hash) & (kChainBuckets * scale_ - 1)];
 }
 
-// The layout in `set` of `caller`'s pc and sp (and, given a recording,
-// that read the same addresses), or 0.
 UnwindCache::Ref UnwindCache::find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller,
-                                          const UnwindRecording* recording) const {
+                                          const UnwindRecording& recording) const {
   for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
     if (set.tags[way] != tag) continue;
     const Layout* layout = at<Layout>(set.refs[way]);
-    if (layout->pc != caller.pc || layout->sp != caller.sp) continue;
-    if (!recording || (layout->read_fp == recording->read_fp && layout->read_count == recording->read_count &&
-                       std::memcmp(layout->offsets, recording->offsets, recording->read_count * sizeof(uint32_t)) == 0))
+    if (layout->pc == caller.pc && layout->sp == caller.sp && layout->read_fp == recording.read_fp &&
+        layout->read_count == recording.read_count &&
+        std::memcmp(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t)) == 0)
       return set.refs[way];
   }
   return 0;
@@ -249,7 +248,7 @@ void UnwindCache::insert(const CallerFrame& caller, const UnwindRecording& recor
     grow_or_clear();
   uint32_t tag;
   LayoutSet& set = layout_set(caller, tag);
-  Ref layout_ref = find_layout(set, tag, caller, &recording);
+  Ref layout_ref = find_layout(set, tag, caller, recording);
   if (!layout_ref && !(layout_ref = add_layout(set, tag, caller, recording))) return;
   const uint64_t hash = chain_hash(layout_ref, recording.read_count, recording.read_fp ? caller.fp : 0,
                                    [&](uint32_t i) { return recording.values[i]; });

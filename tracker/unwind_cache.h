@@ -37,9 +37,9 @@
 // an arena; when it is full, or once full buckets have dropped a quarter
 // as many chains as they hold, the whole cache is cleared and refilled.
 // It starts small (a 1 MiB arena, 16k chains); the first time it fills,
-// it grows to four times that before starting over: a thread that sees few stacks, as
-// most of a pool's do, never maps more, and one with a compiler's variety
-// of stacks keeps far more of them.
+// it grows to four times that before starting over: a thread that sees
+// few stacks, as most of a pool's do, never maps more, and one with a
+// compiler's variety of stacks keeps far more of them.
 #pragma once
 
 #include <cstddef>
@@ -70,7 +70,8 @@ class UnwindCache {
   void clear();
 
   // The stack an unwind from `caller` would give, or kNoStack if unknown.
-  // Not const: it notes which chain answered, to try it first next time.
+  // Not const: the layout notes which chain answered, to try it first
+  // next time.
   StackId find(const CallerFrame& caller);
   // Remembers that an unwind from `caller` read `recording` and gave `stack`.
   void insert(const CallerFrame& caller, const UnwindRecording& recording, StackId stack);
@@ -118,7 +119,8 @@ class UnwindCache {
   // The set for `caller`, and in `tag` the tag its layout has there.
   LayoutSet& layout_set(const CallerFrame& caller, uint32_t& tag) const;
   ChainBucket& bucket_of(uint64_t hash) const;
-  Ref find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller, const UnwindRecording* recording) const;
+  // The layout in `set` of `caller` that read the addresses `recording` did, or 0.
+  Ref find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller, const UnwindRecording& recording) const;
   uint64_t& sighting_slot(const CallerFrame& caller, StackId stack, uint64_t& fingerprint) const;
   template <typename T>
   T* at(Ref ref) const {
