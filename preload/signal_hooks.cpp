@@ -273,3 +273,41 @@ NANTRACK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
   }
   return previous.sa_handler;
 }
+
+// The same function under its other names: glibc's bsd_signal and ssignal
+// are aliases of signal, which a call by those names does not reach.
+NANTRACK_EXPORT sighandler_t bsd_signal(int signal_number, sighandler_t handler) { return signal(signal_number, handler); }
+NANTRACK_EXPORT sighandler_t ssignal(int signal_number, sighandler_t handler) { return signal(signal_number, handler); }
+
+// System V's sigset(): SIG_HOLD blocks the signal, any other disposition
+// is installed (no flags, empty mask) and unblocks it; the previous
+// disposition is returned, SIG_HOLD if it was blocked. glibc's calls its
+// internal sigaction: SIG_DFL replaced ours for real, and the previous
+// disposition it returned was our handler. For our signals it is done
+// here, as glibc does it, through our sigaction.
+constinit SignalFunction g_next_sigset = nullptr;
+
+NANTRACK_EXPORT sighandler_t sigset(int signal, sighandler_t handler) {
+  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+    return shim::next_definition(g_next_sigset, "sigset")(signal, handler);
+  if (handler == SIG_ERR) {
+    errno = EINVAL;
+    return SIG_ERR;
+  }
+  sigset_t just_this, mask_before;
+  sigemptyset(&just_this);
+  sigaddset(&just_this, signal);
+  struct sigaction previous {};
+  if (handler == SIG_HOLD) {
+    if (sigprocmask(SIG_BLOCK, &just_this, &mask_before) != 0) return SIG_ERR;
+    if (sigismember(&mask_before, signal)) return SIG_HOLD;
+    if (sigaction(signal, nullptr, &previous) != 0) return SIG_ERR;
+    return previous.sa_handler;
+  }
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  if (sigaction(signal, &action, &previous) != 0) return SIG_ERR;
+  if (sigprocmask(SIG_UNBLOCK, &just_this, &mask_before) != 0) return SIG_ERR;
+  return sigismember(&mask_before, signal) ? SIG_HOLD : previous.sa_handler;
+}

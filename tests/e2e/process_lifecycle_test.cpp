@@ -206,6 +206,27 @@ TEST(EndingSignals, SignalOfStrictIsoCLeavesATrace) {
   }
 }
 
+// bsd_signal and ssignal are glibc's signal() under other names, and its
+// sigset() installs through its internal sigaction: SIG_DFL put back by
+// any of them replaced our handler for real (no trace), and the previous
+// disposition they returned was our handler, not the default.
+TEST(EndingSignals, OlderSignalFunctionsLeaveATraceAndAnswerAsNatively) {
+  for (const char* mode : {"bsd_signal", "ssignal", "sigset", "sigset_hold"}) {
+    SCOPED_TRACE(mode);
+    const std::vector<std::string> argv = {program("old_signal_functions"), mode};
+    const RunResult native = run(argv, {.traced = false});
+    ASSERT_EQ(native.signal, SIGTERM) << native.err;
+    const RunResult traced = run(argv);
+    EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
+    EXPECT_EQ(traced.out, native.out);
+    EXPECT_NE(native.out.find(": default\n"), std::string::npos) << native.out;
+    ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
+    const Trace& trace = traced.only_trace();
+    EXPECT_EQ(trace.process.signal, SIGTERM);
+    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+  }
+}
+
 // What a user of `nantrack run` sees: the leak, a note that says how the
 // process ended, and nantrack run dying of the same signal.
 TEST(EndingSignals, NantrackRunReportsTheLeaksAndEndsTheSameWay) {
