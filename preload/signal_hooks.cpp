@@ -158,9 +158,12 @@ constinit SigaltstackFunction g_next_sigaltstack = nullptr;
 SigaltstackFunction next_sigaltstack() { return shim::next_definition(g_next_sigaltstack, "sigaltstack"); }
 
 // A stack for our handler when the main thread overflows its own (a
-// SIGSEGV from stack exhaustion has nowhere else to run; other threads get
-// theirs with their unwind state). Kept for good: the main thread's.
+// SIGSEGV from stack exhaustion has nowhere else to run). Usually it has
+// one already, lent with its unwind state at start (signal_stack.h); this
+// one, for when it has not (unwind_cache=0), is kept for good.
 void ensure_alternate_stack() {
+  stack_t current{};
+  if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
   void* memory = map_memory(kSignalStackBytes);  // ours: not a root of the leak scan
   if (memory && !lend_signal_stack(memory)) unmap_memory(memory, kSignalStackBytes);
 }
