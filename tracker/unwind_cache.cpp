@@ -189,9 +189,12 @@ UnwindCache::Ref UnwindCache::find_layout(const LayoutSet& set, uint32_t tag, co
 StackId UnwindCache::find(const CallerFrame& caller) {
   if (!arena_) return kNoStack;
   uint32_t tag;
-  const LayoutSet& set = layout_set(caller, tag);
+  LayoutSet& set = layout_set(caller, tag);
   // Several layouts of one caller may hold their recorded words at once
-  // (LayoutsOfOneCallerCoexist): the newest answers first.
+  // (LayoutsOfOneCallerCoexist): the first in the set answers. One that
+  // answers moves to the front: a wrapper such as cc1plus's xmalloc has
+  // layouts for several frame sizes above it, and each one tried first
+  // costs a hash of its words (1.44 layouts a lookup in newest-first order).
   for (size_t way = 0; way < kWays && set.refs[way]; ++way) {
     if (set.tags[way] != tag) continue;
     const Ref layout_ref = set.refs[way];
@@ -199,16 +202,29 @@ StackId UnwindCache::find(const CallerFrame& caller) {
     if (layout.pc != caller.pc || layout.sp != caller.sp) continue;
     const uint64_t hash = chain_hash(layout_ref, layout.read_count, layout.read_fp ? caller.fp : 0,
                                      [&](uint32_t i) { return read_stack_word(caller.sp + layout.offsets[i]); });
-    if (hash == layout.last_hash && layout.last_stack != kNoStack) return layout.last_stack;
-    const ChainBucket& bucket = bucket_of(hash);
-    for (size_t w = 0; w < kWays; ++w) {
-      if (bucket.hashes[w] == hash && bucket.stacks[w] != kNoStack) {
-        layout.last_hash = hash;
-        return layout.last_stack = bucket.stacks[w];
-      }
+    StackId found = hash == layout.last_hash ? layout.last_stack : kNoStack;
+    if (!found) {
+      const ChainBucket& bucket = bucket_of(hash);
+      for (size_t w = 0; w < kWays && !found; ++w)
+        if (bucket.hashes[w] == hash) found = bucket.stacks[w];
+      if (!found) continue;
+      layout.last_hash = hash;
+      layout.last_stack = found;
     }
+    if (way) [[unlikely]]
+      move_to_front(set, way);
+    return found;
   }
   return kNoStack;
+}
+
+void UnwindCache::move_to_front(LayoutSet& set, size_t way) {
+  const uint32_t tag = set.tags[way];
+  const Ref ref = set.refs[way];
+  std::memmove(set.refs + 1, set.refs, way * sizeof(Ref));
+  std::memmove(set.tags + 1, set.tags, way * sizeof(uint32_t));
+  set.refs[0] = ref;
+  set.tags[0] = tag;
 }
 
 UnwindCache::Ref UnwindCache::allocate(size_t bytes) {
@@ -231,13 +247,13 @@ UnwindCache::Ref UnwindCache::add_layout(LayoutSet& set, uint32_t tag, const Cal
   layout->last_hash = 0;
   layout->last_stack = kNoStack;
   std::memcpy(layout->offsets, recording.offsets, recording.read_count * sizeof(uint32_t));
-  // The newest layout goes first; the oldest of a full set is forgotten
-  // (it stays in the arena, unreachable, until the next clear; its
-  // chains' buckets are taken over by others in time).
-  std::memmove(set.refs + 1, set.refs, (kWays - 1) * sizeof(Ref));
-  std::memmove(set.tags + 1, set.tags, (kWays - 1) * sizeof(uint32_t));
-  set.refs[0] = ref;
-  set.tags[0] = tag;
+  // The newest layout goes first; the last of a full set, the one that
+  // answered least recently, is forgotten (it stays in the arena,
+  // unreachable, until the next clear; its chains' buckets are taken over
+  // by others in time).
+  set.refs[kWays - 1] = ref;
+  set.tags[kWays - 1] = tag;
+  move_to_front(set, kWays - 1);
   return ref;
 }
 

@@ -128,6 +128,7 @@ class UnwindCache {
   }
   Ref allocate(size_t bytes);
   Ref add_layout(LayoutSet& set, uint32_t tag, const CallerFrame& caller, const UnwindRecording& recording);
+  static void move_to_front(LayoutSet& set, size_t way);
   // When the arena is full or the buckets overflow: grows the cache the
   // first time, and clears it.
   void grow_or_clear();
