@@ -147,6 +147,18 @@ int install_programs(int signal, const struct sigaction& action) {
   return next_sigaction()(signal, &behind_ours, nullptr);
 }
 
+// Whether the program's calls about `signal` need us: one whose default
+// action our handler stands in for, once we are ready. Calls about any
+// other go straight to libc.
+bool stands_in_for(int signal) { return signal > 0 && signal < NSIG && shim::g_ready.load() && our_handler(signal); }
+
+// What the System V functions answer a disposition of SIG_ERR with, as
+// glibc's do.
+sighandler_t refuse_disposition() {
+  errno = EINVAL;
+  return SIG_ERR;
+}
+
 bool installed_by_us(int signal, const struct sigaction& installed) {
   return (installed.sa_flags & SA_SIGINFO) &&
          (installed.sa_sigaction == our_handler(signal) || installed.sa_sigaction == on_signal_of_reset_handler);
@@ -192,7 +204,7 @@ void nantrack::install_signal_handlers() {
 }
 
 NANTRACK_EXPORT int sigaction(int signal, const struct sigaction* action, struct sigaction* old_action) {
-  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+  if (!stands_in_for(signal))
     return next_sigaction()(signal, action, old_action);
   // What the program finds as the previous action: what it asked for while
   // ours stands in for the default; otherwise what is installed, which may
@@ -241,12 +253,9 @@ NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
 constinit SignalFunction g_next_sysv_signal = nullptr;
 
 NANTRACK_EXPORT sighandler_t __sysv_signal(int signal, sighandler_t handler) {
-  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+  if (!stands_in_for(signal))
     return shim::next_definition(g_next_sysv_signal, "__sysv_signal")(signal, handler);
-  if (handler == SIG_ERR) {
-    errno = EINVAL;
-    return SIG_ERR;
-  }
+  if (handler == SIG_ERR) return refuse_disposition();
   struct sigaction action {}, previous {};
   action.sa_handler = handler;
   sigemptyset(&action.sa_mask);
@@ -262,7 +271,7 @@ NANTRACK_EXPORT sighandler_t sysv_signal(int signal, sighandler_t handler) { ret
 // it would give (no SA_RESTART after siginterrupt(signal, 1)); SIG_DFL goes
 // through our sigaction, which puts ours in its place.
 NANTRACK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
-  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+  if (!stands_in_for(signal))
     return shim::next_definition(g_next_signal, "signal")(signal, handler);
   struct sigaction previous {};
   if (sigaction(signal, nullptr, &previous) != 0) return SIG_ERR;
@@ -291,12 +300,9 @@ NANTRACK_EXPORT sighandler_t ssignal(int signal_number, sighandler_t handler) { 
 constinit SignalFunction g_next_sigset = nullptr;
 
 NANTRACK_EXPORT sighandler_t sigset(int signal, sighandler_t handler) {
-  if (signal <= 0 || signal >= NSIG || !shim::g_ready.load() || !our_handler(signal))
+  if (!stands_in_for(signal))
     return shim::next_definition(g_next_sigset, "sigset")(signal, handler);
-  if (handler == SIG_ERR) {
-    errno = EINVAL;
-    return SIG_ERR;
-  }
+  if (handler == SIG_ERR) return refuse_disposition();
   sigset_t just_this, mask_before;
   sigemptyset(&just_this);
   sigaddset(&just_this, signal);

@@ -187,6 +187,24 @@ TEST(EndingSignals, AHandlerThatResetsItselfAndRaisesAgainLeavesATrace) {
   }
 }
 
+// Runs `argv`, which leaks 2101 bytes and ends by SIGTERM, natively and
+// traced: the same stdout and signal, and a trace with the leak. Returns
+// the native stdout.
+std::string expect_sigterm_as_natively_with_its_leak(const std::vector<std::string>& argv) {
+  const RunResult native = run(argv, {.traced = false});
+  EXPECT_EQ(native.signal, SIGTERM) << native.err;
+  const RunResult traced = run(argv);
+  EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
+  EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(traced.traces.size(), 1u) << traced.err;
+  if (traced.traces.size() == 1) {
+    const Trace& trace = traced.only_trace();
+    EXPECT_EQ(trace.process.signal, SIGTERM);
+    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+  }
+  return native.out;
+}
+
 // signal() under strict ISO C is glibc's __sysv_signal, which calls
 // glibc's internal sigaction (tests/programs/strict_iso_signal.c): a
 // handler installed with it, and SIG_DFL put back with it, bypassed our
@@ -194,15 +212,7 @@ TEST(EndingSignals, AHandlerThatResetsItselfAndRaisesAgainLeavesATrace) {
 TEST(EndingSignals, SignalOfStrictIsoCLeavesATrace) {
   for (const char* mode : {"handler", "default"}) {
     SCOPED_TRACE(mode);
-    const std::vector<std::string> argv = {program("strict_iso_signal"), mode};
-    const RunResult native = run(argv, {.traced = false});
-    ASSERT_EQ(native.signal, SIGTERM) << native.err;
-    const RunResult traced = run(argv);
-    EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
-    EXPECT_EQ(traced.out, native.out);
-    const Trace& trace = traced.only_trace();
-    EXPECT_EQ(trace.process.signal, SIGTERM);
-    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+    expect_sigterm_as_natively_with_its_leak({program("strict_iso_signal"), mode});
   }
 }
 
@@ -213,17 +223,8 @@ TEST(EndingSignals, SignalOfStrictIsoCLeavesATrace) {
 TEST(EndingSignals, OlderSignalFunctionsLeaveATraceAndAnswerAsNatively) {
   for (const char* mode : {"bsd_signal", "ssignal", "sigset", "sigset_hold"}) {
     SCOPED_TRACE(mode);
-    const std::vector<std::string> argv = {program("old_signal_functions"), mode};
-    const RunResult native = run(argv, {.traced = false});
-    ASSERT_EQ(native.signal, SIGTERM) << native.err;
-    const RunResult traced = run(argv);
-    EXPECT_EQ(traced.signal, SIGTERM) << traced.err;
-    EXPECT_EQ(traced.out, native.out);
-    EXPECT_NE(native.out.find(": default\n"), std::string::npos) << native.out;
-    ASSERT_EQ(traced.traces.size(), 1u) << traced.err;
-    const Trace& trace = traced.only_trace();
-    EXPECT_EQ(trace.process.signal, SIGTERM);
-    EXPECT_EQ(leak_kinds_of_size(trace, 2101), "1");
+    const std::string native_out = expect_sigterm_as_natively_with_its_leak({program("old_signal_functions"), mode});
+    EXPECT_NE(native_out.find(": default\n"), std::string::npos) << native_out;
   }
 }
 
