@@ -1,8 +1,9 @@
 // One thread's validated unwind cache: remembers, for stacks unwound
-// before, every stack word the unwinder read, and answers the next capture
-// from the same caller without unwinding or interning again.
+// before, where the unwinder read the stack and a hash of what it found
+// there, and answers the next capture from the same caller without
+// unwinding or interning again.
 //
-// Why a hit is exact: the unwinder is a deterministic function of the
+// Why a hit is right: the unwinder is a deterministic function of the
 // registers it reads at the start (pc, sp, and rbp when it reads it) and of
 // the memory words it reads (stack words, plus unwind tables and code,
 // which do not change while their module is loaded). A recording holds the
@@ -11,6 +12,7 @@
 // unwind from here would read the same first address (a function of the
 // registers alone), find the same value, hence read the same second
 // address, and so on: it would produce the same frames, so the same stack.
+// "Holds the recorded value" is checked by hash, as below.
 //
 // Several chains usually share one caller pc and sp (a malloc wrapper
 // called from many paths at the same depth). They share a *layout* (the
@@ -21,7 +23,7 @@
 // word it read, folded to 64 bits. A lookup hashes the words it finds now
 // at the layout's addresses and compares that one word with the ones its
 // bucket holds: the words it reads are the thread's own stack, in cache,
-// and the bucket is the only other line it touches. Compared word by
+// and besides the layout the bucket is the only line it touches. Compared word by
 // word, the recorded values were a cache miss per 64 bytes of every chain
 // (churn: half the time of a lookup). Two different chains of a layout
 // have the same hash with a chance of about 2^-64 (NH's bound for random
