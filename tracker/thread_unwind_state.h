@@ -1,9 +1,10 @@
 // Each thread's unwind cache and what goes with it: the bounds of its stack
 // (a cache may only be used for calls made on that stack) and scratch space
-// for recordings. A thread gets one on its first tracked call; when it
-// exits, its state goes back to a pool for the next thread (threads come
-// and go by the thousand), emptied. Nothing here is freed. With its state a
-// thread gets an alternate signal stack, if it has none, so that its stack
+// for recordings. A thread gets one as it starts (preload/thread_hooks.cpp),
+// or on its first tracked call when libc started it; when it exits, its
+// state goes back to a pool for the next thread (threads come and go by
+// the thousand), emptied. Nothing here is freed. With its state a thread
+// gets an alternate signal stack, if it has none, so that its stack
 // overflowing does not kill the process before the trace is written.
 #pragma once
 

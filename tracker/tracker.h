@@ -78,6 +78,11 @@ class Tracker {
   // Blocks allocated before this have no stack.
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
 
+  // A new thread, before the program's code runs in it: it takes its
+  // unwind state now rather than at its first call (StackCapture).
+  void prepare_thread() {
+    if (started_.load(std::memory_order_acquire)) stacks_.prepare_thread();
+  }
   // The bytes to ask libc for so that a block of `size` bytes with this
   // alignment has its redzones; false when that overflows.
   bool raw_size(size_t size, size_t alignment, size_t& raw_bytes) const;

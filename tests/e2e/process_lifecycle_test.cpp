@@ -72,8 +72,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Ending{"abort", -1, SIGABRT, true, false, "mode abort"},
                       Ending{"segv", -1, SIGSEGV, true, false, "mode segv"},
                       Ending{"stack_overflow", -1, SIGSEGV, true, false, "mode stack_overflow"},
-                      // Before, a thread had no alternate stack: killed at once, no trace.
+                      // Before, a thread had no alternate stack: killed at once, no trace;
+                      // then only one that had allocated had one.
                       Ending{"thread_stack_overflow", -1, SIGSEGV, true, false, "mode thread_stack_overflow"},
+                      Ending{"thread_stack_overflow_at_once", -1, SIGSEGV, true, false,
+                             "mode thread_stack_overflow_at_once"},
                       Ending{"own_handler", 9, 0, false, true, "own handler ran"},
                       Ending{"handler_reraise", -1, SIGABRT, true, false, "reraise handler ran"}),
     [](const ::testing::TestParamInfo<Ending>& info) {
@@ -382,6 +385,17 @@ TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
                 who + "at end: disabled 1, mine 0, size 0\n";
   }
   expect_same_output_as_without_us({program("alt_stack")}, expected);
+}
+
+// Threads start through a routine of ours, which gives them their unwind
+// state and alternate signal stack before the program's routine runs.
+TEST(ThreadStart, TheProgramSeesItsThreadsAsWithoutUs) {
+  expect_same_output_as_without_us({program("thread_start")},
+                                   "returned 42\n"
+                                   "pthread_exit gave 7\n"
+                                   "alternate stack at start: disabled 1\n"
+                                   "pthread_self inside was the id created: 1\n"
+                                   "a thread with a 1 PiB stack: error 11\n");
 }
 
 TEST(Fork, ParentAndChildEachWriteTheirOwnTrace) {

@@ -12,7 +12,8 @@
 // libc's exit(0)), small_stack_exit, small_stack__exit and
 // small_stack_abort (exit(13), _exit(14) or abort() from a thread with the
 // smallest stack glibc allows, PTHREAD_STACK_MIN), thread_stack_overflow
-// (unbounded recursion in a thread that has allocated before).
+// (unbounded recursion in a thread that has allocated before) and
+// thread_stack_overflow_at_once (in a thread that never allocates).
 #include <error.h>
 #include <limits.h>
 #include <pthread.h>
@@ -73,6 +74,12 @@ static void* overflow_thread_stack(void* arg) {
   return NULL;
 }
 
+static void* overflow_at_once(void* arg) {
+  (void)arg;
+  recurse(0);
+  return NULL;
+}
+
 static void* exit_from_thread(void* arg) {
   (void)arg;
   exit(8);
@@ -126,9 +133,9 @@ int main(int argc, char** argv) {
     if (pthread_create(&thread, &attributes, end_on_small_stack, (void*)mode) != 0) return 2;
     pthread_join(thread, NULL);
   }
-  if (!strcmp(mode, "thread_stack_overflow")) {
+  if (!strncmp(mode, "thread_stack_overflow", strlen("thread_stack_overflow"))) {
     pthread_t thread;
-    pthread_create(&thread, NULL, overflow_thread_stack, NULL);
+    pthread_create(&thread, NULL, strcmp(mode, "thread_stack_overflow") ? overflow_at_once : overflow_thread_stack, NULL);
     pthread_join(thread, NULL);
   }
   if (!strcmp(mode, "thread_exit")) {
