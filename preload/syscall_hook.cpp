@@ -1,9 +1,12 @@
-// syscall(), passed on to libc's, with three calls seen on the way:
+// syscall(), passed on to libc's, with four calls seen on the way:
 // libunwind's memory test (unwinder_pipe_hooks.cpp), exit_group, which
 // ends the process without exit() or _exit() and would leave no trace,
-// and seccomp, which sandboxes it (confinement_hooks.cpp).
+// seccomp, which sandboxes it (confinement_hooks.cpp), and sigaltstack,
+// which must not show the program the stack we lent its thread
+// (tracker/signal_stack.h): it goes to our sigaltstack.
 #include <sys/syscall.h>
 
+#include <csignal>
 #include <cstdarg>
 
 #include "preload/confinement_hooks.h"
@@ -39,6 +42,8 @@ NANTRACK_EXPORT long syscall(long number, ...) {
   if (shim::answer_libunwind_memory_test(number, args, __builtin_return_address(0), result)) return result;
   if (number == SYS_exit_group) finish_without_destructors(static_cast<int>(args[0]));
   if (number == SYS_seccomp) return shim::seccomp_with_sandbox_noted(args, shim::next_definition(g_next_syscall, "syscall"));
+  if (number == SYS_sigaltstack)
+    return sigaltstack(reinterpret_cast<const stack_t*>(args[0]), reinterpret_cast<stack_t*>(args[1]));
   return shim::next_definition(g_next_syscall, "syscall")(number, args[0], args[1], args[2], args[3], args[4],
                                                           args[5]);
 }

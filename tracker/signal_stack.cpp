@@ -1,7 +1,6 @@
 #include "tracker/signal_stack.h"
 
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #include "tracker/platform.h"
 
@@ -12,10 +11,16 @@ namespace {
 // The memory lent to this thread while it is installed.
 NANTRACK_TLS void* t_lent = nullptr;
 
-// The system call itself: libnantrack.so defines sigaltstack for the
-// program, and a call to it from here would bind to that definition.
+// The system call itself, made here: libnantrack.so defines sigaltstack
+// and syscall for the program, both of which hide a lent stack, and a
+// call to either from here would bind to that definition. 0 or -errno.
 int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack) {
-  return static_cast<int>(syscall(SYS_sigaltstack, stack, old_stack));
+  long result;
+  asm volatile("syscall"
+               : "=a"(result)
+               : "0"(long{SYS_sigaltstack}), "D"(stack), "S"(old_stack)
+               : "rcx", "r11", "memory");
+  return static_cast<int>(result);
 }
 
 }  // namespace

@@ -374,7 +374,8 @@ TEST(SignalStack, TheProgramSeesOnlyTheAlternateStackItInstalls) {
   std::string expected;
   for (const std::string who : {"main, ", "thread, "}) {
     expected += who + "at start: disabled 1, mine 0, size 0\n" +  //
-                who + "disabling none: 0\n" +                     //
+                who + "at start, by syscall(): disabled 1, mine 0, size 0\n" +
+                who + "disabling none: 0\n" +  //
                 who + "before that: disabled 1, mine 0, size 0\n" +
                 who + "installing mine: 0\n" +  //
                 who + "it replaced: disabled 1, mine 0, size 0\n" +

@@ -1,13 +1,16 @@
 /* What a program learns of its alternate signal stack: none at first, then
  * the one it installs, which its SA_ONSTACK handler runs on, then none again
- * once it disables it. Prints each step, in the main thread and then in a
- * thread that has allocated first. */
+ * once it disables it (asked at start through syscall() too). Prints
+ * each step, in the main thread and then in a thread that has allocated
+ * first. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 enum { kSize = 64 * 1024 };
 static char* mine;
@@ -32,6 +35,8 @@ static void* check(void* name) {
   stack_t current;
   sigaltstack(NULL, &current);
   describe("at start", &current);
+  syscall(SYS_sigaltstack, NULL, &current);
+  describe("at start, by syscall()", &current);
   stack_t disable = {.ss_flags = SS_DISABLE};
   printf("%s, disabling none: %d\n", who, sigaltstack(&disable, &current));
   describe("before that", &current);
