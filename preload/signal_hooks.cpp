@@ -172,7 +172,8 @@ SigaltstackFunction next_sigaltstack() { return shim::next_definition(g_next_sig
 // A stack for our handler when the main thread overflows its own (a
 // SIGSEGV from stack exhaustion has nowhere else to run). Usually it has
 // one already, lent with its unwind state at start (signal_stack.h); this
-// one, for when it has not (unwind_cache=0), is kept for good.
+// one, for when it has not (no state: out of memory, a sandbox), is kept
+// for good.
 void ensure_alternate_stack() {
   stack_t current{};
   if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;

@@ -17,19 +17,17 @@ void StackCapture::configure(const Options& options) {
 
 bool StackCapture::start(uintptr_t own_code_begin, uintptr_t own_code_end) {
   unwinder_.skip_frames_in(own_code_begin, own_code_end);
-  if (!unwinder_.load()) {
-    use_cache_ = false;
-    return false;
-  }
+  const bool loaded = unwinder_.load();
   // Without the remote interface the cache would never fill: plain unwinds.
-  if (use_cache_ && recorder_.load()) {
+  use_cache_ = use_cache_ && loaded && recorder_.load();
+  if (use_cache_) {
     UnwindCache::choose_hash_keys();  // before any thread has a cache
-    start_thread_unwind_states();
     rules_.init();  // without it, misses go to libunwind
-  } else {
-    use_cache_ = false;
   }
-  return true;
+  // Threads take their states with the cache off too, without its tables:
+  // for their alternate signal stacks and their stacks' bounds.
+  start_thread_unwind_states(use_cache_);
+  return loaded;
 }
 
 void StackCapture::forget_cached_stacks() {

@@ -51,10 +51,8 @@ class StackCapture {
   }
 
   // Gives this thread its unwind state (and with it an alternate signal
-  // stack) at once, if the cache is on. Runs inside nantrack.
-  void prepare_thread() {
-    if (use_cache_) this_thread_unwind_state();
-  }
+  // stack) at once. Runs inside nantrack.
+  void prepare_thread() { this_thread_unwind_state(); }
 
   // Whether `pc` is in the code of a libunwind library we loaded.
   bool is_unwinder_code(uintptr_t pc) const {

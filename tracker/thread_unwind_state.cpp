@@ -26,6 +26,7 @@ constinit ThreadUnwindState* g_pool = nullptr;  // free states, under g_pool_mut
 constinit std::atomic<ThreadUnwindState*> g_created{nullptr};  // every state, push-only
 constinit pthread_key_t g_exit_key;
 constinit bool g_exit_key_ready = false;
+constinit bool g_with_caches = false;
 
 // The stacks of exited threads, newest last, under g_pool_mutex; read
 // without it by the leak scan, which has the other threads stopped. glibc
@@ -63,7 +64,7 @@ ThreadUnwindState* create() {
   void* memory = map_memory(sizeof(ThreadUnwindState));
   if (!memory) return nullptr;
   auto* state = new (memory) ThreadUnwindState;
-  if (!state->cache.init()) {
+  if (g_with_caches && !state->cache.init()) {
     unmap_memory(memory, sizeof(ThreadUnwindState));
     return nullptr;
   }
@@ -133,7 +134,8 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   return state;
 }
 
-void start_thread_unwind_states() {
+void start_thread_unwind_states(bool with_caches) {
+  g_with_caches = with_caches;
   g_exit_key_ready = pthread_key_create(&g_exit_key, return_to_pool) == 0;
   this_thread_unwind_state();
 }

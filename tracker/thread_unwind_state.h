@@ -69,7 +69,8 @@ NANTRACK_ALWAYS_INLINE ThreadUnwindState* this_thread_unwind_state() {
 bool this_thread_stack_bounds(StackBounds& bounds);
 
 // From start(): the key that hands an exiting thread's state back.
-void start_thread_unwind_states();
+// Without `with_caches` (unwind_cache=0) states have no cache tables.
+void start_thread_unwind_states(bool with_caches);
 // The stacks of the last threads that exited (glibc keeps such stacks
 // mapped for new threads, stale frames and all), up to `capacity` of them
 // into `stacks`; returns how many. Only threads that had a state count.

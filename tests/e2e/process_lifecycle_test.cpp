@@ -86,6 +86,18 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// A thread's alternate signal stack comes with its unwind state, which it
+// takes with the unwind cache off too (before, it then had none: a stack
+// overflow in any thread but the main one left no trace).
+TEST(SignalStack, AThreadOverflowingItsStackLeavesATraceWithTheUnwindCacheOff) {
+  const RunResult result =
+      run({program("exit_modes"), "thread_stack_overflow_at_once"}, {.nantrack_options = "unwind_cache=0"});
+  EXPECT_EQ(result.signal, SIGSEGV) << result.err;
+  ASSERT_EQ(result.traces.size(), 1u) << result.err;
+  EXPECT_TRUE(result.only_trace().process.crashed);
+  EXPECT_EQ(blocks_of_size(result.only_trace(), 500).size(), 1u);
+}
+
 // What nantrack adds to a C program's process: itself and the libunwind it
 // loads privately, nothing else. One string_view::substr in proc_maps.cpp
 // (it may throw) made libnantrack.so need libstdc++, which then came with
