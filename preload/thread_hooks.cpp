@@ -4,7 +4,8 @@
 // Without this a thread got them at its first malloc or free, and one that
 // overflowed its stack before that (a recursive worker that only computes)
 // was killed with no trace. Threads libc starts for itself (SIGEV_THREAD
-// timers, for one) do not come through here: they get theirs as before.
+// timers, for one) do not come through here: they get theirs at their
+// first malloc or free, as every thread did before.
 #include <pthread.h>
 
 #include "preload/shim.h"
