@@ -130,15 +130,9 @@ void prepare_finish() {
 
 namespace {
 
-struct Finish {
-  const ExitInfo& exit;
-  bool from_signal;
-  LeakRoots::ProgramState program;
-};
-
-void finish_on_this_stack(void* opaque) {
-  const Finish& finish = *static_cast<const Finish*>(opaque);
-  if (!tracker().write_trace(finish.exit, finish.from_signal, finish.program)) return;
+// `program`: where this thread left the program's stack for ours.
+void finish_on_this_stack(const ExitInfo& exit, bool from_signal, LeakRoots::ProgramState program) {
+  if (!tracker().write_trace(exit, from_signal, program)) return;
   tracker().print_unwind_check();
   // Nowhere to print (stderr was a pipe the program closed, or its number
   // now holds a file of the program's): the trace alone is left.
@@ -167,9 +161,9 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
   shim::InsideNantrack inside;
   LeakRoots::CalleeSavedRegisters registers;
-  Finish finish{exit, from_signal, program_state_here(registers)};
+  const LeakRoots::ProgramState program = program_state_here(registers);
   // The signal that ends the process may find a thread with a small stack.
-  call_on_fresh_stack(finish_on_this_stack, &finish);
+  call_on_fresh_stack([&] { finish_on_this_stack(exit, from_signal, program); });
 }
 
 void wait_while_another_thread_finishes() {

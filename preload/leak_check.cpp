@@ -30,31 +30,22 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
   print_to_stderr(line.view());
 }
 
-struct LeakCheck {
-  SnapshotTrigger trigger;
-  const char* caller;
-  LeakRoots::ProgramState program;
-  int64_t lost_blocks;
-};
-
-void check_on_this_stack(void* opaque) {
-  auto& check = *static_cast<LeakCheck*>(opaque);
-  const SnapshotResult result = tracker().write_snapshot(check.trigger, check.program);
-  if (!result.made) return;
-  if (tracker().options().report) print_outcome(result, check.caller);
-  check.lost_blocks = static_cast<int64_t>(result.leaks.lost_blocks());
-}
-
 }  // namespace
 
 int64_t check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
                         const LeakRoots::CalleeSavedRegisters* program_registers) {
   shim::InsideNantrack inside;
-  LeakCheck check{trigger, caller, {reinterpret_cast<uintptr_t>(program_stack), program_registers}, -1};
+  const LeakRoots::ProgramState program{reinterpret_cast<uintptr_t>(program_stack), program_registers};
+  int64_t lost_blocks = -1;
   // The thread may have a small stack (a snapshot signal sent to a pool's
   // 16 KiB thread overflowed it).
-  call_on_fresh_stack(check_on_this_stack, &check);
-  return check.lost_blocks;
+  call_on_fresh_stack([&] {
+    const SnapshotResult result = tracker().write_snapshot(trigger, program);
+    if (!result.made) return;
+    if (tracker().options().report) print_outcome(result, caller);
+    lost_blocks = static_cast<int64_t>(result.leaks.lost_blocks());
+  });
+  return lost_blocks;
 }
 
 }  // namespace nantrack

@@ -49,18 +49,6 @@ StackId StackCapture::capture_uncached(StackDepot& depot) {
 
 namespace {
 
-struct OffStackUnwind {
-  const Unwinder* unwinder;
-  uintptr_t* pcs;
-  uint32_t max_depth;
-  uint32_t depth;
-};
-
-void unwind_off_stack(void* opaque) {
-  auto& unwind = *static_cast<OffStackUnwind*>(opaque);
-  unwind.depth = unwind.unwinder->capture(unwind.pcs, unwind.max_depth);
-}
-
 // The thread's unwind stack, mapped at its first use; nullptr when it
 // cannot be.
 char* unwind_stack_of(ThreadUnwindState& state) {
@@ -71,13 +59,13 @@ char* unwind_stack_of(ThreadUnwindState& state) {
 }  // namespace
 
 StackId StackCapture::capture_off_stack(StackDepot& depot, ThreadUnwindState& state) {
-  OffStackUnwind unwind{&unwinder_, state.pcs, max_depth_, 0};
-  if (char* stack = unwind_stack_of(state)) {
-    call_on_stack_of_ours(unwind_off_stack, &unwind, stack, stack + ThreadUnwindState::kUnwindStackBytes);
-  } else {
-    unwind_off_stack(&unwind);
-  }
-  return depot.intern(state.pcs, unwind.depth);
+  uint32_t depth = 0;
+  auto unwind = [&] { depth = unwinder_.capture(state.pcs, max_depth_); };
+  if (char* stack = unwind_stack_of(state))
+    call_on_stack_of_ours(unwind, stack, stack + ThreadUnwindState::kUnwindStackBytes);
+  else
+    unwind();
+  return depot.intern(state.pcs, depth);
 }
 
 StackId StackCapture::capture_on_miss(const CallerFrame& caller, ThreadUnwindState& state, StackDepot& depot) {

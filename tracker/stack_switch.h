@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "tracker/leak_roots.h"
 #include "tracker/platform.h"
@@ -42,6 +43,18 @@ void call_on_stack_of_ours(void (*fn)(void*), void* arg, char* stack, char* stac
 // ran in a 32 KiB one.
 inline constexpr size_t kFreshStackBytes = 256 * 1024;
 void call_on_fresh_stack(void (*fn)(void*), void* arg, size_t bytes = kFreshStackBytes);
+
+// The same two for a callable, `function()`, whose captures stay where
+// they are (in the caller's frame, on its own stack).
+template <typename Function>
+void call_on_stack_of_ours(Function&& function, char* stack, char* stack_top) {
+  call_on_stack_of_ours([](void* f) { (*static_cast<std::remove_reference_t<Function>*>(f))(); }, &function, stack,
+                        stack_top);
+}
+template <typename Function>
+void call_on_fresh_stack(Function&& function) {
+  call_on_fresh_stack([](void* f) { (*static_cast<std::remove_reference_t<Function>*>(f))(); }, &function);
+}
 
 // Where a thread whose stack pointer is `stack_pointer` has its own stack:
 // there, or, when that is on a stack of ours, where it left its own for it.
