@@ -52,10 +52,18 @@ Handler our_handler(int signal) {
 
 SigactionFunction next_sigaction() { return shim::next_definition(g_next_sigaction, "sigaction"); }
 
+// An action that calls `handler` (or is SIG_DFL, SIG_IGN) with these
+// flags and nothing blocked meanwhile.
+struct sigaction plain_action(sighandler_t handler, int flags = 0) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  action.sa_flags = flags;
+  sigemptyset(&action.sa_mask);
+  return action;
+}
+
 void restore_default_action(int signal) {
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  sigemptyset(&default_action.sa_mask);
+  const struct sigaction default_action = plain_action(SIG_DFL);
   next_sigaction()(signal, &default_action, nullptr);
 }
 
@@ -257,10 +265,8 @@ NANTRACK_EXPORT sighandler_t __sysv_signal(int signal, sighandler_t handler) {
   if (!stands_in_for(signal))
     return shim::next_definition(g_next_sysv_signal, "__sysv_signal")(signal, handler);
   if (handler == SIG_ERR) return refuse_disposition();
-  struct sigaction action {}, previous {};
-  action.sa_handler = handler;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND | SA_NODEFER | SA_INTERRUPT;  // as glibc's
+  const struct sigaction action = plain_action(handler, SA_RESETHAND | SA_NODEFER | SA_INTERRUPT);  // as glibc's
+  struct sigaction previous {};
   if (sigaction(signal, &action, &previous) != 0) return SIG_ERR;
   return previous.sa_handler;
 }
@@ -277,9 +283,7 @@ NANTRACK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
   struct sigaction previous {};
   if (sigaction(signal, nullptr, &previous) != 0) return SIG_ERR;
   if (handler == SIG_DFL) {
-    struct sigaction default_action {};
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
+    const struct sigaction default_action = plain_action(SIG_DFL);
     if (sigaction(signal, &default_action, nullptr) != 0) return SIG_ERR;
   } else if (shim::next_definition(g_next_signal, "signal")(signal, handler) == SIG_ERR) {
     return SIG_ERR;
@@ -314,9 +318,7 @@ NANTRACK_EXPORT sighandler_t sigset(int signal, sighandler_t handler) {
     if (sigaction(signal, nullptr, &previous) != 0) return SIG_ERR;
     return previous.sa_handler;
   }
-  struct sigaction action {};
-  action.sa_handler = handler;
-  sigemptyset(&action.sa_mask);
+  const struct sigaction action = plain_action(handler);
   if (sigaction(signal, &action, &previous) != 0) return SIG_ERR;
   if (sigprocmask(SIG_UNBLOCK, &just_this, &mask_before) != 0) return SIG_ERR;
   return sigismember(&mask_before, signal) ? SIG_HOLD : previous.sa_handler;

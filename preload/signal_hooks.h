@@ -6,9 +6,9 @@
 // not marked crashed. The snapshot signal (preload/snapshot_signal.h): a
 // snapshot trace, and the program goes on.
 //
-// The program's own handlers keep working: sigaction(), signal() and the
-// System V signal() (__sysv_signal, what strict ISO C programs call) are
-// intercepted for these signals. A handler (or SIG_IGN) the program
+// The program's own handlers keep working: sigaction(), signal(), the
+// System V signal() (__sysv_signal, what strict ISO C programs call),
+// bsd_signal, ssignal and sigset are intercepted for these signals. A handler (or SIG_IGN) the program
 // installs is installed for real (one with SA_RESETHAND behind a handler
 // of ours that makes the reset: the kernel's would put the true default
 // back, not ours); when the program asks for the default action we keep
