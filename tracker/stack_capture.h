@@ -50,10 +50,6 @@ class StackCapture {
     return capture_uncached(depot);
   }
 
-  // Gives this thread its unwind state (and with it an alternate signal
-  // stack) at once. Runs inside nantrack.
-  void prepare_thread() { this_thread_unwind_state(); }
-
   // Whether `pc` is in the code of a libunwind library we loaded.
   bool is_unwinder_code(uintptr_t pc) const {
     return unwinder_.library_code().contains(pc) || recorder_.library_code().contains(pc);

@@ -27,6 +27,7 @@
 #include "tracker/stack_capture.h"
 #include "tracker/stack_depot.h"
 #include "tracker/sync.h"
+#include "tracker/thread_unwind_state.h"
 #include "tracker/trace_format.h"
 #include "tracker/trace_writer.h"
 #include "tracker/untracked_set.h"
@@ -79,9 +80,10 @@ class Tracker {
   void start(int argc, char** argv, uintptr_t own_code_begin, uintptr_t own_code_end);
 
   // A new thread, before the program's code runs in it: it takes its
-  // unwind state now rather than at its first call (StackCapture).
+  // unwind state, and with it an alternate signal stack, now rather than at
+  // its first call (thread_unwind_state.h). Runs inside nantrack.
   void prepare_thread() {
-    if (started_.load(std::memory_order_acquire)) stacks_.prepare_thread();
+    if (started_.load(std::memory_order_acquire)) this_thread_unwind_state();
   }
   // The bytes to ask libc for so that a block of `size` bytes with this
   // alignment has its redzones; false when that overflows.
