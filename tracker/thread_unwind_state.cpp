@@ -17,6 +17,10 @@ constinit std::atomic<uint64_t> g_unwind_generation{1};
 
 namespace {
 
+// A state's generation that no g_unwind_generation matches (it starts at
+// 1 and only grows): the state is emptied on its thread's first unwind.
+constexpr uint64_t kEmptyBeforeUse = 0;
+
 // Set once the thread has handed its state back: calls made later in its
 // exit (other keys' destructors) go uncached rather than take a new one.
 NANTRACK_TLS bool t_unwind_state_returned = false;
@@ -87,6 +91,38 @@ bool this_thread_stack(StackBounds& bounds) {
   return ok && size;
 }
 
+// Gives this thread a state, nullptr when it cannot have one (now).
+ThreadUnwindState* take_state() {
+  if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
+  // A thread started inside a seccomp sandbox (sandbox.h) goes without: its
+  // stack's bounds come from pthread_getattr_np, which asks the kernel for
+  // the thread's CPU affinity, a call the sandbox kills for. Its stacks
+  // are unwound by libunwind alone, as far as its stack can be told apart.
+  if (in_sandbox()) return nullptr;
+  // Not now, but on its next call (thread_unwind_state.h).
+  if (t_in_stack_query) return nullptr;
+  // A state from the pool holds another thread's stacks (another stack):
+  // it is emptied when this thread first unwinds (kEmptyBeforeUse), not
+  // here, as a thread may never allocate. A new one is empty: clearing it
+  // would touch every page of its tables.
+  ThreadUnwindState* state = take_from_pool();
+  if (state) {
+    state->generation = kEmptyBeforeUse;
+  } else if ((state = create())) {
+    state->generation = g_unwind_generation.load(std::memory_order_relaxed);
+  } else {
+    return nullptr;
+  }
+  if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {
+    return_to_pool(state);
+    return nullptr;
+  }
+  t_unwind_state = state;
+  if (!state->signal_stack) state->signal_stack = map_memory(kSignalStackBytes);
+  lend_signal_stack(state->signal_stack);
+  return state;
+}
+
 }  // namespace
 
 bool this_thread_stack_bounds(StackBounds& bounds) {
@@ -98,40 +134,19 @@ bool this_thread_stack_bounds(StackBounds& bounds) {
 }
 
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
-  if (ThreadUnwindState* state = t_unwind_state) {
+  ThreadUnwindState* state = t_unwind_state;
+  if (!state && !(state = take_state())) return nullptr;
+  const uint64_t generation = g_unwind_generation.load(std::memory_order_relaxed);
+  if (state->generation != generation) {
     state->cache.clear();
     state->segments.clear();
-    state->generation = g_unwind_generation.load(std::memory_order_relaxed);
-    return state;
+    state->generation = generation;
   }
-  if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
-  // A thread started inside a seccomp sandbox (sandbox.h) goes without: its
-  // stack's bounds come from pthread_getattr_np, which asks the kernel for
-  // the thread's CPU affinity, a call the sandbox kills for. Its stacks
-  // are unwound by libunwind alone, as far as its stack can be told apart.
-  if (in_sandbox()) return nullptr;
-  // Not now, but on its next call (thread_unwind_state.h).
-  if (t_in_stack_query) return nullptr;
-  // A state from the pool holds another thread's stacks (another stack). A
-  // new one is empty: clearing it would touch every page of its tables
-  // (176 KiB a thread).
-  ThreadUnwindState* state = take_from_pool();
-  if (state) {
-    state->cache.clear();
-    state->segments.clear();
-  } else {
-    state = create();
-  }
-  if (!state) return nullptr;
-  state->generation = g_unwind_generation.load(std::memory_order_relaxed);
-  if (!this_thread_stack(state->stack) || pthread_setspecific(g_exit_key, state) != 0) {
-    return_to_pool(state);
-    return nullptr;
-  }
-  t_unwind_state = state;
-  if (!state->signal_stack) state->signal_stack = map_memory(kSignalStackBytes);
-  lend_signal_stack(state->signal_stack);
   return state;
+}
+
+void take_this_thread_unwind_state() {
+  if (!t_unwind_state) take_state();
 }
 
 void start_thread_unwind_states(bool with_caches) {

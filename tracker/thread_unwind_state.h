@@ -3,9 +3,10 @@
 // for recordings. A thread gets one as it starts (preload/thread_hooks.cpp),
 // or on its first tracked call when libc started it; when it exits, its
 // state goes back to a pool for the next thread (threads come and go by
-// the thousand), emptied. Nothing here is freed. With its state a thread
-// gets an alternate signal stack, if it has none, so that its stack
-// overflowing does not kill the process before the trace is written.
+// the thousand), to be emptied before that thread unwinds. Nothing here is
+// freed. With its state a thread gets an alternate signal stack, if it has
+// none, so that its stack overflowing does not kill the process before the
+// trace is written.
 #pragma once
 
 #include <atomic>
@@ -51,6 +52,13 @@ extern constinit std::atomic<uint64_t> g_unwind_generation;
 extern NANTRACK_TLS bool t_in_stack_query;
 
 ThreadUnwindState* refresh_this_thread_unwind_state();
+
+// Gives a thread its state as it starts (preload/thread_hooks.cpp), and with
+// it an alternate signal stack. A state from the pool is emptied only when
+// the thread first unwinds: a thread that never allocates has no use for
+// its cache, and emptying writes up to 1.4 MiB (50,000 threads that only
+// start and return: 2.70 s -> 2.31 s, 2.07 s natively).
+void take_this_thread_unwind_state();
 
 // This thread's state, nullptr when it has none (exiting, out of memory).
 // Must run inside nantrack (a first call may allocate, untracked).

@@ -83,7 +83,7 @@ class Tracker {
   // unwind state, and with it an alternate signal stack, now rather than at
   // its first call (thread_unwind_state.h). Runs inside nantrack.
   void prepare_thread() {
-    if (started_.load(std::memory_order_acquire)) this_thread_unwind_state();
+    if (started_.load(std::memory_order_acquire)) take_this_thread_unwind_state();
   }
   // The bytes to ask libc for so that a block of `size` bytes with this
   // alignment has its redzones; false when that overflows.

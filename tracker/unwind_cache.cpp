@@ -92,7 +92,7 @@ void UnwindCache::release() {
   chains_ = nullptr;
   seen_ = nullptr;
   scale_ = 1;
-  arena_used_ = 8;
+  arena_used_ = kArenaStart;
 }
 
 // Maps the arena and tables at `scale` times the first sizes, empty, in
@@ -113,7 +113,7 @@ bool UnwindCache::map_tables(size_t scale) {
   layout_sets_ = sets;
   chains_ = chains;
   scale_ = scale;
-  arena_used_ = 8;
+  arena_used_ = kArenaStart;
   dropped_ = 0;
   return true;
 }
@@ -126,10 +126,16 @@ void UnwindCache::unmap_tables(char* arena, LayoutSet* sets, ChainBucket* chains
 
 void UnwindCache::clear() {
   if (!arena_) return;
-  std::memset(layout_sets_, 0, sets_bytes(scale_));
-  std::memset(chains_, 0, buckets_bytes(scale_));
+  // Sets and buckets are written only by insert(), after a layout took
+  // room in the arena: a cache that never took one holds nothing there
+  // (its thread never allocated, or only from stacks libunwind alone can
+  // unwind), and 320 KiB of it need not be written over.
+  if (arena_used_ > kArenaStart) {
+    std::memset(layout_sets_, 0, sets_bytes(scale_));
+    std::memset(chains_, 0, buckets_bytes(scale_));
+  }
   std::memset(seen_, 0, kSeenSlots * sizeof(uint64_t));
-  arena_used_ = 8;
+  arena_used_ = kArenaStart;
   dropped_ = 0;
 }
 

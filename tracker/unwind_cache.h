@@ -146,7 +146,9 @@ class UnwindCache {
   size_t dropped_ = 0;
 
   char* arena_ = nullptr;
-  size_t arena_used_ = 8;  // offset 0 stays unused: Ref 0 means none
+  // Offset 0 stays unused: Ref 0 means none.
+  static constexpr size_t kArenaStart = 8;
+  size_t arena_used_ = kArenaStart;
   size_t scale_ = 1;  // of the sizes mapped: 1, or kGrowth once grown
   LayoutSet* layout_sets_ = nullptr;  // kLayoutSets * scale_ of them
   ChainBucket* chains_ = nullptr;  // kChainBuckets * scale_, by hash

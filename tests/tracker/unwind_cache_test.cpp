@@ -211,6 +211,17 @@ TEST_F(UnwindCacheTest, ClearForgetsEverything) {
   EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
 }
 
+// A cache that only counted sightings (its stacks were unwound once each,
+// or only by libunwind) took no room for layouts; clearing it must still
+// forget the sightings.
+TEST_F(UnwindCacheTest, ClearForgetsSightingsWhenNothingWasCached) {
+  cache.note_sighting(caller, 42);
+  cache.refuse(caller, 43);
+  cache.clear();
+  EXPECT_EQ(cache.note_sighting(caller, 42), UnwindCache::Sighting::First);
+  EXPECT_EQ(cache.note_sighting(caller, 43), UnwindCache::Sighting::First);
+}
+
 // The first time full buckets have dropped a quarter as many chains as they
 // hold, the cache grows before starting over: a set of chains too large for the
 // first size fits the second (but for the few whose bucket its ways

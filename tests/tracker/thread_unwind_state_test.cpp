@@ -1,0 +1,79 @@
+#include "tracker/thread_unwind_state.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace nantrack {
+namespace {
+
+// A fake stack the cache reads (UnwindCache reads words at caller.sp +
+// offset): one for every thread of the test, so that a stale cache would
+// find its words unchanged.
+alignas(16) uint64_t g_stack[8] = {0x5000, 0x5001, 0x5002, 0x5003, 0x5004, 0x5005, 0x5006, 0x5007};
+const CallerFrame kCaller{0x401234, reinterpret_cast<uintptr_t>(g_stack), 0};
+
+class ThreadUnwindStateTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    UnwindCache::choose_hash_keys();
+    start_thread_unwind_states(true);
+  }
+};
+
+// A thread's state goes back to the pool when the thread exits, and the next
+// thread gets it: by the time that thread unwinds, nothing the first one
+// cached may answer (another thread's stack may have been at the same sp,
+// with less of it above). Here the next thread takes it at its first
+// unwind, as a thread libc started does.
+TEST_F(ThreadUnwindStateTest, AStateFromThePoolIsEmptiedBeforeItsNextThreadUnwinds) {
+  ThreadUnwindState* first = nullptr;
+  std::thread([&] {
+    first = this_thread_unwind_state();
+    ASSERT_NE(first, nullptr);
+    auto recording = std::make_unique<UnwindRecording>();
+    recording->read_count = 2;
+    for (uint32_t i = 0; i < 2; ++i) {
+      recording->offsets[i] = i * 8;
+      recording->values[i] = g_stack[i];
+    }
+    first->cache.insert(kCaller, *recording, 42);
+    first->cache.note_sighting(kCaller, 42);
+    EXPECT_EQ(first->cache.find(kCaller), 42u);
+  }).join();
+  std::thread([&] {
+    ThreadUnwindState* next = this_thread_unwind_state();
+    ASSERT_EQ(next, first) << "the pool should have handed on the first thread's state";
+    EXPECT_EQ(next->cache.find(kCaller), kNoStack);
+    EXPECT_EQ(next->cache.note_sighting(kCaller, 42), UnwindCache::Sighting::First);
+  }).join();
+}
+
+// A thread that takes the state as it starts and never unwinds passes it on
+// unemptied: it is still emptied before the next thread's first unwind.
+TEST_F(ThreadUnwindStateTest, AStateStaysToBeEmptiedThroughThreadsThatNeverUnwind) {
+  ThreadUnwindState* first = nullptr;
+  std::thread([&] {
+    first = this_thread_unwind_state();
+    ASSERT_NE(first, nullptr);
+    auto recording = std::make_unique<UnwindRecording>();
+    recording->read_count = 1;
+    recording->offsets[0] = 0;
+    recording->values[0] = g_stack[0];
+    first->cache.insert(kCaller, *recording, 43);
+  }).join();
+  // Takes the state as it starts, as every thread the program creates does
+  // (preload/thread_hooks.cpp), and does nothing else.
+  std::thread([&] {
+    take_this_thread_unwind_state();
+    EXPECT_EQ(t_unwind_state, first);
+  }).join();
+  std::thread([&] {
+    ThreadUnwindState* next = this_thread_unwind_state();
+    ASSERT_EQ(next, first);
+    EXPECT_EQ(next->cache.find(kCaller), kNoStack);
+  }).join();
+}
+
+}  // namespace
+}  // namespace nantrack
