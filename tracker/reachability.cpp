@@ -104,7 +104,7 @@ void ReachabilityScan::build_regions() {
 }
 
 ptrdiff_t ReachabilityScan::block_at(uintptr_t value) const {
-  if (value - span_begin_ >= span_bytes_) return -1;  // below the first block or past the last
+  if (!in_span(value)) return -1;
   // The region that may hold it, then the last of its blocks starting at or
   // below `value`, then whether that block covers it.
   const Region* region = std::upper_bound(regions_, regions_ + region_count_, value,
@@ -182,7 +182,9 @@ void ReachabilityScan::drain_marks() {
     block.queued = 0;
     const bool reachable = block.state == kReachable;
     scan_range(block.address, block.address + block.size, block.size >= kPageSize,
-               [&](uintptr_t word) { mark_from(word, reachable); });
+               [&](uintptr_t word) {
+                 if (in_span(word)) mark_from(word, reachable);
+               });
   }
 }
 
@@ -204,7 +206,9 @@ void ReachabilityScan::scan_root(uintptr_t begin, uintptr_t end) {
       return;
     }
   }
-  scan_range(begin, end, true, [&](uintptr_t word) { mark_from(word, true); });
+  scan_range(begin, end, true, [&](uintptr_t word) {
+    if (in_span(word)) mark_from(word, true);
+  });
   drain_marks();
 }
 

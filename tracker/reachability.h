@@ -95,6 +95,9 @@ class ReachabilityScan {
   };
   static constexpr size_t kMaxRegions = 2048;
 
+  // Whether `value` is inside the span of all blocks: most words the scan
+  // reads are not, and are turned away here, inline, rather than by a call.
+  bool in_span(uintptr_t value) const { return value - span_begin_ < span_bytes_; }
   // The block that `value` points into, or -1.
   ptrdiff_t block_at(uintptr_t value) const;
   // Groups the sorted blocks into at most kMaxRegions regions.
