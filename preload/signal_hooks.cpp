@@ -245,6 +245,7 @@ NANTRACK_EXPORT int sigaltstack(const stack_t* stack, stack_t* old_stack) {
   // The real call writes `old_stack`, so that a bad pointer fails with
   // EFAULT as it would have; what it wrote is then corrected.
   if (next_sigaltstack()(keep_ours ? nullptr : stack, old_stack) != 0) return -1;
+  if (ours && stack && !keep_ours) forget_lent_signal_stack();
   if (old_stack && ours) {
     old_stack->ss_sp = nullptr;
     old_stack->ss_size = 0;

@@ -25,9 +25,11 @@ int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack) {
 
 }  // namespace
 
-bool lend_signal_stack(void* memory) {
+bool lend_signal_stack(void* memory, bool thread_has_none) {
+  if (!memory) return false;
   stack_t current{};
-  if (!memory || kernel_sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return false;
+  if (!thread_has_none && (kernel_sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)))
+    return false;
   stack_t lent{};
   lent.ss_sp = memory;
   lent.ss_size = kSignalStackBytes;
@@ -36,16 +38,17 @@ bool lend_signal_stack(void* memory) {
   return true;
 }
 
+void forget_lent_signal_stack() { t_lent = nullptr; }
+
 bool take_back_signal_stack() {
   if (!t_lent) return true;
-  stack_t current{};
-  if (kernel_sigaltstack(nullptr, &current) != 0) return false;
-  if (is_lent_signal_stack(current)) {
-    if (current.ss_flags & SS_ONSTACK) return false;
-    stack_t disable{};
-    disable.ss_flags = SS_DISABLE;
-    if (kernel_sigaltstack(&disable, nullptr) != 0) return false;
-  }
+  // One call: the kernel refuses (EPERM) while the thread runs on the
+  // stack. One the program installed with a system call of its own in
+  // place of ours (not through the sigaltstack hook) is put back.
+  stack_t disable{}, replaced{};
+  disable.ss_flags = SS_DISABLE;
+  if (kernel_sigaltstack(&disable, &replaced) != 0) return false;
+  if (!(replaced.ss_flags & SS_DISABLE) && replaced.ss_sp != t_lent) kernel_sigaltstack(&replaced, nullptr);
   t_lent = nullptr;
   return true;
 }

@@ -19,7 +19,11 @@ inline constexpr size_t kSignalStackBytes = 64 * 1024;
 
 // Installs `memory` (kSignalStackBytes, ours) as this thread's alternate
 // signal stack, unless the thread has one. True when it was installed.
-bool lend_signal_stack(void* memory);
+// `thread_has_none`: the thread is starting, so it has none (the kernel
+// gives a new thread none) and need not be asked.
+bool lend_signal_stack(void* memory, bool thread_has_none = false);
+// The program installed a stack of its own in place of the one lent.
+void forget_lent_signal_stack();
 // Before the memory lent to this thread is reused: uninstalls it if it is
 // still installed. False when it cannot be, as the thread is running on it
 // (a handler that called pthread_exit): then it must not be reused.

@@ -92,7 +92,8 @@ bool this_thread_stack(StackBounds& bounds) {
 }
 
 // Gives this thread a state, nullptr when it cannot have one (now).
-ThreadUnwindState* take_state() {
+// `starting`: the thread has run none of the program's code yet.
+ThreadUnwindState* take_state(bool starting) {
   if (t_unwind_state_returned || !g_exit_key_ready) return nullptr;
   // A thread started inside a seccomp sandbox (sandbox.h) goes without: its
   // stack's bounds come from pthread_getattr_np, which asks the kernel for
@@ -119,7 +120,7 @@ ThreadUnwindState* take_state() {
   }
   t_unwind_state = state;
   if (!state->signal_stack) state->signal_stack = map_memory(kSignalStackBytes);
-  lend_signal_stack(state->signal_stack);
+  lend_signal_stack(state->signal_stack, starting);
   return state;
 }
 
@@ -135,7 +136,7 @@ bool this_thread_stack_bounds(StackBounds& bounds) {
 
 NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
   ThreadUnwindState* state = t_unwind_state;
-  if (!state && !(state = take_state())) return nullptr;
+  if (!state && !(state = take_state(false))) return nullptr;
   const uint64_t generation = g_unwind_generation.load(std::memory_order_relaxed);
   if (state->generation != generation) {
     state->cache.clear();
@@ -146,7 +147,7 @@ NANTRACK_NOINLINE ThreadUnwindState* refresh_this_thread_unwind_state() {
 }
 
 void take_this_thread_unwind_state() {
-  if (!t_unwind_state) take_state();
+  if (!t_unwind_state) take_state(true);
 }
 
 void start_thread_unwind_states(bool with_caches) {
