@@ -19,6 +19,27 @@ class ThreadUnwindStateTest : public ::testing::Test {
     UnwindCache::choose_hash_keys();
     start_thread_unwind_states(true);
   }
+
+  // On a new thread: takes its state at its first unwind, caches `stack`
+  // for kCaller (an unwind that read the fake stack's first two words) and
+  // notes a sighting of it. Returns the state.
+  static ThreadUnwindState* cache_in_a_thread(StackId stack) {
+    ThreadUnwindState* state = nullptr;
+    std::thread([&] {
+      state = this_thread_unwind_state();
+      ASSERT_NE(state, nullptr);
+      auto recording = std::make_unique<UnwindRecording>();
+      recording->read_count = 2;
+      for (uint32_t i = 0; i < 2; ++i) {
+        recording->offsets[i] = i * 8;
+        recording->values[i] = g_stack[i];
+      }
+      state->cache.insert(kCaller, *recording, stack);
+      state->cache.note_sighting(kCaller, stack);
+      EXPECT_EQ(state->cache.find(kCaller), stack);
+    }).join();
+    return state;
+  }
 };
 
 // A thread's state goes back to the pool when the thread exits, and the next
@@ -27,20 +48,7 @@ class ThreadUnwindStateTest : public ::testing::Test {
 // with less of it above). Here the next thread takes it at its first
 // unwind, as a thread libc started does.
 TEST_F(ThreadUnwindStateTest, AStateFromThePoolIsEmptiedBeforeItsNextThreadUnwinds) {
-  ThreadUnwindState* first = nullptr;
-  std::thread([&] {
-    first = this_thread_unwind_state();
-    ASSERT_NE(first, nullptr);
-    auto recording = std::make_unique<UnwindRecording>();
-    recording->read_count = 2;
-    for (uint32_t i = 0; i < 2; ++i) {
-      recording->offsets[i] = i * 8;
-      recording->values[i] = g_stack[i];
-    }
-    first->cache.insert(kCaller, *recording, 42);
-    first->cache.note_sighting(kCaller, 42);
-    EXPECT_EQ(first->cache.find(kCaller), 42u);
-  }).join();
+  ThreadUnwindState* first = cache_in_a_thread(42);
   std::thread([&] {
     ThreadUnwindState* next = this_thread_unwind_state();
     ASSERT_EQ(next, first) << "the pool should have handed on the first thread's state";
@@ -52,16 +60,7 @@ TEST_F(ThreadUnwindStateTest, AStateFromThePoolIsEmptiedBeforeItsNextThreadUnwin
 // A thread that takes the state as it starts and never unwinds passes it on
 // unemptied: it is still emptied before the next thread's first unwind.
 TEST_F(ThreadUnwindStateTest, AStateStaysToBeEmptiedThroughThreadsThatNeverUnwind) {
-  ThreadUnwindState* first = nullptr;
-  std::thread([&] {
-    first = this_thread_unwind_state();
-    ASSERT_NE(first, nullptr);
-    auto recording = std::make_unique<UnwindRecording>();
-    recording->read_count = 1;
-    recording->offsets[0] = 0;
-    recording->values[0] = g_stack[0];
-    first->cache.insert(kCaller, *recording, 43);
-  }).join();
+  ThreadUnwindState* first = cache_in_a_thread(43);
   // Takes the state as it starts, as every thread the program creates does
   // (preload/thread_hooks.cpp), and does nothing else.
   std::thread([&] {
@@ -72,6 +71,7 @@ TEST_F(ThreadUnwindStateTest, AStateStaysToBeEmptiedThroughThreadsThatNeverUnwin
     ThreadUnwindState* next = this_thread_unwind_state();
     ASSERT_EQ(next, first);
     EXPECT_EQ(next->cache.find(kCaller), kNoStack);
+    EXPECT_EQ(next->cache.note_sighting(kCaller, 43), UnwindCache::Sighting::First);
   }).join();
 }
 
