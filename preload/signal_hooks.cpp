@@ -9,6 +9,7 @@
 #include "preload/snapshot_signal.h"
 #include "tracker/internal_memory.h"
 #include "tracker/signal_stack.h"
+#include "tracker/stack_switch.h"
 
 using namespace nantrack;
 
@@ -185,8 +186,8 @@ SigaltstackFunction next_sigaltstack() { return shim::next_definition(g_next_sig
 void ensure_alternate_stack() {
   stack_t current{};
   if (next_sigaltstack()(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
-  void* memory = map_memory(kSignalStackBytes);  // ours: not a root of the leak scan
-  if (memory && !lend_signal_stack(memory)) unmap_memory(memory, kSignalStackBytes);
+  char* memory = map_stack(kSignalStackBytes);  // ours: not a root of the leak scan
+  if (memory && !lend_signal_stack(memory, true)) unmap_memory(memory, kSignalStackBytes);
 }
 
 }  // namespace

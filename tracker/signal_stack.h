@@ -17,10 +17,12 @@ namespace nantrack {
 // AVX-512 state) and a few calls.
 inline constexpr size_t kSignalStackBytes = 64 * 1024;
 
-// Installs `memory` (kSignalStackBytes, ours) as this thread's alternate
-// signal stack, unless the thread has one. True when it was installed.
-// `thread_has_none`: the thread is starting, so it has none (the kernel
-// gives a new thread none) and need not be asked.
+// Installs `memory` (kSignalStackBytes from map_stack(), ours: a handler
+// that overflows it meets the guard page rather than the mapping below) as
+// this thread's alternate signal stack, unless the thread has one. True
+// when it was installed. `thread_has_none`: the caller knows the thread
+// has none (it is starting, and the kernel gives a new thread none, or the
+// caller just asked), so it need not be asked again.
 bool lend_signal_stack(void* memory, bool thread_has_none = false);
 // The program installed a stack of its own in place of the one lent.
 void forget_lent_signal_stack();

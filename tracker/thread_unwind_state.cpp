@@ -7,6 +7,7 @@
 #include "tracker/internal_memory.h"
 #include "tracker/sandbox.h"
 #include "tracker/signal_stack.h"
+#include "tracker/stack_switch.h"
 #include "tracker/sync.h"
 
 namespace nantrack {
@@ -119,7 +120,7 @@ ThreadUnwindState* take_state(bool starting) {
     return nullptr;
   }
   t_unwind_state = state;
-  if (!state->signal_stack) state->signal_stack = map_memory(kSignalStackBytes);
+  if (!state->signal_stack) state->signal_stack = map_stack(kSignalStackBytes);
   lend_signal_stack(state->signal_stack, starting);
   return state;
 }

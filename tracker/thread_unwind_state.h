@@ -34,7 +34,8 @@ struct ThreadUnwindState {
   static constexpr size_t kUnwindStackBytes = 64 * 1024;
   char* unwind_stack = nullptr;
   // Lent to the thread as its alternate signal stack when it has none
-  // (signal_stack.h): mapped at the first such thread, kept with the state.
+  // (signal_stack.h): mapped at the first such thread, with a guard page
+  // below (map_stack()), kept with the state.
   void* signal_stack = nullptr;
   ThreadUnwindState* next_in_pool = nullptr;
   ThreadUnwindState* next_created = nullptr;

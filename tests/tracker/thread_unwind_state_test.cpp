@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
+
+#include "tracker/proc_maps.h"
+#include "tracker/signal_stack.h"
 
 namespace nantrack {
 namespace {
@@ -72,6 +76,36 @@ TEST_F(ThreadUnwindStateTest, AStateStaysToBeEmptiedThroughThreadsThatNeverUnwin
     ASSERT_EQ(next, first);
     EXPECT_EQ(next->cache.find(kCaller), kNoStack);
     EXPECT_EQ(next->cache.note_sighting(kCaller, 43), UnwindCache::Sighting::First);
+  }).join();
+}
+
+// The mapping of this process that holds `address`.
+Mapping mapping_at(uintptr_t address) {
+  ProcMaps maps;
+  Mapping mapping;
+  while (maps.next(mapping))
+    if (address >= mapping.start && address < mapping.end) return mapping;
+  return {};
+}
+
+// A thread takes its state as it starts, and with it an alternate signal
+// stack, installed; a guard page below it stops a handler that runs off
+// its end, instead of its writing over whatever is mapped there.
+TEST_F(ThreadUnwindStateTest, AStartingThreadGetsAnAlternateStackWithAGuardPage) {
+  std::thread([] {
+    take_this_thread_unwind_state();
+    const ThreadUnwindState* state = t_unwind_state;
+    ASSERT_NE(state, nullptr);
+    ASSERT_NE(state->signal_stack, nullptr);
+    stack_t installed{};
+    ASSERT_EQ(sigaltstack(nullptr, &installed), 0);
+    EXPECT_EQ(installed.ss_sp, state->signal_stack);
+    EXPECT_EQ(installed.ss_size, kSignalStackBytes);
+    const auto low = reinterpret_cast<uintptr_t>(state->signal_stack);
+    const Mapping guard = mapping_at(low), usable = mapping_at(low + 4096);
+    EXPECT_FALSE(guard.readable || guard.writable) << "the lowest page";
+    EXPECT_TRUE(usable.readable && usable.writable);
+    EXPECT_GE(usable.end, low + kSignalStackBytes);
   }).join();
 }
 
