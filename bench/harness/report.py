@@ -41,7 +41,7 @@ def geometric_means(results: list[WorkloadResult], trackers: list[str]) -> dict[
     return means
 
 
-def _format_ratio(ratio: float) -> str:
+def format_ratio(ratio: float) -> str:
     return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.1f}x" if ratio < 100 else f"{ratio:.0f}x"
 
 
@@ -55,7 +55,7 @@ def _ratio_cells(result: WorkloadResult, tool_name: str) -> tuple[str, str]:
     if pair is None:
         return "-", "-"
     mark = REDUCED_MARK if series.size != result.workload.size else ""
-    return _format_ratio(pair[0]) + mark, _format_ratio(pair[1]) + mark
+    return format_ratio(pair[0]) + mark, format_ratio(pair[1]) + mark
 
 
 def _align(rows: list[list[str]]) -> str:
@@ -93,8 +93,8 @@ def format_table(results: list[WorkloadResult], trackers: list[str], tool_notes:
     means = geometric_means(results, trackers)
     if means:
         rows.append(["geomean, real programs", "",
-                     *(_format_ratio(means[t][0]) if t in means else "-" for t in trackers), "",
-                     *(_format_ratio(means[t][1]) if t in means else "-" for t in trackers)])
+                     *(format_ratio(means[t][0]) if t in means else "-" for t in trackers), "",
+                     *(format_ratio(means[t][1]) if t in means else "-" for t in trackers)])
     notes += [f"{tool}: {note}" for tool, note in tool_notes.items()]
     return _align(rows) + ("\n\n" + "\n".join(notes) if notes else "")
 
@@ -110,9 +110,10 @@ def _series_json(result: WorkloadResult, series: Series) -> dict:
             "failure": series.failure}
 
 
-def write_json(path: Path, metadata: dict, results: list[WorkloadResult], trackers: list[str],
-               micro: dict | None, report_scale: dict | None) -> None:
-    document = {
+def results_document(metadata: dict, results: list[WorkloadResult], trackers: list[str],
+                     micro: dict | None, report_scale: dict | None) -> dict:
+    """Everything the run measured, for the JSON file and the web page."""
+    return {
         **metadata,
         "workloads": [{"name": r.workload.name, "kind": r.workload.kind, "models": r.workload.models,
                        "size": r.workload.size, "reduced_size": r.workload.reduced_size,
@@ -123,5 +124,8 @@ def write_json(path: Path, metadata: dict, results: list[WorkloadResult], tracke
         "malloc_pair_bench": micro,
         "report_1m": report_scale,
     }
+
+
+def write_json(path: Path, document: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")

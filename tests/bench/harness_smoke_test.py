@@ -2,11 +2,13 @@
 """bench/run-bench end to end at its smallest: one quick run of /bin/true,
 the leaking program and the malloc/free micro-benchmark, natively, under
 nantrack and under preloaded LeakSanitizer (both columns). It checks what
-the table is made from, the results JSON, and never a time: the benchmark
-itself stays out of the suite (bench/README.md).
+the table is made from, the results JSON and the web page drawn from it,
+and never a time: the benchmark itself stays out of the suite
+(bench/README.md).
 
 usage: harness_smoke_test.py BUILD_DIR
 """
+import html.parser
 import json
 import os
 import re
@@ -29,6 +31,40 @@ def workload(name: str):
     return next(w for w in WORKLOADS if w.name == name)
 
 
+class PageValues(html.parser.HTMLParser):
+    """What the page's charts show: {(workload, tool, metric): the value
+    label}. Workloads are the cards' ids without "workload-"."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.values, self.card, self.bar, self.in_value = {}, None, None, False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.card = (attrs.get("id") or "").removeprefix("workload-")
+        elif tag == "g" and "bar" in (attrs.get("class") or "").split():
+            self.bar = (self.card, attrs["data-tool"], attrs["data-metric"])
+        elif tag == "text" and "value" in (attrs.get("class") or "").split():
+            self.in_value = True
+
+    def handle_endtag(self, tag):
+        if tag == "text":
+            self.in_value = False
+        elif tag == "g":
+            self.bar = None
+
+    def handle_data(self, data):
+        if self.in_value and self.bar:
+            self.values[self.bar] = self.values.get(self.bar, "") + data
+
+
+def render(results_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SOURCE_DIR / "bench" / "run-bench"), "--render", str(results_path)],
+                          capture_output=True, text=True, timeout=60)
+
+
 class RunBenchSmokeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -42,8 +78,13 @@ class RunBenchSmokeTest(unittest.TestCase):
         if not found:
             raise AssertionError(f"run-bench named no results file:\n{cls.output}")
         path = Path(found.group(1))
-        cls.results = json.loads(path.read_text())
+        cls.results_text = path.read_text()
+        cls.results = json.loads(cls.results_text)
         path.unlink()  # each run writes a new one; the suite leaves none behind
+        page = re.search(r"^page: (.+\.html)$", run.stdout, re.MULTILINE)
+        cls.page = Path(page.group(1)).read_text() if page else None
+        if page:
+            Path(page.group(1)).unlink()
 
     def series(self, workload_name: str, tool: str) -> dict:
         entry = next(w for w in self.results["workloads"] if w["name"] == workload_name)
@@ -73,6 +114,68 @@ class RunBenchSmokeTest(unittest.TestCase):
     def test_the_table_names_the_reduced_size_only_where_there_is_one(self):
         self.assertNotIn("ran at size", self.output)  # true and leaky have no reduced size
 
+    # The page beside the results: a chart per workload, one bar per tool
+    # with its ratio, drawn alike from the results file by --render.
+    def test_every_measured_ratio_is_drawn_with_its_value(self):
+        self.assertIsNotNone(self.page, "run-bench named no page")
+        shown = PageValues(self.page).values
+        drawn = 0
+        for workload in self.results["workloads"]:
+            for series in workload["series"]:
+                if series["tool"] == "native":
+                    continue
+                for metric, key in (("time", "wall_ratio"), ("peak RSS", "rss_ratio")):
+                    label = shown.get((workload["name"], series["tool"], metric))
+                    self.assertIsNotNone(label, f"{workload['name']}, {series['tool']}, {metric}")
+                    self.assertAlmostEqual(float(label.rstrip("x*")), series[key], delta=series[key] * 0.01)
+                    drawn += 1
+        self.assertGreaterEqual(drawn, 2 * 3 * 2)  # two workloads, three trackers, two metrics
+
+    def test_render_draws_the_same_page_from_the_results_file(self):
+        with tempfile.TemporaryDirectory() as scratch:
+            results = Path(scratch) / "earlier.json"
+            results.write_text(self.results_text)
+            run = render(results)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(run.stdout, f"page: {results.with_suffix('.html')}\n")
+            self.assertEqual(results.with_suffix(".html").read_text(), self.page)
+
+    def test_names_from_the_results_file_are_escaped(self):
+        document = json.loads(self.results_text)
+        hostile = "nantrack <b>x</b>&"
+        document["tools"] = [hostile if t == "nantrack" else t for t in document["tools"]]
+        for workload in document["workloads"]:
+            for series in workload["series"]:
+                if series["tool"] == "nantrack":
+                    series["tool"] = hostile
+        with tempfile.TemporaryDirectory() as scratch:
+            results = Path(scratch) / "r.json"
+            results.write_text(json.dumps(document))
+            run = render(results)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            page = results.with_suffix(".html").read_text()
+        self.assertNotIn("<b>", page)
+        self.assertIn("nantrack &lt;b&gt;x&lt;/b&gt;&amp;", page)
+        self.assertIn(("leaky", hostile, "time"), PageValues(page).values)
+
+    def test_render_refuses_what_is_not_a_results_file_in_one_line(self):
+        document = json.loads(self.results_text)
+        cases = {"truncated": self.results_text[:len(self.results_text) // 2],
+                 "older": json.dumps({**document, "format_version": 1}),
+                 "bad ratio": self.results_text.replace('"wall_ratio": 1.0', '"wall_ratio": -1', 1),
+                 "a nantrack report": json.dumps({"tool": "nantrack", "format_version": 1, "processes": []})}
+        with tempfile.TemporaryDirectory() as scratch:
+            for name, text in cases.items():
+                results = Path(scratch) / "r.json"
+                results.write_text(text)
+                run = render(results)
+                self.assertEqual(run.returncode, 1, name)
+                self.assertRegex(run.stderr, rf"^run-bench: {re.escape(str(results))}: [^\n]+\n$", name)
+                self.assertFalse(results.with_suffix(".html").exists(), name)
+            run = render(Path(scratch) / "missing.json")
+            self.assertEqual(run.returncode, 1)
+            self.assertIn("cannot read", run.stderr)
+
 
 class RunBenchWithALibraryFromElsewhereTest(unittest.TestCase):
     """--library with a copy of the library (a build to compare against):
@@ -92,6 +195,7 @@ class RunBenchWithALibraryFromElsewhereTest(unittest.TestCase):
         found = re.search(r"^results: (.+\.json)$", run.stdout, re.MULTILINE)
         self.assertIsNotNone(found, output)
         Path(found.group(1)).unlink()
+        Path(found.group(1)).with_suffix(".html").unlink()
         self.assertIn(f"times include the symbolized report printed at exit by {BUILD_DIR / 'bin' / 'nantrack'}",
                       output)
         self.assertNotIn("no CLI", output)
