@@ -2,7 +2,10 @@
  * the one it installs, which its SA_ONSTACK handler runs on, then none again
  * once it disables it (asked at start through syscall() too). Prints
  * each step, in the main thread and then in a thread that has allocated
- * first. */
+ * first. Last, a thread installs one with the system call instruction
+ * itself, as language runtimes do, past any sigaltstack() or syscall() of
+ * a preloaded library, and finds it still there in its thread-specific
+ * data destructor, which runs after the thread's routine has returned. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -72,10 +75,42 @@ static void* check_in_thread(void* name) {
   return check(name);
 }
 
+static long raw_sigaltstack(const stack_t* stack, stack_t* old_stack) {
+  long result;
+  __asm__ volatile("syscall"
+                   : "=a"(result)
+                   : "0"((long)SYS_sigaltstack), "D"(stack), "S"(old_stack)
+                   : "rcx", "r11", "memory");
+  return result;
+}
+
+static char raw_stack[kSize];
+static pthread_key_t raw_key;
+
+static void at_raw_thread_exit(void* name) {
+  who = name;
+  stack_t current;
+  raw_sigaltstack(NULL, &current);
+  printf("%s, in its key destructor: disabled %d, mine %d, size %zu\n", who, (current.ss_flags & SS_DISABLE) != 0,
+         current.ss_sp == raw_stack, (current.ss_flags & SS_DISABLE) ? 0 : current.ss_size);
+}
+
+static void* install_raw(void* name) {
+  pthread_setspecific(raw_key, name);
+  stack_t own = {.ss_sp = raw_stack, .ss_size = kSize};
+  printf("%s, installing mine by the instruction: %ld\n", (const char*)name, raw_sigaltstack(&own, NULL));
+  return NULL;
+}
+
 int main(void) {
   check("main");
   pthread_t thread;
   if (pthread_create(&thread, NULL, check_in_thread, "thread") != 0) return 1;
+  pthread_join(thread, NULL);
+  /* Created after the first thread: a library's own key, made at its first
+   * thread at the latest, has its destructor run before this one. */
+  if (pthread_key_create(&raw_key, at_raw_thread_exit) != 0) return 1;
+  if (pthread_create(&thread, NULL, install_raw, "raw thread") != 0) return 1;
   pthread_join(thread, NULL);
   return 0;
 }
