@@ -1,6 +1,7 @@
 // `nantrack`: the command line. Parses, then hands over to the chosen command.
 #include <algorithm>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,16 @@ int main(int argc, char** argv) {
       nantrack::add_dump_command(app),
   };
 
+  // CLI11 takes a mistyped command for a missing one ("A subcommand is
+  // required"); name it, and the commands there are, instead.
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::ranges::none_of(commands, [&](const nantrack::Command& c) { return c.parser->check_name(argv[1]); })) {
+    std::string names;
+    for (const nantrack::Command& command : commands) names += (names.empty() ? "" : ", ") + command.parser->get_name();
+    fmt::print(stderr, "nantrack: unknown command '{}' (commands: {})\nRun with --help for more information.\n",
+               argv[1], names);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

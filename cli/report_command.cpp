@@ -75,7 +75,7 @@ int run_report_command(ReportCommandOptions& options) {
 Command add_report_command(CLI::App& app) {
   auto options = std::make_shared<ReportCommandOptions>();
   CLI::App* report = app.add_subcommand("report", "Render kept traces as text, JSON, HTML or SARIF");
-  report->add_option("traces", options->traces, "Trace files, or directories holding them")->required();
+  report->add_option("TRACE", options->traces, "Trace files, or directories holding them")->required();
   report->add_option("--format,-f", options->format, "Output format")
       ->check(CLI::IsMember({"text", "json", "html", "sarif"}));
   report->add_option("-o,--output", options->output, "Write the report to FILE (default: stdout)")

@@ -353,6 +353,17 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   RunResult no_program = nantrack({"run"});
   EXPECT_EQ(no_program.exit_code, 2);
   EXPECT_EQ(no_program.err, "nantrack: PROGRAM is required\nRun with --help for more information.\n");
+  RunResult no_trace = nantrack({"report"});
+  EXPECT_EQ(no_trace.exit_code, 2);
+  EXPECT_EQ(no_trace.err, "nantrack: TRACE is required\nRun with --help for more information.\n");
+
+  // A mistyped command is named as such, not taken for a missing one.
+  RunResult mistyped = nantrack({"rnu", "--", program("leak_stack")});
+  EXPECT_EQ(mistyped.exit_code, 2);
+  EXPECT_EQ(mistyped.err,
+            "nantrack: unknown command 'rnu' (commands: run, report, dump)\n"
+            "Run with --help for more information.\n");
+  EXPECT_EQ(mistyped.out, "");
 
   RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
   EXPECT_EQ(bad_fail_on.exit_code, 2);
