@@ -54,7 +54,7 @@ int run_report_command(ReportCommandOptions& options) {
                                                      : options.report.sarif_file;
     target = options.output.empty() ? "/dev/stdout" : options.output;
   }
-  validate(options.report);
+  validate(options.report, text_file);
   std::vector<std::string> traces = expand_directories(options.traces);
   ReportOutcome outcome;
   if (options.format != "text") {

@@ -146,10 +146,11 @@ void add_report_options(CLI::App& command, ReportRequest& request) {
                      "Let leaks pass the gate up to N bytes (errors still trip it)");
 }
 
-void validate(const ReportRequest& request) {
+void validate(const ReportRequest& request, const std::string& text_file) {
   try {
     fail_on_of(request);
     load_suppressions(request);
+    check_writable(text_file, "text");
     check_writable(request.html_file, "HTML");
     check_writable(request.json_file, "JSON");
     check_writable(request.sarif_file, "SARIF");

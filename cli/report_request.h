@@ -36,9 +36,10 @@ struct ReportRequest {
 void add_report_options(CLI::App& command, ReportRequest& request);
 
 // Checks what can be checked before any work: --fail-on's words, that the
-// suppression files parse and the output files can be written. Throws
-// UsageError (cli/commands.h) with the message for the user.
-void validate(const ReportRequest& request);
+// suppression files parse and the output files can be written, with
+// `text_file` (`nantrack report -o`; empty: stdout). Throws UsageError
+// (cli/commands.h) with the message for the user.
+void validate(const ReportRequest& request, const std::string& text_file = "");
 
 struct ReportOutcome {
   size_t traces_read = 0;

@@ -594,6 +594,13 @@ TEST(CliReport, RerendersKeptTracesInEveryFormat) {
   EXPECT_NE(full.err.find("cannot write text report '/dev/full': No space left on device"), std::string::npos)
       << full.err;
 
+  // One it could never write is a usage error, found before any trace is
+  // read, like the other formats' (before: "Invalid argument", status 1).
+  RunResult nowhere = nantrack({"report", "-o", "/nonexistent-dir/r.txt", dir / "traces"});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_EQ(nowhere.err, "nantrack: cannot write text report '/nonexistent-dir/r.txt': no directory '/nonexistent-dir'\n");
+  EXPECT_EQ(nowhere.out, "");
+
   std::ofstream(dir / "broken.trace") << "NANTRACE but not really";
   RunResult broken = nantrack({"report", dir / "broken.trace"});
   EXPECT_EQ(broken.exit_code, 1);
