@@ -86,19 +86,26 @@ void write_report_file(const std::string& path, std::string_view what,
     return;
   }
   const ReportTarget target = report_target(path);
+  // errno is read right after the call that failed: the report's own work
+  // in between would leave another value there ("Invalid argument").
   if (target.in_place) {
     std::ofstream stream(target.path, std::ios::binary);
+    if (!stream.is_open()) throw cannot_write(what, path, std::strerror(errno));
     write(stream);
     if (!stream.flush()) throw cannot_write(what, path, std::strerror(errno));
     return;
   }
   const std::string temporary = target.path.string() + ".nantrack-tmp";
-  {
+  std::error_code error;
+  try {
     std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    if (!file.is_open()) throw cannot_write(what, path, std::strerror(errno));
     write(file);
     if (!file.flush()) throw cannot_write(what, path, std::strerror(errno));
+  } catch (...) {
+    fs::remove(temporary, error);  // no half-written file left beside the report
+    throw;
   }
-  std::error_code error;
   fs::rename(temporary, target.path, error);
   if (error) {
     fs::remove(temporary, error);

@@ -600,6 +600,11 @@ TEST(CliReport, RerendersKeptTracesInEveryFormat) {
   EXPECT_EQ(nowhere.exit_code, 2);
   EXPECT_EQ(nowhere.err, "nantrack: cannot write text report '/nonexistent-dir/r.txt': no directory '/nonexistent-dir'\n");
   EXPECT_EQ(nowhere.out, "");
+  // One whose directory looks writable and is not (procfs creates no
+  // files) says why the open failed, not what errno held after the report.
+  RunResult refused = nantrack({"report", "-o", "/proc/nantrack-report.txt", dir / "traces"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.err, "nantrack: cannot write text report '/proc/nantrack-report.txt': No such file or directory\n");
 
   std::ofstream(dir / "broken.trace") << "NANTRACE but not really";
   RunResult broken = nantrack({"report", dir / "broken.trace"});
