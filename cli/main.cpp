@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -30,8 +31,11 @@ int main(int argc, char** argv) {
       std::ranges::none_of(commands, [&](const nantrack::Command& c) { return c.parser->check_name(argv[1]); })) {
     std::string names;
     for (const nantrack::Command& command : commands) names += (names.empty() ? "" : ", ") + command.parser->get_name();
-    fmt::print(stderr, "nantrack: unknown command '{}' (commands: {})\nRun with --help for more information.\n",
-               argv[1], names);
+    fmt::print(stderr, "nantrack: unknown command '{}' (commands: {})\n", argv[1], names);
+    // A path there is likely the program, given without `run`.
+    if (std::string_view(argv[1]).find('/') != std::string_view::npos)
+      fmt::print(stderr, "To trace it: nantrack run -- {}\n", argv[1]);
+    fmt::print(stderr, "Run with --help for more information.\n");
     return 2;
   }
   try {

@@ -364,6 +364,12 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
             "nantrack: unknown command 'rnu' (commands: run, report, dump)\n"
             "Run with --help for more information.\n");
   EXPECT_EQ(mistyped.out, "");
+  RunResult without_run = nantrack({program("leak_stack")});
+  EXPECT_EQ(without_run.exit_code, 2);
+  EXPECT_EQ(without_run.err, "nantrack: unknown command '" + program("leak_stack") +
+                                 "' (commands: run, report, dump)\nTo trace it: nantrack run -- " +
+                                 program("leak_stack") + "\nRun with --help for more information.\n");
+  EXPECT_EQ(without_run.out, "");  // and it did not run
 
   RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
   EXPECT_EQ(bad_fail_on.exit_code, 2);
