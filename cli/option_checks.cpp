@@ -24,13 +24,32 @@ std::string problems_with(const std::string& text) {
 
 }  // namespace
 
-CLI::Validator not_an_option() {
+CLI::Validator a_path(std::string what) {
   return CLI::Validator(
-      [](const std::string& value) -> std::string {
+      [what](const std::string& value) -> std::string {
+        if (value.empty()) return "expected " + what + ", got nothing";
         if (value.size() < 2 || value[0] != '-') return {};
         return "expected a value, got '" + value + "' (a name that starts with '-' is written ./" + value + ")";
       },
-      "", "not an option");
+      "", "path");
+}
+
+CLI::Validator a_count() {
+  return CLI::Validator(
+      [](const std::string& value) -> std::string {
+        if (!value.empty() && value.size() <= 19 && value.find_first_not_of("0123456789") == std::string::npos)
+          return {};
+        return "expected a whole number such as 100, got '" + value + "'";
+      },
+      "", "count");
+}
+
+CLI::Validator not_empty(std::string what) {
+  return CLI::Validator(
+      [what](const std::string& value) -> std::string {
+        return value.empty() ? "expected " + what + ", got nothing" : std::string{};
+      },
+      "", "not empty");
 }
 
 CLI::Validator valid_library_options() {

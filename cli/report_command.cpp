@@ -79,7 +79,7 @@ Command add_report_command(CLI::App& app) {
   report->add_option("--format,-f", options->format, "Output format")
       ->check(CLI::IsMember({"text", "json", "html", "sarif"}));
   report->add_option("-o,--output", options->output, "Write the report to FILE (default: stdout)")
-      ->check(not_an_option());
+      ->check(a_path());
   add_report_options(*report, options->report);
   report->footer("Exit status: 0; 1 if a trace could not be read; --error-exitcode's value if the gate trips.");
   return {report, [options] { return run_report_command(*options); }};

@@ -130,27 +130,30 @@ FailOn fail_on_of(const ReportRequest& request) {
 void add_report_options(CLI::App& command, ReportRequest& request) {
   command.add_option("--suppressions", request.suppression_files,
                      "Suppressions FILE (LeakSanitizer lines like leak:PATTERN, or valgrind .supp blocks); repeatable")
-      ->check(not_an_option())
+      ->check(a_path())
       ->check(CLI::ExistingFile);
   command.add_flag("--gen-suppressions", request.gen_suppressions, "Print a ready suppression for each finding");
   command.add_flag("--show-reachable", request.show_reachable,
                    "Also list blocks still pointed to at exit (always counted in the summary)");
   command.add_option("--max-leaks", request.max_leaks,
-                     "Leak sites shown per process in the text report, biggest first (0: all; default 100)");
+                     "Leak sites shown per process in the text report, biggest first (0: all; default 100)")
+      ->check(a_count());
   command.add_option("--html", request.html_file, "Also write an HTML report to FILE")
-      ->check(not_an_option());
+      ->check(a_path());
   command.add_option("--json", request.json_file, "Also write a JSON report to FILE")
-      ->check(not_an_option());
+      ->check(a_path());
   command.add_option("--sarif", request.sarif_file, "Also write a SARIF 2.1.0 report to FILE")
-      ->check(not_an_option());
+      ->check(a_path());
   command.add_option("--error-exitcode", request.error_exitcode,
                      "Exit with N if the report has findings --fail-on counts (the CI gate)")
       ->check(CLI::Range(0, 255));
   command.add_option("--fail-on", request.fail_on,
                      "What trips the gate: comma-separated leak kinds (definite, indirect, possible, reachable, leaks), "
-                     "error kinds (double_free, ..., errors), all or none (default: definite,possible,errors)");
+                     "error kinds (double_free, ..., errors), all or none (default: definite,possible,errors)")
+      ->check(not_empty("kinds such as definite,errors, or all or none"));
   command.add_option("--max-leaked-bytes", request.max_leaked_bytes,
-                     "Let leaks pass the gate up to N bytes (errors still trip it)");
+                     "Let leaks pass the gate up to N bytes (errors still trip it)")
+      ->check(a_count());
 }
 
 void validate(const ReportRequest& request, const std::string& text_file) {

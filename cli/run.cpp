@@ -432,7 +432,7 @@ Command add_run_command(CLI::App& app) {
       "Exit status: PROGRAM's (a signal that killed it ends nantrack too), unless the gate trips (--error-exitcode);\n"
       "127/126 if PROGRAM cannot be found/run. The report goes to stderr.");
   run->add_option("--output-dir", options->output_dir, "Keep traces in DIR (default: a temporary directory); the report covers only this run's")
-      ->check(not_an_option());
+      ->check(a_path("a directory name"));
   run->add_flag("--keep-traces", options->keep_traces, "Keep the temporary trace directory");
   run->add_flag("!--no-follow-children", options->follow_children, "Trace only the first process");
   run->add_flag("--residue", options->residue, "Print the duck banner with the unfreed bytes at exit");

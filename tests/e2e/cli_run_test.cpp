@@ -371,6 +371,25 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
                                  program("leak_stack") + "\nRun with --help for more information.\n");
   EXPECT_EQ(without_run.out, "");  // and it did not run
 
+  // Values that were taken without a word: "-1" as the largest count, and
+  // an empty file name or --fail-on (`--html "$UNSET"`) as no option at all.
+  const std::pair<std::vector<std::string>, std::string> silently_taken[] = {
+      {{"--max-leaks", "-1"}, "--max-leaks: expected a whole number such as 100, got '-1'"},
+      {{"--max-leaked-bytes", "lots"}, "--max-leaked-bytes: expected a whole number such as 100, got 'lots'"},
+      {{"--html", ""}, "--html: expected a file name, got nothing"},
+      {{"--output-dir", ""}, "--output-dir: expected a directory name, got nothing"},
+      {{"--fail-on", ""}, "--fail-on: expected kinds such as definite,errors, or all or none, got nothing"},
+  };
+  for (const auto& [option, message] : silently_taken) {
+    std::vector<std::string> arguments = {"run"};
+    arguments.insert(arguments.end(), option.begin(), option.end());
+    arguments.insert(arguments.end(), {"--", program("leak_stack")});
+    RunResult result = nantrack(arguments);
+    EXPECT_EQ(result.exit_code, 2) << option[0];
+    EXPECT_EQ(result.err, "nantrack: " + message + "\nRun with --help for more information.\n");
+    EXPECT_EQ(result.out, "") << option[0];  // the program did not run
+  }
+
   RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
   EXPECT_EQ(bad_fail_on.exit_code, 2);
   EXPECT_NE(bad_fail_on.err.find("unknown kind 'leeks' in --fail-on"), std::string::npos) << bad_fail_on.err;
