@@ -30,6 +30,7 @@ PAGE_CSS = """
 pre.figures { font-family: var(--mono); font-size: 13px; overflow-x: auto; margin: 0; }
 """
 
+METRICS = (("time", "wall_ratio"), ("peak RSS", "rss_ratio"))  # a chart each, the key of its ratio
 LABEL_WIDTH, PLOT_WIDTH, VALUE_WIDTH = 140, 320, 64  # two charts fit side by side
 LABEL_CHARACTERS = 22  # what LABEL_WIDTH holds; longer names (variants) are cut, whole on hover
 ROW_HEIGHT, AXIS_HEIGHT = 22, 24
@@ -158,6 +159,13 @@ def _chart(title: str, metric: str, bars: list[_Bar]) -> str:
     return "".join(parts)
 
 
+def _charts(name: str, bars: dict[str, list[_Bar]], caption: str) -> str:
+    """One chart per metric, side by side."""
+    charts = "".join(f'<div><p class="chart-title">{metric}{caption}</p>{_chart(f"{name}: {metric}", metric, rows)}'
+                     "</div>" for metric, rows in bars.items())
+    return f'<div class="charts">{charts}</div>'
+
+
 def _workload_card(workload: dict, trackers: list[str], colours: dict[str, str]) -> str:
     name = workload["name"]
     head = (f'<section class="card" id="{_esc("workload-" + name)}"><h3>{_esc(name)} '
@@ -179,17 +187,15 @@ def _workload_card(workload: dict, trackers: list[str], colours: dict[str, str])
             notes.append(f"{REDUCED_MARK} {tool} ran at {size}, against native at that size")
         if series and series.get("failure"):
             notes.append(f"{tool}: FAILED: {series['failure']}")
-        for metric, key in (("time", "wall_ratio"), ("peak RSS", "rss_ratio")):
+        for metric, key in METRICS:
             bars[metric].append(_Bar(tool, colours[tool], series.get(key) if series else None, mark, problem))
     seconds = native["median_wall_s"]
     wall = f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds:.3f} s"
     meta = (f'<p class="process-meta"><span>native {wall}</span>'
             f'<span>{native["median_max_rss_kb"] / 1024:.1f} MB peak RSS</span>'
             + (f'<span>size {workload["size"]:,}</span>' if workload.get("size") else "") + "</p>")
-    charts = "".join(f'<div><p class="chart-title">{metric}, native = 1x</p>{_chart(f"{name}: {metric}", metric, rows)}'
-                     "</div>" for metric, rows in bars.items())
     note_list = f'<ul class="notes">{"".join(f"<li>{_esc(n)}</li>" for n in notes)}</ul>' if notes else ""
-    return f'{head}{meta}<div class="charts">{charts}</div>{note_list}</section>'
+    return f"{head}{meta}{_charts(name, bars, ', native = 1x')}{note_list}</section>"
 
 
 def _geomean_card(document: dict, trackers: list[str], colours: dict[str, str]) -> str:
@@ -198,11 +204,9 @@ def _geomean_card(document: dict, trackers: list[str], colours: dict[str, str]) 
         return ""
     bars = {metric: [_Bar(t, colours[t], (means.get(t) or {}).get(key), "", None if t in means else "not run")
                      for t in trackers]
-            for metric, key in (("time", "wall_ratio"), ("peak RSS", "rss_ratio"))}
-    charts = "".join(f'<div><p class="chart-title">{metric}</p>{_chart(f"geometric mean: {metric}", metric, rows)}'
-                     "</div>" for metric, rows in bars.items())
+            for metric, key in METRICS}
     return ('<section class="card" id="geomean"><h3>Geometric mean over the real programs</h3>'
-            f'<div class="charts">{charts}</div></section>')
+            f'{_charts("geometric mean", bars, "")}</section>')
 
 
 def _figures_card(title: str, key: str, document: dict, formatter) -> str:
