@@ -44,13 +44,6 @@ CLI::Validator a_count() {
       "", "count");
 }
 
-CLI::Validator not_empty(std::string what) {
-  return CLI::Validator(
-      [what](const std::string& value) -> std::string {
-        return value.empty() ? "expected " + what + ", got nothing" : std::string{};
-      },
-      "", "not empty");
-}
 
 CLI::Validator valid_library_options() {
   return CLI::Validator([](const std::string& value) { return problems_with(value); }, "", "library options");

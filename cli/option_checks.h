@@ -20,10 +20,6 @@ CLI::Validator a_path(std::string what = "a file name");
 // "-1" into an unsigned option as the largest value, without a word.
 CLI::Validator a_count();
 
-// For options whose empty value would silently mean their default
-// (--fail-on ""): `what` says what is expected instead.
-CLI::Validator not_empty(std::string what);
-
 // For --options: text the library would find problems in (an unknown key,
 // a bad value). The library would warn and run on; here nothing runs.
 CLI::Validator valid_library_options();

@@ -28,7 +28,7 @@ struct ReportRequest {
   // The gate: active when either is set.
   std::optional<int> error_exitcode;
   std::optional<uint64_t> max_leaked_bytes;
-  std::string fail_on;  // empty: FailOn::defaults()
+  std::optional<std::string> fail_on;  // unset: FailOn::defaults()
 };
 
 // Adds --suppressions, --gen-suppressions, --show-reachable, --max-leaks,

@@ -372,13 +372,12 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
   EXPECT_EQ(without_run.out, "");  // and it did not run
 
   // Values that were taken without a word: "-1" as the largest count, and
-  // an empty file name or --fail-on (`--html "$UNSET"`) as no option at all.
+  // an empty file name (`--html "$UNSET"`) as no option at all.
   const std::pair<std::vector<std::string>, std::string> silently_taken[] = {
       {{"--max-leaks", "-1"}, "--max-leaks: expected a whole number such as 100, got '-1'"},
       {{"--max-leaked-bytes", "lots"}, "--max-leaked-bytes: expected a whole number such as 100, got 'lots'"},
       {{"--html", ""}, "--html: expected a file name, got nothing"},
       {{"--output-dir", ""}, "--output-dir: expected a directory name, got nothing"},
-      {{"--fail-on", ""}, "--fail-on: expected kinds such as definite,errors, or all or none, got nothing"},
   };
   for (const auto& [option, message] : silently_taken) {
     std::vector<std::string> arguments = {"run"};
@@ -389,6 +388,12 @@ TEST(CliRun, BadInputGetsOneClearMessage) {
     EXPECT_EQ(result.err, "nantrack: " + message + "\nRun with --help for more information.\n");
     EXPECT_EQ(result.out, "") << option[0];  // the program did not run
   }
+  // An empty --fail-on is parsed like any other (it used to stand for "not
+  // given", the default kinds).
+  RunResult empty_fail_on = nantrack({"run", "--fail-on", "", "--", program("leak_stack")});
+  EXPECT_EQ(empty_fail_on.exit_code, 2);
+  EXPECT_EQ(empty_fail_on.err, "nantrack: --fail-on needs at least one kind (or 'none')\n");
+  EXPECT_EQ(empty_fail_on.out, "");
 
   RunResult bad_fail_on = nantrack({"run", "--fail-on", "leeks", "--", program("leak_stack")});
   EXPECT_EQ(bad_fail_on.exit_code, 2);
