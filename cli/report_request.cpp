@@ -85,23 +85,20 @@ void write_report_file(const std::string& path, std::string_view what,
     std::cout.flush();
     return;
   }
-  const ReportTarget target = report_target(path);
   // errno is read right after the call that failed: the report's own work
   // in between would leave another value there ("Invalid argument").
-  if (target.in_place) {
-    std::ofstream stream(target.path, std::ios::binary);
-    if (!stream.is_open()) throw cannot_write(what, path, std::strerror(errno));
-    write(stream);
-    if (!stream.flush()) throw cannot_write(what, path, std::strerror(errno));
-    return;
-  }
-  const std::string temporary = target.path.string() + ".nantrack-tmp";
-  std::error_code error;
-  try {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+  auto write_whole = [&](const fs::path& file_path) {
+    std::ofstream file(file_path, std::ios::binary | std::ios::trunc);
     if (!file.is_open()) throw cannot_write(what, path, std::strerror(errno));
     write(file);
     if (!file.flush()) throw cannot_write(what, path, std::strerror(errno));
+  };
+  const ReportTarget target = report_target(path);
+  if (target.in_place) return write_whole(target.path);
+  const std::string temporary = target.path.string() + ".nantrack-tmp";
+  std::error_code error;
+  try {
+    write_whole(temporary);
   } catch (...) {
     fs::remove(temporary, error);  // no half-written file left beside the report
     throw;
