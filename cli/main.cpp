@@ -1,6 +1,7 @@
 // `nantrack`: the command line. Parses, then hands over to the chosen command.
 #include <algorithm>
 #include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
   } catch (const nantrack::UsageError& error) {
     fmt::print(stderr, "nantrack: {}\n", error.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "nantrack: out of memory (is the address space limited? see ulimit -v)\n");
+    return 1;
   } catch (const std::exception& error) {
     fmt::print(stderr, "nantrack: {}\n", error.what());
     return 1;

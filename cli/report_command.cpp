@@ -67,7 +67,7 @@ int run_report_command(ReportCommandOptions& options) {
                       [&](std::ostream& out) { outcome = produce_report(traces, options.report, out); });
   }
   if (outcome.gate_exit_status) return *outcome.gate_exit_status;
-  return outcome.traces_unreadable ? 1 : 0;
+  return outcome.traces_unreadable || outcome.reports_unwritten ? 1 : 0;
 }
 
 }  // namespace
@@ -81,7 +81,9 @@ Command add_report_command(CLI::App& app) {
   report->add_option("-o,--output", options->output, "Write the report to FILE (default: stdout)")
       ->check(a_path());
   add_report_options(*report, options->report);
-  report->footer("Exit status: 0; 1 if a trace could not be read; --error-exitcode's value if the gate trips.");
+  report->footer(
+      "Exit status: 0; 1 if a trace could not be read or a report written; --error-exitcode's value if the gate "
+      "trips.");
   return {report, [options] { return run_report_command(*options); }};
 }
 

@@ -186,15 +186,25 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
   write_text_report(report, text, text_options);
   if (request.gen_suppressions) write_generated_suppressions(report, text);
   text.flush();
-  if (!request.json_file.empty())
-    write_report_file(request.json_file, "JSON", [&](std::ostream& out) { write_json_report(report, out); });
-  if (!request.sarif_file.empty())
-    write_report_file(request.sarif_file, "SARIF", [&](std::ostream& out) { out << render_sarif_report(report); });
-  if (!request.html_file.empty())
-    write_report_file(request.html_file, "HTML", [&](std::ostream& out) { out << render_html_report(report); });
+  // Each file was found writable before the program ran; one that is not
+  // now (the program removed its directory, the disk filled) is said and
+  // skipped: the others and the gate do not depend on it.
+  auto write_extra = [&](const std::string& path, std::string_view what,
+                         const std::function<void(std::ostream&)>& write) {
+    if (path.empty()) return;
+    try {
+      write_report_file(path, what, write);
+    } catch (const std::runtime_error& error) {
+      fmt::print(stderr, "nantrack: {}\n", error.what());
+      ++outcome.reports_unwritten;
+    }
+  };
+  write_extra(request.json_file, "JSON", [&](std::ostream& out) { write_json_report(report, out); });
+  write_extra(request.sarif_file, "SARIF", [&](std::ostream& out) { out << render_sarif_report(report); });
+  write_extra(request.html_file, "HTML", [&](std::ostream& out) { out << render_html_report(report); });
 
-  if (request.error_exitcode || request.max_leaked_bytes) {
-    int exit_status = request.error_exitcode.value_or(1);
+  if (const std::optional<int> gate_status = request.gate_exit_status()) {
+    const int exit_status = *gate_status;
     GateDecision decision = decide_gate(report, fail_on_of(request), request.max_leaked_bytes, exit_status);
     // A trace we could not read may hide anything: the gate must not pass.
     if (outcome.traces_unreadable && !decision.tripped) {

@@ -29,6 +29,12 @@ struct ReportRequest {
   std::optional<int> error_exitcode;
   std::optional<uint64_t> max_leaked_bytes;
   std::optional<std::string> fail_on;  // unset: FailOn::defaults()
+
+  // The exit status a tripped gate gives, or none when no gate was asked for.
+  std::optional<int> gate_exit_status() const {
+    if (!error_exitcode && !max_leaked_bytes) return std::nullopt;
+    return error_exitcode.value_or(1);
+  }
 };
 
 // Adds --suppressions, --gen-suppressions, --show-reachable, --max-leaks,
@@ -44,6 +50,7 @@ void validate(const ReportRequest& request, const std::string& text_file = "");
 struct ReportOutcome {
   size_t traces_read = 0;
   size_t traces_unreadable = 0;
+  size_t reports_unwritten = 0;  // extra formats that could not be written
   std::optional<int> gate_exit_status;  // set when the gate tripped
 };
 
@@ -57,7 +64,9 @@ void write_report_file(const std::string& path, std::string_view what,
                        const std::function<void(std::ostream&)>& write);
 
 // Reads the traces (an unreadable one is reported and skipped), prints the
-// text report to `text`, writes the extra formats, decides the gate.
+// text report to `text`, writes the extra formats (one that cannot be
+// written is reported and skipped), decides the gate. Throws when no report
+// can be made at all (std::bad_alloc: out of memory).
 ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const ReportRequest& request,
                              std::ostream& text);
 

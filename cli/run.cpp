@@ -19,6 +19,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -370,6 +372,21 @@ void say_still_running(const std::vector<pid_t>& pids, const std::string& trace_
              one ? "it" : "they", one ? "s" : "", one ? "it" : "them", trace_dir);
 }
 
+// The report on a program that has ended, or none when none can be made:
+// then why is said, and the caller keeps the traces for `nantrack report`.
+// Out of memory is the likely cause: a program that fits in a `ulimit -v`
+// can leave more blocks than the report of them fits in.
+std::optional<ReportOutcome> report_on(const std::vector<std::string>& traces, const ReportRequest& request) {
+  try {
+    return produce_report(traces, request, std::cerr);
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n");
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "nantrack: cannot make the report: {}\n", error.what());
+  }
+  return std::nullopt;
+}
+
 void remove_trace_dir(const std::string& trace_dir) {
   std::error_code ignored;
   fs::remove_all(trace_dir, ignored);
@@ -408,18 +425,30 @@ int run_program(RunOptions& options) {
   if (traces.empty() && !any_empty)
     fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
                program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
-  ReportOutcome outcome = produce_report(traces, options.report, std::cerr);
+  const std::optional<ReportOutcome> outcome = report_on(traces, options.report);
   // Their traces come later: the directory stays for them. Only ours, a
   // fresh directory, is looked for: an --output-dir may be shared with
   // other runs, whose processes are not this program's.
   const std::vector<pid_t> still_running = temporary ? processes_still_tracing_into(trace_dir) : std::vector<pid_t>{};
   if (!still_running.empty()) say_still_running(still_running, trace_dir);
-  if (temporary && !options.keep_traces && still_running.empty()) {
+  // A report that could not be made, or not written whole, can be made
+  // again from the traces: they are kept whatever was asked.
+  const bool report_incomplete = !outcome || outcome->reports_unwritten;
+  if (temporary && !options.keep_traces && still_running.empty() && !report_incomplete) {
     remove_trace_dir(trace_dir);
   } else {
-    fmt::print(stderr, "nantrack: traces kept in {}\n", trace_dir);
+    // An --output-dir used before holds other runs' traces too: then this
+    // run's are named one by one.
+    const std::string again = earlier.empty() ? trace_dir : fmt::format("{}", fmt::join(traces, " "));
+    fmt::print(stderr, "nantrack: traces kept in {}{}\n", trace_dir,
+               report_incomplete ? fmt::format("; report them again with: nantrack report {}", again) : "");
   }
-  if (outcome.gate_exit_status) return *outcome.gate_exit_status;
+  if (outcome && outcome->gate_exit_status) return *outcome->gate_exit_status;
+  // With no report there is no verdict: a gate must not pass.
+  if (const std::optional<int> gate_status = options.report.gate_exit_status(); !outcome && gate_status) {
+    fmt::print(stderr, "nantrack: CI gate failed: no report; exit status {}\n", *gate_status);
+    return *gate_status;
+  }
   return spawned.signal ? die_like_the_program(spawned.signal) : status;
 }
 

@@ -13,6 +13,7 @@
 #include <future>
 #include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -541,6 +542,98 @@ TEST(CliRun, AProcessLeftRunningGetsItsTraceDirectoryKept) {
   std::filesystem::remove_all(directory, no_file);
 }
 
+// The directory a run names in "traces kept in DIR; report them again
+// with: nantrack report DIR", or "" when it names none that way.
+std::string directory_kept_for_a_new_report(const std::string& err) {
+  const std::regex said("traces kept in (\\S+); report them again with: nantrack report (\\S+)\n");
+  std::smatch found;
+  if (!std::regex_search(err, found, said) || found[1] != found[2]) return "";
+  return found[1];
+}
+
+// Report files are found writable before the program runs; the program
+// may then remove a file's directory (a `make clean`). The other files are
+// still written, the traces are kept for another report, and the exit
+// status is still the program's (before: exit status 1, the files after
+// the failed one not written, the temporary directory left unnamed).
+TEST(CliRun, AReportFileThatCannotBeWrittenInTheEndLeavesTheRestAndTheTraces) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "gone");
+  const RunResult result =
+      nantrack({"run", "--json", dir / "gone/r.json", "--html", dir / "r.html", "--", "/bin/sh", "-c",
+                "rm -r \"$0\"; exit 7", dir / "gone"},
+               {"TMPDIR=" + dir.path()});
+  EXPECT_EQ(result.exit_code, 7) << result.err;
+  EXPECT_NE(result.err.find("nantrack: cannot write JSON report '" + dir / "gone/r.json" + "'"), std::string::npos)
+      << result.err;
+  EXPECT_NE(read_file(dir / "r.html").find("<html"), std::string::npos);
+  const std::string kept = directory_kept_for_a_new_report(result.err);
+  ASSERT_TRUE(kept.starts_with(dir.path())) << result.err;
+  const RunResult again = nantrack({"report", "--format", "json", kept});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["processes"].size(), 2u);  // sh and rm
+
+  // An --output-dir that holds earlier runs' traces is not named for the
+  // new report: this run's traces are, one by one.
+  const std::string traces = dir / "traces";
+  ASSERT_EQ(nantrack({"run", "--output-dir", traces, "--", program("leak_stack")}).exit_code, 0);
+  std::filesystem::create_directory(dir / "gone");
+  const RunResult shared = nantrack({"run", "--output-dir", traces, "--json", dir / "gone/r.json", "--", "/bin/sh",
+                                     "-c", "rm -r \"$0\"", dir / "gone"});
+  EXPECT_EQ(shared.exit_code, 0) << shared.err;
+  const std::string named = "; report them again with: nantrack report ";
+  const size_t at = shared.err.find(named);
+  ASSERT_NE(at, std::string::npos) << shared.err;
+  std::vector<std::string> arguments = {"report", "--format", "json"};
+  std::istringstream listed(shared.err.substr(at + named.size(), shared.err.find('\n', at) - at - named.size()));
+  for (std::string path; listed >> path;) arguments.push_back(path);
+  ASSERT_EQ(arguments.size(), 5u) << shared.err;  // sh's and rm's traces, not leak_stack's
+  const RunResult reported = nantrack(arguments);
+  EXPECT_EQ(reported.exit_code, 0) << reported.err;
+  EXPECT_EQ(reported.out.find("leak_stack"), std::string::npos);
+}
+
+// A program that fits in the address space it was given (it lifts its own
+// soft limit) can leave more leaks than their report fits in: nantrack run
+// says so, keeps the traces for `nantrack report`, lets no gate pass
+// without a verdict, and otherwise exits with the program's status
+// (before: "nantrack: std::bad_alloc", exit status 1, the temporary
+// directory left unnamed).
+TEST(CliRun, AReportThatRunsOutOfMemoryKeepsTheTracesAndFailsTheGate) {
+  TempDir dir;
+  // 30 MB is enough for a report of a few blocks, a million and a half
+  // leaked blocks need about 130.
+  auto run_limited = [&](const std::string& gate) {
+    return run({"/bin/sh", "-c",
+                "ulimit -S -v 50000 && exec \"$0\" run " + gate + " -- \"$1\" 1500000", nantrack_cli(),
+                program("leaks_above_limit")},
+               {.traced = false, .environment = {"TMPDIR=" + dir.path()}});
+  };
+  const RunResult gated = run_limited("--error-exitcode 23");
+  EXPECT_EQ(gated.exit_code, 23) << gated.err;
+  EXPECT_NE(gated.err.find("nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n"),
+            std::string::npos)
+      << gated.err;
+  EXPECT_NE(gated.err.find("nantrack: CI gate failed: no report; exit status 23\n"), std::string::npos) << gated.err;
+  const std::string kept = directory_kept_for_a_new_report(gated.err);
+  ASSERT_TRUE(kept.starts_with(dir.path())) << gated.err;
+  const RunResult again = nantrack({"report", "--max-leaks", "1", kept});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("leaked in 1,499,999 blocks"), std::string::npos) << again.out;
+  // nantrack report under the same limit (before: "nantrack: std::bad_alloc").
+  const RunResult report_limited =
+      run({"/bin/sh", "-c", "ulimit -S -v 50000 && exec \"$0\" report \"$1\"", nantrack_cli(), kept},
+          {.traced = false});
+  EXPECT_EQ(report_limited.exit_code, 1);
+  EXPECT_EQ(report_limited.err, "nantrack: out of memory (is the address space limited? see ulimit -v)\n");
+
+  const RunResult ungated = run_limited("");
+  EXPECT_EQ(ungated.exit_code, 0) << ungated.err;
+  EXPECT_NE(ungated.err.find("nantrack: out of memory for the report"), std::string::npos) << ungated.err;
+  EXPECT_EQ(ungated.err.find("CI gate"), std::string::npos) << ungated.err;
+  EXPECT_NE(directory_kept_for_a_new_report(ungated.err), "") << ungated.err;
+}
+
 // NANTRACK_OPTIONS separates options with ':'. An --output-dir holding
 // one went to the library cut there: the traces went to another directory
 // (or none), and the run said "no process was traced".
@@ -623,6 +716,13 @@ TEST(CliReport, RerendersKeptTracesInEveryFormat) {
   EXPECT_EQ(full.exit_code, 1);
   EXPECT_NE(full.err.find("cannot write text report '/dev/full': No space left on device"), std::string::npos)
       << full.err;
+
+  // One that cannot be written does not keep the next from being written.
+  RunResult json_full = nantrack({"report", "--json", "/dev/full", "--html", dir / "r2.html", dir / "traces"});
+  EXPECT_EQ(json_full.exit_code, 1);
+  EXPECT_NE(json_full.err.find("cannot write JSON report '/dev/full': No space left on device"), std::string::npos)
+      << json_full.err;
+  EXPECT_NE(read_file(dir / "r2.html").find("leak_kilobytes"), std::string::npos);
 
   // One it could never write is a usage error, found before any trace is
   // read, like the other formats' (before: "Invalid argument", status 1).
