@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "cli/trace_dump.h"
 #include "report/trace_reader.h"
 
@@ -31,7 +32,7 @@ int run_dump(const DumpOptions& options) {
       separator = "\n";
     } catch (const TraceError& error) {
       std::fflush(stdout);  // keep stdout and stderr in order on a terminal
-      fmt::print(stderr, "nantrack: {}\n", error.what());
+      say("nantrack: {}\n", error.what());
       status = 1;
     }
   }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/say.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -32,11 +33,11 @@ int main(int argc, char** argv) {
       std::ranges::none_of(commands, [&](const nantrack::Command& c) { return c.parser->check_name(argv[1]); })) {
     std::string names;
     for (const nantrack::Command& command : commands) names += (names.empty() ? "" : ", ") + command.parser->get_name();
-    fmt::print(stderr, "nantrack: unknown command '{}' (commands: {})\n", argv[1], names);
+    nantrack::say("nantrack: unknown command '{}' (commands: {})\n", argv[1], names);
     // A path there is likely the program, given without `run`.
     if (std::string_view(argv[1]).find('/') != std::string_view::npos)
-      fmt::print(stderr, "To trace it: nantrack run -- {}\n", argv[1]);
-    fmt::print(stderr, "Run with --help for more information.\n");
+      nantrack::say("To trace it: nantrack run -- {}\n", argv[1]);
+    nantrack::say("Run with --help for more information.\n");
     return 2;
   }
   try {
@@ -53,13 +54,13 @@ int main(int argc, char** argv) {
   try {
     return chosen->run();
   } catch (const nantrack::UsageError& error) {
-    fmt::print(stderr, "nantrack: {}\n", error.what());
+    nantrack::say("nantrack: {}\n", error.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "nantrack: out of memory (is the address space limited? see ulimit -v)\n");
+    nantrack::say("nantrack: out of memory (is the address space limited? see ulimit -v)\n");
     return 1;
   } catch (const std::exception& error) {
-    fmt::print(stderr, "nantrack: {}\n", error.what());
+    nantrack::say("nantrack: {}\n", error.what());
     return 1;
   }
 }

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "cli/say.h"
 #include "report/aggregate.h"
 #include "report/format_html.h"
 #include "report/format_json.h"
@@ -174,7 +175,7 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
       traces.push_back(read_trace(path));
       ++outcome.traces_read;
     } catch (const TraceError& error) {
-      fmt::print(stderr, "nantrack: {}\n", error.what());
+      say("nantrack: {}\n", error.what());
       ++outcome.traces_unreadable;
     }
   }
@@ -195,7 +196,7 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
     try {
       write_report_file(path, what, write);
     } catch (const std::runtime_error& error) {
-      fmt::print(stderr, "nantrack: {}\n", error.what());
+      say("nantrack: {}\n", error.what());
       ++outcome.reports_unwritten;
     }
   };

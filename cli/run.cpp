@@ -33,6 +33,7 @@
 #include "cli/option_checks.h"
 #include "cli/program_lookup.h"
 #include "cli/report_request.h"
+#include "cli/say.h"
 
 extern char** environ;
 
@@ -276,8 +277,8 @@ std::vector<std::string> traces_written(const std::vector<TraceFile>& before, co
     if (std::find(before.begin(), before.end(), trace) != before.end()) continue;
     any_empty |= trace.empty;
     if (trace.empty)
-      fmt::print(stderr, "nantrack: the process of {} ended before it wrote its trace (killed with SIGKILL?)\n",
-                 fs::path(trace.path).filename().string());
+      say("nantrack: the process of {} ended before it wrote its trace (killed with SIGKILL?)\n",
+          fs::path(trace.path).filename().string());
     else
       written.push_back(trace.path);
   }
@@ -364,12 +365,11 @@ std::vector<pid_t> processes_still_tracing_into(const std::string& trace_dir) {
 
 void say_still_running(const std::vector<pid_t>& pids, const std::string& trace_dir) {
   const bool one = pids.size() == 1;
-  fmt::print(stderr,
-             "nantrack: {} started by the program {} still running (pid{} {}): {} to {} when {} end{}; "
-             "report {} then with: nantrack report {}\n",
-             one ? "a traced process" : fmt::format("{} traced processes", pids.size()), one ? "is" : "are",
-             one ? "" : "s", fmt::join(pids, ", "), one ? "its trace goes" : "their traces go", trace_dir,
-             one ? "it" : "they", one ? "s" : "", one ? "it" : "them", trace_dir);
+  say("nantrack: {} started by the program {} still running (pid{} {}): {} to {} when {} end{}; "
+      "report {} then with: nantrack report {}\n",
+      one ? "a traced process" : fmt::format("{} traced processes", pids.size()), one ? "is" : "are",
+      one ? "" : "s", fmt::join(pids, ", "), one ? "its trace goes" : "their traces go", trace_dir,
+      one ? "it" : "they", one ? "s" : "", one ? "it" : "them", trace_dir);
 }
 
 // The report on a program that has ended, or none when none can be made:
@@ -380,9 +380,9 @@ std::optional<ReportOutcome> report_on(const std::vector<std::string>& traces, c
   try {
     return produce_report(traces, request, std::cerr);
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n");
+    say("nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n");
   } catch (const std::exception& error) {
-    fmt::print(stderr, "nantrack: cannot make the report: {}\n", error.what());
+    say("nantrack: cannot make the report: {}\n", error.what());
   }
   return std::nullopt;
 }
@@ -396,11 +396,11 @@ int run_program(RunOptions& options) {
   validate(options.report);
   ProgramLookup program = find_program(options.command.front());
   if (program.path.empty()) {
-    fmt::print(stderr, "nantrack: {}\n", program.problem);
+    say("nantrack: {}\n", program.problem);
     return program.shell_status;
   }
   if (program.untraceable)
-    fmt::print(stderr, "nantrack: warning: '{}' will run untraced: {}\n", options.command.front(), *program.untraceable);
+    say("nantrack: warning: '{}' will run untraced: {}\n", options.command.front(), *program.untraceable);
   std::string library = find_library();
   bool temporary = false;
   std::string trace_dir = prepare_trace_dir(options, temporary);
@@ -414,17 +414,21 @@ int run_program(RunOptions& options) {
     const std::string why = spawned.exec_error == ENOENT
                                 ? "required file not found (its #! interpreter or its dynamic loader is missing)"
                                 : std::strerror(spawned.exec_error);
-    fmt::print(stderr, "nantrack: cannot run '{}': {}\n", options.command.front(), why);
+    say("nantrack: cannot run '{}': {}\n", options.command.front(), why);
     if (temporary) remove_trace_dir(trace_dir);
     return spawned.status;
   }
   const int status = spawned.status;
+  // The reader of the report may quit before its end (`2>&1 | head`):
+  // writes to it then fail instead of killing nantrack run, which still has
+  // report files to write and a temporary directory to remove.
+  std::signal(SIGPIPE, SIG_IGN);
 
   bool any_empty = false;
   std::vector<std::string> traces = traces_written(earlier, traces_in(trace_dir), any_empty);
   if (traces.empty() && !any_empty)
-    fmt::print(stderr, "nantrack: '{}' left no trace{}\n", options.command.front(),
-               program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
+    say("nantrack: '{}' left no trace{}\n", options.command.front(),
+        program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
   const std::optional<ReportOutcome> outcome = report_on(traces, options.report);
   // Their traces come later: the directory stays for them. Only ours, a
   // fresh directory, is looked for: an --output-dir may be shared with
@@ -440,13 +444,13 @@ int run_program(RunOptions& options) {
     // An --output-dir used before holds other runs' traces too: then this
     // run's are named one by one.
     const std::string again = earlier.empty() ? trace_dir : fmt::format("{}", fmt::join(traces, " "));
-    fmt::print(stderr, "nantrack: traces kept in {}{}\n", trace_dir,
-               report_incomplete ? fmt::format("; report them again with: nantrack report {}", again) : "");
+    say("nantrack: traces kept in {}{}\n", trace_dir,
+        report_incomplete ? fmt::format("; report them again with: nantrack report {}", again) : "");
   }
   if (outcome && outcome->gate_exit_status) return *outcome->gate_exit_status;
   // With no report there is no verdict: a gate must not pass.
   if (const std::optional<int> gate_status = options.report.gate_exit_status(); !outcome && gate_status) {
-    fmt::print(stderr, "nantrack: CI gate failed: no report; exit status {}\n", *gate_status);
+    say("nantrack: CI gate failed: no report; exit status {}\n", *gate_status);
     return *gate_status;
   }
   return spawned.signal ? die_like_the_program(spawned.signal) : status;

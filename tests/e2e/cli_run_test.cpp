@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,11 +15,14 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/traced_run.h"
+
+extern char** environ;
 
 namespace nantrack::testing {
 namespace {
@@ -591,6 +595,69 @@ TEST(CliRun, AReportFileThatCannotBeWrittenInTheEndLeavesTheRestAndTheTraces) {
   const RunResult reported = nantrack(arguments);
   EXPECT_EQ(reported.exit_code, 0) << reported.err;
   EXPECT_EQ(reported.out.find("leak_stack"), std::string::npos);
+}
+
+// `nantrack run ... 2>&1 | head`: the reader of the report may quit before
+// its end. nantrack run goes on without it: it writes the report files,
+// removes its temporary directory and exits with the program's status
+// (before: killed by SIGPIPE at its first line, the JSON report never
+// written and the traces left in $TMPDIR).
+// Runs the nantrack CLI with stdout on /dev/null and stderr on a pipe
+// whose reader is gone, TMPDIR set to `tmpdir`; returns the wait status.
+int nantrack_with_its_reader_gone(const std::vector<std::string>& arguments, const std::string& tmpdir) {
+  std::vector<std::string> argv = {nantrack_cli()}, environment = {"TMPDIR=" + tmpdir};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  for (char** entry = environ; *entry; ++entry)
+    if (!std::string_view(*entry).starts_with("TMPDIR=")) environment.emplace_back(*entry);
+  std::vector<char*> c_argv, c_environment;
+  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& e : environment) c_environment.push_back(const_cast<char*>(e.c_str()));
+  c_argv.push_back(nullptr);
+  c_environment.push_back(nullptr);
+  int report_pipe[2];
+  if (pipe(report_pipe) != 0) return -1;
+  close(report_pipe[0]);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO);
+    dup2(report_pipe[1], STDERR_FILENO);
+    execve(c_argv[0], c_argv.data(), c_environment.data());
+    _exit(127);
+  }
+  close(report_pipe[1]);
+  int status = -1;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
+// `nantrack run ... 2>&1 | head`: the reader of the report may quit before
+// its end. nantrack run goes on without it: it writes the report files,
+// removes its temporary directory (or keeps it, as asked) and exits with
+// the program's status (before: killed by SIGPIPE at its first line, the
+// JSON report never written and the traces left in $TMPDIR).
+TEST(CliRun, AReportReaderThatQuitsEarlyLosesNothingElse) {
+  TempDir dir;
+  auto temporary_directories = [&] {
+    int found = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+      found += entry.path().filename().string().starts_with("nantrack-");
+    return found;
+  };
+  const int status =
+      nantrack_with_its_reader_gone({"run", "--json", dir / "r.json", "--", program("leak_stack")}, dir.path());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto report = nlohmann::json::parse(read_file(dir / "r.json"));
+  EXPECT_GE(report["processes"][0]["summary"]["leaked_blocks"].get<int>(), 4);
+  EXPECT_EQ(temporary_directories(), 0);
+
+  // A message after the report ("traces kept in ...") cannot be written
+  // either: the run still ends as it should (before, with SIGPIPE ignored:
+  // fmt::print's exception, exit status 1).
+  const int kept = nantrack_with_its_reader_gone({"run", "--keep-traces", "--", program("leak_stack")}, dir.path());
+  ASSERT_TRUE(WIFEXITED(kept)) << "killed by signal " << WTERMSIG(kept);
+  EXPECT_EQ(WEXITSTATUS(kept), 0);
+  EXPECT_EQ(temporary_directories(), 1);
 }
 
 // A program that fits in the address space it was given (it lifts its own

@@ -1,0 +1,22 @@
+// nantrack's own messages on stderr.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace nantrack {
+
+// Writes a message on stderr, and never fails: fmt::print throws when the
+// write does, and the reader of `nantrack run ... 2>&1 | head` may have
+// gone. A message nobody can read is dropped, and the run still writes its
+// report files, removes its temporary directory and exits as it should.
+template <typename... Args>
+void say(fmt::format_string<Args...> format, Args&&... args) {
+  const std::string text = fmt::format(format, std::forward<Args>(args)...);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+}  // namespace nantrack
