@@ -32,6 +32,7 @@
 #include "cli/library_path.h"
 #include "cli/option_checks.h"
 #include "cli/program_lookup.h"
+#include "cli/removed_on_interrupt.h"
 #include "cli/report_request.h"
 #include "cli/say.h"
 
@@ -429,7 +430,11 @@ int run_program(RunOptions& options) {
   if (traces.empty() && !any_empty)
     say("nantrack: '{}' left no trace{}\n", options.command.front(),
         program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
+  // Stopped while it reports, the run takes its temporary directory along.
+  std::optional<RemovedOnInterrupt> removed_if_interrupted;
+  if (temporary && !options.keep_traces) removed_if_interrupted.emplace(trace_dir);
   const std::optional<ReportOutcome> outcome = report_on(traces, options.report);
+  removed_if_interrupted.reset();
   // Their traces come later: the directory stays for them. Only ours, a
   // fresh directory, is looked for: an --output-dir may be shared with
   // other runs, whose processes are not this program's.

@@ -2,6 +2,7 @@
 // the extra formats, the CI gate's exit codes, suppressions, bad input.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -658,6 +659,48 @@ TEST(CliRun, AReportReaderThatQuitsEarlyLosesNothingElse) {
   ASSERT_TRUE(WIFEXITED(kept)) << "killed by signal " << WTERMSIG(kept);
   EXPECT_EQ(WEXITSTATUS(kept), 0);
   EXPECT_EQ(temporary_directories(), 1);
+}
+
+// ^C while the report is being written (here: blocked on a pipe nobody
+// reads) ends nantrack run as it would any program, and the temporary
+// directory of the traces goes with it (before: left in $TMPDIR).
+TEST(CliRun, InterruptedWhileReportingItLeavesNoTemporaryDirectory) {
+  TempDir dir;
+  int report_pipe[2];
+  ASSERT_EQ(pipe(report_pipe), 0);
+  const std::string tmpdir = "TMPDIR=" + dir.path();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(report_pipe[1], STDERR_FILENO);
+    close(report_pipe[0]);
+    putenv(const_cast<char*>(tmpdir.c_str()));
+    signal(SIGINT, SIG_DFL);  // a foreground job's, whatever this test inherited
+    const std::string cli = nantrack_cli(), traced = program("leak_sites");
+    execl(cli.c_str(), cli.c_str(), "run", "--max-leaks", "0", "--", traced.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(report_pipe[1]);
+  // Only the report writes to stderr, and it is larger than the pipe holds:
+  // once the pipe stays full, nantrack run is stuck in its report.
+  int held = 0, before = -1;
+  for (int tries = 0; tries < 600 && (held < 32768 || held != before); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    before = held;
+    ASSERT_EQ(ioctl(report_pipe[0], FIONREAD, &held), 0);
+  }
+  ASSERT_GE(held, 32768);
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  char drain[4096];
+  while (read(report_pipe[0], drain, sizeof drain) > 0) {
+  }
+  close(report_pipe[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ADD_FAILURE() << entry.path() << " left behind";
 }
 
 // A program that fits in the address space it was given (it lifts its own
