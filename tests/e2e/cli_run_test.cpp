@@ -676,8 +676,10 @@ TEST(CliRun, InterruptedWhileReportingItLeavesNoTemporaryDirectory) {
     close(report_pipe[0]);
     putenv(const_cast<char*>(tmpdir.c_str()));
     signal(SIGINT, SIG_DFL);  // a foreground job's, whatever this test inherited
-    const std::string cli = nantrack_cli(), traced = program("leak_sites");
-    execl(cli.c_str(), cli.c_str(), "run", "--max-leaks", "0", "--", traced.c_str(), static_cast<char*>(nullptr));
+    // 256 leak sites, all listed: half a megabyte of report.
+    const std::string cli = nantrack_cli(), traced = bench_program("leak_million");
+    execl(cli.c_str(), cli.c_str(), "run", "--max-leaks", "0", "--", traced.c_str(), "8", "1",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(report_pipe[1]);

@@ -20,6 +20,7 @@ namespace nantrack::testing {
 namespace fs = std::filesystem;
 
 std::string program(const std::string& name) { return std::string(NANTRACK_BUILD_DIR) + "/tests/programs/" + name; }
+std::string bench_program(const std::string& name) { return std::string(NANTRACK_BUILD_DIR) + "/bench/" + name; }
 std::string library_path() { return std::string(NANTRACK_BUILD_DIR) + "/lib/libnantrack.so"; }
 std::string nantrack_cli() { return std::string(NANTRACK_BUILD_DIR) + "/bin/nantrack"; }
 

@@ -64,6 +64,7 @@ class TempDir {
 std::string read_file(const std::string& path);
 
 std::string program(const std::string& name);  // build/tests/programs/<name>
+std::string bench_program(const std::string& name);  // build/bench/<name>
 std::string library_path();                    // build/lib/libnantrack.so
 std::string nantrack_cli();                    // build/bin/nantrack
 
