@@ -240,16 +240,12 @@ Spawned spawn(const std::string& path, const std::vector<std::string>& argv,
   return spawned;
 }
 
-// A trace file as found in the directory: a file rewritten (the same pid
-// again) has another modification time.
+// A trace file this run's processes left. Empty: opened early (before a
+// setuid, a chroot or a seccomp sandbox, preload/confinement_hooks.cpp) by
+// a process that never got to write it.
 struct TraceFile {
   std::string path;
-  ino_t inode = 0;
-  int64_t modified_ns = 0;
-  // Empty: opened early (before a setuid, a chroot or a seccomp sandbox,
-  // preload/confinement_hooks.cpp) by a process that never got to write it.
   bool empty = false;
-  bool operator==(const TraceFile&) const = default;
 };
 
 std::vector<TraceFile> traces_in(const std::string& directory) {
@@ -260,22 +256,17 @@ std::vector<TraceFile> traces_in(const std::string& directory) {
     if (!name.starts_with("nantrack.") || entry.path().extension() != ".trace") continue;
     struct stat status {};
     if (stat(entry.path().c_str(), &status) != 0) continue;
-    traces.push_back({entry.path().string(), status.st_ino,
-                      int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec, status.st_size == 0});
+    traces.push_back({entry.path().string(), status.st_size == 0});
   }
   std::sort(traces.begin(), traces.end(), [](const TraceFile& a, const TraceFile& b) { return a.path < b.path; });
   return traces;
 }
 
-// The traces this run wrote: an --output-dir may hold an earlier run's,
-// which are not this run's findings (nor its gate's).
-// An empty one is said, and left out.
-std::vector<std::string> traces_written(const std::vector<TraceFile>& before, const std::vector<TraceFile>& after,
-                                        bool& any_empty) {
+// The traces to report on; an empty one is said, and left out.
+std::vector<std::string> traces_to_report(const std::vector<TraceFile>& found, bool& any_empty) {
   std::vector<std::string> written;
   any_empty = false;
-  for (const TraceFile& trace : after) {
-    if (std::find(before.begin(), before.end(), trace) != before.end()) continue;
+  for (const TraceFile& trace : found) {
     any_empty |= trace.empty;
     if (trace.empty)
       say("nantrack: the process of {} ended before it wrote its trace (killed with SIGKILL?)\n",
@@ -286,25 +277,44 @@ std::vector<std::string> traces_written(const std::vector<TraceFile>& before, co
   return written;
 }
 
-// The directory for traces: the user's (created if missing), or a fresh
-// temporary one that is removed after reporting.
-std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
-  temporary = options.output_dir.empty();
-  if (!temporary) {
+// Where a run's processes write their traces: always a fresh directory of
+// its own, so that every trace in it is this run's, and so is every process
+// whose NANTRACK_OPTIONS name it. Without --output-dir it is a temporary
+// one, removed after reporting. With it, it is a hidden one inside that
+// directory, and the traces move up into it once the program has ended: an
+// --output-dir may hold earlier runs' traces, or be shared with runs going
+// on at the same time (ctest -j, each test under nantrack run), and theirs
+// are not this run's findings (nor its gate's).
+struct TraceDirectory {
+  std::string own;
+  std::string output_dir;  // absolute; empty: `own` is temporary
+  bool temporary() const { return output_dir.empty(); }
+};
+
+std::string make_fresh_directory(const fs::path& parent, const std::string& name) {
+  std::string pattern = (parent / (name + "-XXXXXX")).string();
+  return mkdtemp(pattern.data()) ? pattern : "";
+}
+
+TraceDirectory prepare_trace_dir(const RunOptions& options) {
+  if (!options.output_dir.empty()) {
     std::error_code error;
     fs::create_directories(options.output_dir, error);
-    if (error || access(options.output_dir.c_str(), W_OK) != 0)
+    const std::string output_dir = fs::absolute(options.output_dir).string();
+    const bool writable = !error && access(output_dir.c_str(), W_OK) == 0;
+    const std::string own = writable ? make_fresh_directory(output_dir, ".nantrack-run") : "";
+    if (own.empty())
       throw UsageError(
           fmt::format("cannot write traces to --output-dir '{}': {}", options.output_dir,
                       error ? error.message() : std::strerror(errno)));
-    return fs::absolute(options.output_dir).string();
+    return {own, output_dir};
   }
   // temp_directory_path() is $TMPDIR, else /tmp; its own error names only
   // itself.
   std::error_code error;
   const fs::path temp = fs::temp_directory_path(error);
-  std::string pattern = (temp / "nantrack-XXXXXX").string();
-  if (error || !mkdtemp(pattern.data())) {
+  std::string own = error ? "" : make_fresh_directory(temp, "nantrack");
+  if (own.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
     throw std::runtime_error(fmt::format("cannot create a temporary directory for the traces in '{}': {} ({}; or "
                                          "give --output-dir)",
@@ -312,7 +322,21 @@ std::string prepare_trace_dir(const RunOptions& options, bool& temporary) {
                                          error ? error.message() : std::strerror(errno),
                                          tmpdir ? "TMPDIR names it" : "set TMPDIR"));
   }
-  return pattern;
+  return {own, ""};
+}
+
+// Moves the traces up from the run's own directory into --output-dir,
+// where the user asked for them (one of a pid an earlier run had is
+// replaced, as the library itself would replace it). One that cannot be
+// moved is said, and reported from where it is.
+void move_into(std::vector<TraceFile>& traces, const std::string& output_dir) {
+  for (TraceFile& trace : traces) {
+    const std::string moved = (fs::path(output_dir) / fs::path(trace.path).filename()).string();
+    if (std::rename(trace.path.c_str(), moved.c_str()) == 0)
+      trace.path = moved;
+    else
+      say("nantrack: cannot move {} into {}: {}\n", trace.path, output_dir, std::strerror(errno));
+  }
 }
 
 // What /proc/PID/environ says of a process: it holds `wanted` in its
@@ -403,12 +427,9 @@ int run_program(RunOptions& options) {
   if (program.untraceable)
     say("nantrack: warning: '{}' will run untraced: {}\n", options.command.front(), *program.untraceable);
   std::string library = find_library();
-  bool temporary = false;
-  std::string trace_dir = prepare_trace_dir(options, temporary);
-
-  const std::vector<TraceFile> earlier = temporary ? std::vector<TraceFile>{} : traces_in(trace_dir);
+  const TraceDirectory trace_dir = prepare_trace_dir(options);
   const Spawned spawned =
-      spawn(program.path, options.command, child_environment(library, library_options(options, trace_dir)));
+      spawn(program.path, options.command, child_environment(library, library_options(options, trace_dir.own)));
   if (spawned.exec_error) {
     // The file was there when it was looked up: ENOENT is about what it
     // needs to start.
@@ -416,7 +437,7 @@ int run_program(RunOptions& options) {
                                 ? "required file not found (its #! interpreter or its dynamic loader is missing)"
                                 : std::strerror(spawned.exec_error);
     say("nantrack: cannot run '{}': {}\n", options.command.front(), why);
-    if (temporary) remove_trace_dir(trace_dir);
+    remove_trace_dir(trace_dir.own);
     return spawned.status;
   }
   const int status = spawned.status;
@@ -425,31 +446,36 @@ int run_program(RunOptions& options) {
   // report files to write and a temporary directory to remove.
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::vector<TraceFile> found = traces_in(trace_dir.own);
+  // Their traces come later: the run's own directory stays for them.
+  const std::vector<pid_t> still_running = processes_still_tracing_into(trace_dir.own);
+  if (!trace_dir.temporary()) {
+    move_into(found, trace_dir.output_dir);
+    if (still_running.empty()) rmdir(trace_dir.own.c_str());
+  }
   bool any_empty = false;
-  std::vector<std::string> traces = traces_written(earlier, traces_in(trace_dir), any_empty);
+  const std::vector<std::string> traces = traces_to_report(found, any_empty);
   if (traces.empty() && !any_empty)
     say("nantrack: '{}' left no trace{}\n", options.command.front(),
         program.untraceable ? "" : " (was it killed with SIGKILL, or does it not use the dynamic loader?)");
   // Stopped while it reports, the run takes its temporary directory along.
   std::optional<RemovedOnInterrupt> removed_if_interrupted;
-  if (temporary && !options.keep_traces) removed_if_interrupted.emplace(trace_dir);
+  if (trace_dir.temporary() && !options.keep_traces && still_running.empty())
+    removed_if_interrupted.emplace(trace_dir.own);
   const std::optional<ReportOutcome> outcome = report_on(traces, options.report);
   removed_if_interrupted.reset();
-  // Their traces come later: the directory stays for them. Only ours, a
-  // fresh directory, is looked for: an --output-dir may be shared with
-  // other runs, whose processes are not this program's.
-  const std::vector<pid_t> still_running = temporary ? processes_still_tracing_into(trace_dir) : std::vector<pid_t>{};
-  if (!still_running.empty()) say_still_running(still_running, trace_dir);
+  if (!still_running.empty()) say_still_running(still_running, trace_dir.own);
   // A report that could not be made, or not written whole, can be made
   // again from the traces: they are kept whatever was asked.
   const bool report_incomplete = !outcome || outcome->reports_unwritten;
-  if (temporary && !options.keep_traces && still_running.empty() && !report_incomplete) {
-    remove_trace_dir(trace_dir);
+  if (trace_dir.temporary() && !options.keep_traces && still_running.empty() && !report_incomplete) {
+    remove_trace_dir(trace_dir.own);
   } else {
-    // An --output-dir used before holds other runs' traces too: then this
-    // run's are named one by one.
-    const std::string again = earlier.empty() ? trace_dir : fmt::format("{}", fmt::join(traces, " "));
-    say("nantrack: traces kept in {}{}\n", trace_dir,
+    // An --output-dir may hold other runs' traces too: this run's are
+    // named one by one.
+    const std::string& kept_in = trace_dir.temporary() ? trace_dir.own : trace_dir.output_dir;
+    const std::string again = trace_dir.temporary() ? kept_in : fmt::format("{}", fmt::join(traces, " "));
+    say("nantrack: traces kept in {}{}\n", kept_in,
         report_incomplete ? fmt::format("; report them again with: nantrack report {}", again) : "");
   }
   if (outcome && outcome->gate_exit_status) return *outcome->gate_exit_status;

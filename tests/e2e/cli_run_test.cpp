@@ -315,6 +315,44 @@ TEST(CliRun, AnOutputDirUsedBeforeLeavesEarlierTracesOutOfTheReport) {
   EXPECT_NE(both.out.find("leak_stack"), std::string::npos) << both.out << both.err;
 }
 
+// Runs sharing an --output-dir at the same time (ctest -j, each test under
+// nantrack run): each reports on its own processes only, and its gate
+// sees only them (before: a run reported, and was failed by, the leaks
+// and errors of every trace another run wrote in the meantime).
+TEST(CliRun, RunsSharingAnOutputDirAtOnceReportOnlyTheirOwn) {
+  TempDir dir;
+  const std::string traces = dir / "traces", go = dir / "go";
+  std::filesystem::create_directory(traces);
+  // Whatever happens below, the first run is let go before the test ends.
+  struct LetGo {
+    std::string file;
+    ~LetGo() { std::ofstream{file}; }
+  } let_go{go};
+  std::future<RunResult> waiting = std::async(std::launch::async, [&] {
+    return nantrack({"run", "--output-dir", traces, "--error-exitcode", "9", "--json", dir / "waiting.json", "--",
+                     "/bin/sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.01; done", go});
+  });
+  // The first run's shell is tracing into the directory before the second starts.
+  for (int tries = 0; tries < 500 && std::filesystem::is_empty(traces); ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const RunResult leaking = nantrack({"run", "--output-dir", traces, "--", program("bad_frees"), "double_free"});
+  EXPECT_NE(leaking.err.find("double free"), std::string::npos) << leaking.err;
+  std::ofstream{go};
+  const RunResult waited = waiting.get();
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(waited.err.find("bad_frees"), std::string::npos) << waited.err;
+  const auto report = nlohmann::json::parse(read_file(dir / "waiting.json"));
+  for (const auto& process : report["processes"])
+    EXPECT_NE(process["argv"][0].get<std::string>(), program("bad_frees")) << process["argv"];
+  // Every trace ends up in the directory, and nothing else is left there.
+  int trace_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(traces)) {
+    EXPECT_EQ(entry.path().extension(), ".trace") << entry.path();
+    ++trace_files;
+  }
+  EXPECT_EQ(trace_files, static_cast<int>(report["processes"].size()) + 1);
+}
+
 // An executable file without a #! line is a shell script to shells and
 // to execvp(): /bin/sh runs it, and is traced.
 TEST(CliRun, AScriptWithoutAHashBangLineRunsUnderTheShell) {
