@@ -1,12 +1,12 @@
 #include "cli/removed_on_interrupt.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace nantrack {
@@ -17,8 +17,8 @@ char g_directory[PATH_MAX];
 
 // What getdents64 fills its buffer with (the kernel's struct linux_dirent64).
 struct DirectoryEntry {
-  ino64_t inode;
-  off64_t next;
+  uint64_t inode;
+  int64_t next;
   unsigned short length;
   unsigned char type;
   char name[];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <csignal>
+#include <iterator>
 #include <string>
 
 namespace nantrack {
