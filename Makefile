@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # Debian packages the build, the tests and the demo need.
 PACKAGES := cmake ninja-build g++ gcc make pkg-config \
             libunwind-dev libdw-dev libelf-dev libiberty-dev \
-            libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev \
+            libfmt-dev nlohmann-json3-dev libcli11-dev \
             libgtest-dev libgmock-dev googletest libbenchmark-dev \
             libc6-dbg python3 git file chromium liblsan0
 # Only `make bench` needs the other peers we compare against (the test
