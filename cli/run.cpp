@@ -446,9 +446,11 @@ int run_program(RunOptions& options) {
   // report files to write and a temporary directory to remove.
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::vector<TraceFile> found = traces_in(trace_dir.own);
   // Their traces come later: the run's own directory stays for them.
+  // Looked for before the traces are listed: one that ends in between is
+  // then in both lists, rather than in neither.
   const std::vector<pid_t> still_running = processes_still_tracing_into(trace_dir.own);
+  std::vector<TraceFile> found = traces_in(trace_dir.own);
   if (!trace_dir.temporary()) {
     move_into(found, trace_dir.output_dir);
     if (still_running.empty()) rmdir(trace_dir.own.c_str());
