@@ -5,15 +5,30 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 namespace nantrack {
 namespace {
 
-// Read by the handler: set before it is installed.
-char g_directory[PATH_MAX];
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// The paths the handler removes. A slot is filled before it is marked in
+// use, and unmarked before it is reused: the handler, which may run at any
+// point in between, sees either nothing or a whole path.
+struct Slot {
+  char path[PATH_MAX];
+  RemovedOnInterrupt::Kind kind;
+  volatile sig_atomic_t in_use;
+};
+Slot g_slots[RemovedOnInterrupt::kMaxPaths];
+int g_holders = 0;  // living RemovedOnInterrupt objects, with a slot or not
+struct sigaction g_previous[std::size(kSignals)];
+bool g_installed[std::size(kSignals)];
 
 // What getdents64 fills its buffer with (the kernel's struct linux_dirent64).
 struct DirectoryEntry {
@@ -24,13 +39,12 @@ struct DirectoryEntry {
   char name[];
 };
 
-// Removes the files of g_directory, then the directory itself. It holds
-// only trace files (no subdirectories). System calls only: it runs in a
-// signal handler. Entries are removed while they are listed, which may
-// skip some: the listing is read again from the start until a pass
-// removes nothing.
-void remove_directory() {
-  const int directory = open(g_directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+// Removes the files of `path`, then the directory itself. System calls
+// only: it runs in a signal handler. Entries are removed while they are
+// listed, which may skip some: the listing is read again from the start
+// until a pass removes nothing.
+void remove_directory(const char* path) {
+  const int directory = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory < 0) return;
   alignas(DirectoryEntry) char buffer[4096];
   for (bool removed = true; removed;) {
@@ -46,36 +60,62 @@ void remove_directory() {
     }
   }
   close(directory);
-  rmdir(g_directory);
+  rmdir(path);
 }
 
 // SA_RESETHAND has put the default action back: raised again, the signal
 // is held until the handler returns, and then ends the process.
 void on_interrupt(int signal) {
   const int saved_errno = errno;
-  remove_directory();
+  for (const Slot& slot : g_slots) {
+    if (!slot.in_use) continue;
+    if (slot.kind == RemovedOnInterrupt::Kind::Directory)
+      remove_directory(slot.path);
+    else
+      unlink(slot.path);
+  }
   raise(signal);
   errno = saved_errno;
 }
 
-}  // namespace
-
-RemovedOnInterrupt::RemovedOnInterrupt(const std::string& directory) {
-  if (directory.size() >= sizeof g_directory) return;
-  std::memcpy(g_directory, directory.c_str(), directory.size() + 1);
+void install_handlers() {
   struct sigaction remove {};
   remove.sa_handler = on_interrupt;
   remove.sa_flags = SA_RESETHAND;
   sigemptyset(&remove.sa_mask);
   for (size_t i = 0; i < std::size(kSignals); ++i) {
-    if (sigaction(kSignals[i], nullptr, &previous_[i]) != 0 || previous_[i].sa_handler != SIG_DFL) continue;
-    installed_[i] = sigaction(kSignals[i], &remove, nullptr) == 0;
+    g_installed[i] = false;
+    if (sigaction(kSignals[i], nullptr, &g_previous[i]) != 0 || g_previous[i].sa_handler != SIG_DFL) continue;
+    g_installed[i] = sigaction(kSignals[i], &remove, nullptr) == 0;
+  }
+}
+
+void restore_handlers() {
+  for (size_t i = 0; i < std::size(kSignals); ++i)
+    if (g_installed[i]) sigaction(kSignals[i], &g_previous[i], nullptr);
+}
+
+}  // namespace
+
+RemovedOnInterrupt::RemovedOnInterrupt(const std::string& path, Kind kind) {
+  if (g_holders++ == 0) install_handlers();
+  if (path.size() >= sizeof(Slot::path)) return;
+  for (int i = 0; i < kMaxPaths; ++i) {
+    Slot& slot = g_slots[i];
+    if (slot.in_use) continue;
+    std::memcpy(slot.path, path.c_str(), path.size() + 1);
+    slot.kind = kind;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    slot.in_use = 1;
+    slot_ = i;
+    return;
   }
 }
 
 RemovedOnInterrupt::~RemovedOnInterrupt() {
-  for (size_t i = 0; i < std::size(kSignals); ++i)
-    if (installed_[i]) sigaction(kSignals[i], &previous_[i], nullptr);
+  if (slot_ >= 0) g_slots[slot_].in_use = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (--g_holders == 0) restore_handlers();
 }
 
 }  // namespace nantrack

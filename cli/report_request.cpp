@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/option_checks.h"
+#include "cli/removed_on_interrupt.h"
 #include "cli/say.h"
 #include "report/aggregate.h"
 #include "report/format_html.h"
@@ -97,6 +98,8 @@ void write_report_file(const std::string& path, std::string_view what,
   const ReportTarget target = report_target(path);
   if (target.in_place) return write_whole(target.path);
   const std::string temporary = target.path.string() + ".nantrack-tmp";
+  // Stopped while it writes, nantrack leaves no half report beside the real one.
+  const RemovedOnInterrupt removed_if_interrupted(temporary, RemovedOnInterrupt::Kind::File);
   std::error_code error;
   try {
     write_whole(temporary);

@@ -463,7 +463,7 @@ int run_program(RunOptions& options) {
   // Stopped while it reports, the run takes its temporary directory along.
   std::optional<RemovedOnInterrupt> removed_if_interrupted;
   if (trace_dir.temporary() && !options.keep_traces && still_running.empty())
-    removed_if_interrupted.emplace(trace_dir.own);
+    removed_if_interrupted.emplace(trace_dir.own, RemovedOnInterrupt::Kind::Directory);
   const std::optional<ReportOutcome> outcome = report_on(traces, options.report);
   removed_if_interrupted.reset();
   if (!still_running.empty()) say_still_running(still_running, trace_dir.own);
