@@ -300,7 +300,11 @@ TraceDirectory prepare_trace_dir(const RunOptions& options) {
   if (!options.output_dir.empty()) {
     std::error_code error;
     fs::create_directories(options.output_dir, error);
-    const std::string output_dir = fs::absolute(options.output_dir).string();
+    // Canonical, as the messages name it: "traces kept in /src/traces",
+    // not "/src/build/../traces".
+    std::error_code not_canonical;
+    fs::path canonical = fs::canonical(options.output_dir, not_canonical);
+    const std::string output_dir = (not_canonical ? fs::absolute(options.output_dir) : canonical).string();
     const bool writable = !error && access(output_dir.c_str(), W_OK) == 0;
     const std::string own = writable ? make_fresh_directory(output_dir, ".nantrack-run") : "";
     if (own.empty())

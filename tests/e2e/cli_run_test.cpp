@@ -306,8 +306,11 @@ TEST(CliRun, AnOutputDirUsedBeforeLeavesEarlierTracesOutOfTheReport) {
   TempDir dir;
   RunResult first = nantrack({"run", "--output-dir", dir / "traces", "--", program("leak_stack")});
   ASSERT_NE(first.err.find("leaked in 4 blocks"), std::string::npos) << first.err;
-  RunResult second = nantrack({"run", "--output-dir", dir / "traces", "--error-exitcode", "9", "--", "/bin/true"});
+  // The same directory by another way, which the messages name plainly.
+  RunResult second =
+      nantrack({"run", "--output-dir", dir / "other/../traces", "--error-exitcode", "9", "--", "/bin/true"});
   EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("traces kept in " + dir / "traces\n"), std::string::npos) << second.err;
   EXPECT_EQ(second.err.find("leak_stack"), std::string::npos) << second.err;
   EXPECT_NE(second.err.find("SUMMARY: nantrack: no leaks, no errors."), std::string::npos) << second.err;
   // Both stay in the directory, for `nantrack report`.
