@@ -16,14 +16,11 @@
 #include <map>
 #include <regex>
 #include <sstream>
-#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/traced_run.h"
-
-extern char** environ;
 
 namespace nantrack::testing {
 namespace {
@@ -639,32 +636,6 @@ TEST(CliRun, AReportFileThatCannotBeWrittenInTheEndLeavesTheRestAndTheTraces) {
   EXPECT_EQ(reported.out.find("leak_stack"), std::string::npos);
 }
 
-// Starts the nantrack CLI as a shell starts a foreground job (SIGINT at
-// its default action, whatever this test inherited), with stdout on
-// /dev/null, stderr on `stderr_fd` (-1: /dev/null) and TMPDIR set to
-// `tmpdir`. Returns its pid.
-pid_t start_nantrack(const std::vector<std::string>& arguments, const std::string& tmpdir, int stderr_fd = -1) {
-  std::vector<std::string> argv = {nantrack_cli()}, environment = {"TMPDIR=" + tmpdir};
-  argv.insert(argv.end(), arguments.begin(), arguments.end());
-  for (char** entry = environ; *entry; ++entry)
-    if (!std::string_view(*entry).starts_with("TMPDIR=")) environment.emplace_back(*entry);
-  std::vector<char*> c_argv, c_environment;
-  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
-  for (const std::string& e : environment) c_environment.push_back(const_cast<char*>(e.c_str()));
-  c_argv.push_back(nullptr);
-  c_environment.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    dup2(stderr_fd >= 0 ? stderr_fd : null, STDERR_FILENO);
-    signal(SIGINT, SIG_DFL);
-    execve(c_argv[0], c_argv.data(), c_environment.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // The wait status of a child; -1 if it cannot be had.
 int wait_status(pid_t pid) {
   int status = -1;
@@ -677,7 +648,7 @@ int nantrack_with_its_reader_gone(const std::vector<std::string>& arguments, con
   int report_pipe[2];
   if (pipe(report_pipe) != 0) return -1;
   close(report_pipe[0]);
-  const pid_t pid = start_nantrack(arguments, tmpdir, report_pipe[1]);
+  const pid_t pid = start_nantrack(arguments, {"TMPDIR=" + tmpdir}, report_pipe[1]);
   close(report_pipe[1]);
   return wait_status(pid);
 }
@@ -721,8 +692,8 @@ TEST(CliRun, InterruptedWhileReportingItLeavesNoTemporaryDirectory) {
   ASSERT_EQ(pipe(report_pipe), 0);
   // 256 leak sites, all listed: half a megabyte of report.
   const pid_t pid =
-      start_nantrack({"run", "--max-leaks", "0", "--", bench_program("leak_million"), "8", "1"}, dir.path(),
-                     report_pipe[1]);
+      start_nantrack({"run", "--max-leaks", "0", "--", bench_program("leak_million"), "8", "1"},
+                     {"TMPDIR=" + dir.path()}, report_pipe[1]);
   close(report_pipe[1]);
   ASSERT_GT(pid, 0);
   // Only the report writes to stderr, and it is larger than the pipe holds:
@@ -756,7 +727,7 @@ TEST(CliReport, InterruptedWhileWritingAReportFileLeavesNoHalfFile) {
                 .exit_code,
             0);
   const std::string report = dir / "r.json", half = report + ".nantrack-tmp";
-  const pid_t pid = start_nantrack({"report", "--json", report, dir / "traces"}, dir.path());
+  const pid_t pid = start_nantrack({"report", "--json", report, dir / "traces"});
   ASSERT_GT(pid, 0);
   for (int tries = 0; tries < 30000 && !std::filesystem::exists(half); ++tries)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -779,13 +750,14 @@ TEST(CliRun, AReportThatRunsOutOfMemoryKeepsTheTracesAndFailsTheGate) {
   TempDir dir;
   // 30 MB is enough for a report of a few blocks, a million and a half
   // leaked blocks need about 130.
-  auto run_limited = [&](const std::string& gate) {
-    return run({"/bin/sh", "-c",
-                "ulimit -S -v 50000 && exec \"$0\" run " + gate + " -- \"$1\" 1500000", nantrack_cli(),
-                program("leaks_above_limit")},
-               {.traced = false, .environment = {"TMPDIR=" + dir.path()}});
+  constexpr uint64_t kLimit = 50 << 20;
+  auto run_limited = [&](std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), nantrack_cli());
+    return run(arguments,
+               {.traced = false, .environment = {"TMPDIR=" + dir.path()}, .address_space_limit = kLimit});
   };
-  const RunResult gated = run_limited("--error-exitcode 23");
+  const RunResult gated =
+      run_limited({"run", "--error-exitcode", "23", "--", program("leaks_above_limit"), "1500000"});
   EXPECT_EQ(gated.exit_code, 23) << gated.err;
   EXPECT_NE(gated.err.find("nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n"),
             std::string::npos)
@@ -797,13 +769,11 @@ TEST(CliRun, AReportThatRunsOutOfMemoryKeepsTheTracesAndFailsTheGate) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("leaked in 1,499,999 blocks"), std::string::npos) << again.out;
   // nantrack report under the same limit (before: "nantrack: std::bad_alloc").
-  const RunResult report_limited =
-      run({"/bin/sh", "-c", "ulimit -S -v 50000 && exec \"$0\" report \"$1\"", nantrack_cli(), kept},
-          {.traced = false});
+  const RunResult report_limited = run_limited({"report", kept});
   EXPECT_EQ(report_limited.exit_code, 1);
   EXPECT_EQ(report_limited.err, "nantrack: out of memory (is the address space limited? see ulimit -v)\n");
 
-  const RunResult ungated = run_limited("");
+  const RunResult ungated = run_limited({"run", "--", program("leaks_above_limit"), "1500000"});
   EXPECT_EQ(ungated.exit_code, 0) << ungated.err;
   EXPECT_NE(ungated.err.find("nantrack: out of memory for the report"), std::string::npos) << ungated.err;
   EXPECT_EQ(ungated.err.find("CI gate"), std::string::npos) << ungated.err;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -57,11 +58,10 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
   }
 }
 
-}  // namespace
-
-RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
-  RunResult result;
-  result.trace_dir = make_trace_dir();
+// The environment a run's program gets: ours without LD_PRELOAD and
+// NANTRACK_OPTIONS, then the library's when traced (writing into
+// `trace_dir`), then `options.environment`.
+std::vector<std::string> environment_for(const RunOptions& options, const std::string& trace_dir) {
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e) {
     std::string entry = *e;
@@ -71,7 +71,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   if (options.traced) {
     environment.push_back("LD_PRELOAD=" + library_path());
     // The tests read the traces themselves; report=1 has its own tests.
-    std::string nantrack_options = "output_dir=" + result.trace_dir + ":report=0";
+    std::string nantrack_options = "output_dir=" + trace_dir + ":report=0";
     if (!options.nantrack_options.empty()) nantrack_options += ":" + options.nantrack_options;
     environment.push_back("NANTRACK_OPTIONS=" + nantrack_options);
   }
@@ -83,12 +83,24 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     std::erase_if(environment, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
     if (equals != std::string::npos) environment.push_back(extra);
   }
+  return environment;
+}
 
-  std::vector<char*> c_argv, c_env;
-  for (const std::string& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
-  c_argv.push_back(nullptr);
-  for (const std::string& e : environment) c_env.push_back(const_cast<char*>(e.c_str()));
-  c_env.push_back(nullptr);
+// execve's arrays, pointing into `strings`.
+std::vector<char*> c_array(const std::vector<std::string>& strings) {
+  std::vector<char*> array;
+  for (const std::string& s : strings) array.push_back(const_cast<char*>(s.c_str()));
+  array.push_back(nullptr);
+  return array;
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
+  RunResult result;
+  result.trace_dir = make_trace_dir();
+  const std::vector<std::string> environment = environment_for(options, result.trace_dir);
+  std::vector<char*> c_argv = c_array(argv), c_env = c_array(environment);
 
   int out_pipe[2], err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
@@ -145,6 +157,22 @@ RunResult expect_same_output_as_without_us(const std::vector<std::string>& argv,
 RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment) {
   arguments.insert(arguments.begin(), nantrack_cli());
   return run(arguments, {.traced = false, .environment = std::move(environment)});
+}
+
+pid_t start_nantrack(std::vector<std::string> arguments, std::vector<std::string> environment, int stderr_fd) {
+  arguments.insert(arguments.begin(), nantrack_cli());
+  const std::vector<std::string> full_environment = environment_for({.traced = false, .environment = environment}, "");
+  std::vector<char*> c_argv = c_array(arguments), c_env = c_array(full_environment);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    dup2(stderr_fd >= 0 ? stderr_fd : null, STDERR_FILENO);
+    signal(SIGINT, SIG_DFL);
+    execve(c_argv[0], c_argv.data(), c_env.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 TempDir::TempDir() {

@@ -3,6 +3,8 @@
 // every trace it left.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -46,6 +48,12 @@ RunResult expect_same_output_as_without_us(const std::vector<std::string>& argv,
 // The nantrack CLI with these arguments, itself untraced; `environment`
 // as in RunOptions.
 RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment = {});
+// The same started and left running, as a shell starts a foreground job
+// (SIGINT at its default action, whatever the test inherited): stdout on
+// /dev/null, stderr on `stderr_fd` (-1: /dev/null). Returns its pid, for
+// the caller to signal and wait for.
+pid_t start_nantrack(std::vector<std::string> arguments, std::vector<std::string> environment = {},
+                     int stderr_fd = -1);
 
 // A fresh directory under $TMPDIR, removed with everything in it.
 class TempDir {
