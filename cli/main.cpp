@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     nantrack::say("nantrack: {}\n", error.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    nantrack::say("nantrack: out of memory (is the address space limited? see ulimit -v)\n");
+    nantrack::say_out_of_memory();
     return 1;
   } catch (const std::exception& error) {
     nantrack::say("nantrack: {}\n", error.what());

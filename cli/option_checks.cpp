@@ -44,7 +44,6 @@ CLI::Validator a_count() {
       "", "count");
 }
 
-
 CLI::Validator valid_library_options() {
   return CLI::Validator([](const std::string& value) { return problems_with(value); }, "", "library options");
 }

@@ -409,7 +409,7 @@ std::optional<ReportOutcome> report_on(const std::vector<std::string>& traces, c
   try {
     return produce_report(traces, request, std::cerr);
   } catch (const std::bad_alloc&) {
-    say("nantrack: out of memory for the report (is the address space limited? see ulimit -v)\n");
+    say_out_of_memory("for the report");
   } catch (const std::exception& error) {
     say("nantrack: cannot make the report: {}\n", error.what());
   }

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -17,6 +18,14 @@ template <typename... Args>
 void say(fmt::format_string<Args...> format, Args&&... args) {
   const std::string text = fmt::format(format, std::forward<Args>(args)...);
   std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+// Out of memory, most likely under a `ulimit -v`: "nantrack: out of memory
+// <for what> (is the address space limited? ...)". Said the same wherever
+// nantrack runs out.
+inline void say_out_of_memory(std::string_view for_what = "") {
+  say("nantrack: out of memory{}{} (is the address space limited? see ulimit -v)\n", for_what.empty() ? "" : " ",
+      for_what);
 }
 
 }  // namespace nantrack
