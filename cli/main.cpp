@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     nantrack::say("nantrack: unknown command '{}' (commands: {})\n", argv[1], names);
     // A path there is likely the program, given without `run`.
     if (std::string_view(argv[1]).find('/') != std::string_view::npos)
-      nantrack::say("To trace it: nantrack run -- {}\n", argv[1]);
+      nantrack::say("To trace it: nantrack run -- {}\n", nantrack::shell_word(argv[1]));
     nantrack::say("Run with --help for more information.\n");
     return 2;
   }

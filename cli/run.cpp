@@ -398,7 +398,7 @@ void say_still_running(const std::vector<pid_t>& pids, const std::string& trace_
       "report {} then with: nantrack report {}\n",
       one ? "a traced process" : fmt::format("{} traced processes", pids.size()), one ? "is" : "are",
       one ? "" : "s", fmt::join(pids, ", "), one ? "its trace goes" : "their traces go", trace_dir,
-      one ? "it" : "they", one ? "s" : "", one ? "it" : "them", trace_dir);
+      one ? "it" : "they", one ? "s" : "", one ? "it" : "them", shell_word(trace_dir));
 }
 
 // The report on a program that has ended, or none when none can be made:
@@ -480,7 +480,7 @@ int run_program(RunOptions& options) {
     // An --output-dir may hold other runs' traces too: this run's are
     // named one by one.
     const std::string& kept_in = trace_dir.temporary() ? trace_dir.own : trace_dir.output_dir;
-    const std::string again = trace_dir.temporary() ? kept_in : fmt::format("{}", fmt::join(traces, " "));
+    const std::string again = trace_dir.temporary() ? shell_word(kept_in) : shell_words(traces);
     say("nantrack: traces kept in {}{}\n", kept_in,
         report_incomplete ? fmt::format("; report them again with: nantrack report {}", again) : "");
   }

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "tracker/shell_word.h"
 
 namespace nantrack {
 
@@ -27,5 +30,18 @@ inline void say_out_of_memory(std::string_view for_what = "") {
   say("nantrack: out of memory{}{} (is the address space limited? see ulimit -v)\n", for_what.empty() ? "" : " ",
       for_what);
 }
+
+// Words of a command nantrack prints for the user to paste, each quoted
+// where a shell would otherwise split or expand it.
+template <typename Words>
+std::string shell_words(const Words& words) {
+  std::string command;
+  for (std::string_view word : words) {
+    if (!command.empty()) command += ' ';
+    append_shell_word(word, [&](std::string_view piece) { command += piece; });
+  }
+  return command;
+}
+inline std::string shell_word(std::string_view word) { return shell_words(std::initializer_list<std::string_view>{word}); }
 
 }  // namespace nantrack

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <dlfcn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 
 #include "preload/shim.h"
 #include "tracker/sandbox.h"
+#include "tracker/shell_word.h"
 #include "tracker/stack_switch.h"
 #include "tracker/stderr_output.h"
 #include "tracker/text_buffer.h"
@@ -142,8 +144,9 @@ void finish_on_this_stack(const ExitInfo& exit, bool from_signal, LeakRoots::Pro
   if (!tracker().options().report) return;
   if (in_sandbox()) {  // fork and execve would kill it (tracker/sandbox.h)
     InlineText<PATH_MAX + 160> line;
-    line << "nantrack: this process confined itself with seccomp, so its report is not printed here: nantrack report "
-         << tracker().trace_path() << '\n';
+    line << "nantrack: this process confined itself with seccomp, so its report is not printed here: nantrack report ";
+    append_shell_word(tracker().trace_path(), [&](std::string_view piece) { line << piece; });
+    line << '\n';
     write_all(output.fd(), line.view());
     return;
   }

@@ -159,6 +159,14 @@ RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> 
   return run(arguments, {.traced = false, .environment = std::move(environment)});
 }
 
+RunResult nantrack_as_printed(const std::string& err, const std::string& printed, const std::string& more) {
+  const size_t at = err.find(printed);
+  if (at == std::string::npos) return {};
+  const size_t from = at + printed.size();
+  const std::string arguments = err.substr(from, err.find('\n', from) - from);
+  return run({"/bin/sh", "-c", "exec \"$0\" " + arguments + " " + more, nantrack_cli()}, {.traced = false});
+}
+
 pid_t start_nantrack(std::vector<std::string> arguments, std::vector<std::string> environment, int stderr_fd) {
   arguments.insert(arguments.begin(), nantrack_cli());
   const std::vector<std::string> full_environment = environment_for({.traced = false, .environment = environment}, "");

@@ -48,6 +48,10 @@ RunResult expect_same_output_as_without_us(const std::vector<std::string>& argv,
 // The nantrack CLI with these arguments, itself untraced; `environment`
 // as in RunOptions.
 RunResult nantrack(std::vector<std::string> arguments, std::vector<std::string> environment = {});
+// The nantrack command printed in `err` after `printed` (which ends with
+// "nantrack "), with `more` arguments after it, run as a user pasting it
+// into a shell would; exit code -1 when `err` holds no such command.
+RunResult nantrack_as_printed(const std::string& err, const std::string& printed, const std::string& more = "");
 // The same started and left running, as a shell starts a foreground job
 // (SIGINT at its default action, whatever the test inherited): stdout on
 // /dev/null, stderr on `stderr_fd` (-1: /dev/null). Returns its pid, for
