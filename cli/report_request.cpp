@@ -182,11 +182,15 @@ ReportOutcome produce_report(const std::vector<std::string>& trace_paths, const 
       ++outcome.traces_unreadable;
     }
   }
-  Report report = build_report(traces, load_suppressions(request),
-                               {.show_reachable = request.show_reachable,
-                                .symbol_cache = SymbolCache::directory_from_environment()});
   TextOptions text_options;
   text_options.max_leak_groups = request.max_leaks ? request.max_leaks : SIZE_MAX;
+  // The text report alone shows the stacks of its biggest leak sites only.
+  const bool text_only =
+      request.json_file.empty() && request.sarif_file.empty() && request.html_file.empty() && !request.gen_suppressions;
+  Report report = build_report(traces, load_suppressions(request),
+                               {.show_reachable = request.show_reachable,
+                                .symbol_cache = SymbolCache::directory_from_environment(),
+                                .symbolized_leak_groups = text_only ? text_options.max_leak_groups : SIZE_MAX});
   write_text_report(report, text, text_options);
   if (request.gen_suppressions) write_generated_suppressions(report, text);
   text.flush();

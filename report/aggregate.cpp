@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -123,21 +124,23 @@ std::vector<LeakGroup> group_live_blocks(const Trace& trace) {
 // leaked_* counts every unsuppressed block (DESIGN.md's JSON contract);
 // reachable blocks are also counted apart and listed only when asked for.
 void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize, const Suppressions& suppressions,
-               SuppressionTally& tally, bool show_reachable) {
+               SuppressionTally& tally, const ReportOptions& options) {
   Summary& summary = process.summary;
   for (LeakGroup& group : group_live_blocks(trace)) {
-    const bool listed = group.kind != LeakKind::Reachable || show_reachable;
+    const bool listed = group.kind != LeakKind::Reachable || options.show_reachable;
     // Symbolizing is most of a report's work when thousands of blocks are
     // still reachable at exit (cc1plus: 10,385 stacks, 0.85 s of a 4 s run):
-    // a group that will not be listed needs its stack only if a rule could
-    // hide it.
-    if (listed || suppressions.may_hide(group.kind)) {
-      group.stack = symbolize.uncached(group.stack_id);
-      if (const Suppression* rule = suppressions.match_leak(group.kind, group.stack)) {
+    // here a group needs its stack only if a rule could hide it. It keeps
+    // it when every listed group's stack is wanted; otherwise the biggest
+    // groups get theirs again once sorted.
+    if (suppressions.may_hide(group.kind)) {
+      SourceStack stack = symbolize.uncached(group.stack_id);
+      if (const Suppression* rule = suppressions.match_leak(group.kind, stack)) {
         tally.add_leak(*rule, group);
         summary.suppressed_bytes += group.bytes;
         continue;
       }
+      if (listed && options.symbolized_leak_groups == SIZE_MAX) group.stack = std::move(stack);
     }
     bytes_of_kind(summary, group.kind) += group.bytes;
     summary.leaked_bytes += group.bytes;
@@ -149,6 +152,9 @@ void add_leaks(ProcessReport& process, const Trace& trace, StackSymbolizer& symb
   std::ranges::sort(process.leaks, [](const LeakGroup& a, const LeakGroup& b) {
     return std::tie(b.bytes, b.blocks, a.stack_id) < std::tie(a.bytes, a.blocks, b.stack_id);
   });
+  const size_t symbolized = std::min(options.symbolized_leak_groups, process.leaks.size());
+  for (LeakGroup& group : std::span(process.leaks).first(symbolized))
+    if (group.stack.empty()) group.stack = symbolize.uncached(group.stack_id);
 }
 
 void add_errors(ProcessReport& process, const Trace& trace, StackSymbolizer& symbolize,
@@ -224,7 +230,7 @@ ProcessReport build_process_report(const Trace& trace, const Suppressions& suppr
   if (trace.process.crashed || trace.process.signal != 0) report.leaks_gate = false;
   StackSymbolizer symbolize(trace, options, cache);
   add_errors(report, trace, symbolize, suppressions, tally);
-  add_leaks(report, trace, symbolize, suppressions, tally, options.show_reachable);
+  add_leaks(report, trace, symbolize, suppressions, tally, options);
   report.summary.total_allocations = trace.counters.allocations;
   report.summary.total_frees = trace.counters.frees;
   report.summary.total_bytes = trace.counters.bytes_allocated;

@@ -328,6 +328,56 @@ TEST(AggregateTest, UnlistedReachableStacksAreSymbolizedOnlyWhenARuleMayHideThem
   EXPECT_TRUE(mentions_gone_module(hidden));
 }
 
+// A report that shows only its biggest leak sites (the text report alone,
+// with --max-leaks) symbolizes only theirs: the others keep their stack
+// ids, and are still counted, and still hidden by the rules that match
+// them. The text it writes is the same as with every stack symbolized
+// (but for notes on modules that only stacks not shown came from).
+TEST(AggregateTest, OnlyTheLeakSitesShownAreSymbolizedWhenNoMoreAreWanted) {
+  Trace trace = self_trace();
+  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc}, {0x2000, 5000, kStackB, 1, AllocKind::New}};
+  auto text_of = [](const Report& report) {
+    std::ostringstream text;
+    write_text_report(report, text, {.max_leak_groups = 1});
+    return text.str();
+  };
+  const std::string shown = text_of(build_report({trace}, Suppressions(), {.symbolized_leak_groups = 1}));
+  EXPECT_EQ(shown, text_of(build_report({trace}, Suppressions())));
+  EXPECT_NE(shown.find(kSiteB), std::string::npos);
+
+  trace.modules.push_back(
+      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
+  trace.stacks[9] = {0x10000010};
+  trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
+                       {0x2000, 5000, kStackB, 1, AllocKind::New},
+                       {0x3000, 3, 9, 1, AllocKind::Malloc}};
+  auto mentions_gone_module = [](const ProcessReport& process) {
+    return std::ranges::any_of(process.notes, [](const std::string& note) { return note.find("libgone.so") != std::string::npos; });
+  };
+
+  const Report all = build_report({trace}, Suppressions());
+  const Report biggest = build_report({trace}, Suppressions(), {.symbolized_leak_groups = 1});
+  const ProcessReport& process = biggest.processes[0];
+  ASSERT_EQ(process.leaks.size(), 3u);
+  EXPECT_EQ(process.leaks[0].stack_id, kStackB);
+  EXPECT_EQ(functions_of(process.leaks[0].stack), std::vector<std::string>{std::string(kSiteB)});
+  EXPECT_EQ(process.leaks[1].stack_id, kStackA);
+  EXPECT_TRUE(process.leaks[1].stack.empty());
+  EXPECT_TRUE(process.leaks[2].stack.empty());
+  EXPECT_FALSE(mentions_gone_module(process)) << "a stack not shown was symbolized";
+  EXPECT_TRUE(mentions_gone_module(all.processes[0]));
+  EXPECT_EQ(process.summary.leaked_bytes, 5103u);
+
+  // A rule still sees every stack it may hide, and the biggest left is shown.
+  const Report hidden = build_report({trace}, suppressions_of("{\n   b\n   Memcheck:Leak\n   fun:*leaky_site_b*\n}\n"),
+                                     {.symbolized_leak_groups = 1});
+  const ProcessReport& left = hidden.processes[0];
+  EXPECT_EQ(left.summary.suppressed_bytes, 5000u);
+  ASSERT_EQ(left.leaks.size(), 2u);
+  EXPECT_EQ(functions_of(left.leaks[0].stack), (std::vector<std::string>{std::string(kSiteA), std::string(kSiteB)}));
+  EXPECT_TRUE(left.leaks[1].stack.empty());
+}
+
 TEST(AggregateTest, NoTracesNoProcesses) {
   const Report report = build_report({}, Suppressions());
   EXPECT_TRUE(report.processes.empty());
