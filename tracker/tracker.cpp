@@ -27,6 +27,10 @@ NANTRACK_TLS uint32_t t_room_cursor = 0;
 // alignment_log2 bits).
 constexpr size_t kMaxAlignment = size_t{1} << 40;
 
+// glibc's size field, just before each raw block: the first word libc's
+// free reads.
+constexpr uintptr_t kChunkSizeBytes = 8;
+
 void print_option_error(const char* message) { print_to_stderr(message); }
 
 // The deferred-free slots keep the kind in the top byte: user-space
@@ -307,8 +311,32 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict_oldest(Shard& shard, EvictedBlocks& e
   evicted.records[evicted.count++] = shard.quarantine.pop_oldest();
 }
 
+// Starts loading what leaving quarantine reads of a block: every line from
+// libc's chunk header (before the front guard bytes) to the back guard
+// bytes, up to 512 bytes (the hardware prefetcher takes over on longer
+// blocks).
+NANTRACK_ALWAYS_INLINE void Tracker::prefetch_block(const BlockRecord& record) const {
+  constexpr uintptr_t kLine = 64, kMaxBytes = 512;
+  const uintptr_t front = redzones_.front(RedzoneLayout::alignment_log2(16));
+  const uintptr_t first = (record.address - front - kChunkSizeBytes) & ~(kLine - 1);
+  uintptr_t end = record.address + record.size + redzones_.back();
+  if (end - first > kMaxBytes) end = first + kMaxBytes;
+  for (uintptr_t line = first; line < end; line += kLine) __builtin_prefetch(reinterpret_cast<const void*>(line));
+}
+
+// Blocks leave a large quarantine a batch at a time: release_evicted()
+// then starts loading all of theirs before it checks the first, and their
+// cache misses overlap instead of coming one per free (medians of 7 to 11
+// alternating runs: churn 1.49 s -> 1.44 s, sqlite3 inserting 100k rows
+// 0.87 s -> 0.81 s). A batch is a few
+// blocks of thousands: they leave a few frees early. A small quarantine
+// (quarantine_blocks=1, or 64 to catch one write after free) keeps exactly
+// as many as it is given.
 NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted) {
-  while (shard.quarantine.over_limit() && evicted.count < kMaxEvictedPerCall) evict_oldest(shard, evicted);
+  const size_t batch_end =
+      shard.quarantine.over_limit() && shard.quarantine.count() >= kBatchedFrom ? evicted.count + kEvictionBatch : 0;
+  while ((shard.quarantine.over_limit() || evicted.count < batch_end) && evicted.count < kMaxEvictedPerCall)
+    evict_oldest(shard, evicted);
   if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
     evict_elsewhere(shard, evicted);
   // The next block to leave was freed long ago: its bytes and guard bytes
@@ -319,16 +347,7 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted)
   // sixth of its time).
   if (evicted.count && shard.quarantine.count()) {
     shard.quarantine.prefetch_ahead();
-    const BlockRecord& next = shard.quarantine.oldest();
-    // Every line from libc's chunk header (8 bytes before the front guard
-    // bytes) to the back guard bytes, up to 512 bytes: the hardware
-    // prefetcher takes over on longer blocks.
-    constexpr uintptr_t kLine = 64, kMaxBytes = 512, kChunkHeader = 8;
-    const uintptr_t front = redzones_.front(RedzoneLayout::alignment_log2(16));
-    const uintptr_t first = (next.address - front - kChunkHeader) & ~(kLine - 1);
-    uintptr_t end = next.address + next.size + redzones_.back();
-    if (end - first > kMaxBytes) end = first + kMaxBytes;
-    for (uintptr_t line = first; line < end; line += kLine) __builtin_prefetch(reinterpret_cast<const void*>(line));
+    prefetch_block(shard.quarantine.oldest());
   }
 }
 
@@ -353,6 +372,16 @@ void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
 // The evicted blocks are out of the table: no other thread can reach them,
 // so they are checked without the shard lock.
 NANTRACK_ALWAYS_INLINE void Tracker::release_evicted(const EvictedBlocks& evicted) {
+  // A batch's blocks are loaded at once (evict()). Only the first and the
+  // last line of each: every line of eight blocks at once was no faster
+  // than one block at a time, the prefetches waiting on each other.
+  if (evicted.count > 1)
+    for (size_t i = 0; i < evicted.count; ++i) {
+      const BlockRecord& record = evicted.records[i];
+      const uintptr_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
+      __builtin_prefetch(reinterpret_cast<const void*>(record.address - front - kChunkSizeBytes));
+      __builtin_prefetch(reinterpret_cast<const void*>(record.address + record.size + redzones_.back() - 1));
+    }
   for (size_t i = 0; i < evicted.count; ++i) {
     const BlockRecord& record = evicted.records[i];
     if (!intact(record)) [[unlikely]] {

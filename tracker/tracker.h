@@ -212,6 +212,10 @@ class Tracker {
   // Blocks evicted from quarantine in one call at most; the rest wait for
   // the next free, so one call's work stays bounded.
   static constexpr size_t kMaxEvictedPerCall = 32;
+  // A quarantine over its limits gives up this many blocks at once when it
+  // holds kBatchedFrom or more (see evict()); a smaller one, one at a time.
+  static constexpr size_t kEvictionBatch = 8;
+  static constexpr size_t kBatchedFrom = 256;
   // The records of the blocks one call took out of quarantine, released
   // after the shard lock. Left uninitialised: a free evicts about one, and
   // zeroing 32 records cost more than the rest of the free.
@@ -277,6 +281,7 @@ class Tracker {
   void evict_oldest(Shard& shard, EvictedBlocks& evicted);
   NANTRACK_NOINLINE void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
   void release_evicted(const EvictedBlocks& evicted);
+  void prefetch_block(const BlockRecord& record) const;
   void check_live_and_quarantined(Shard& shard);
 
   // Trace writing. A TraceOutput is one trace file being written: the
