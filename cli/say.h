@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdio>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,16 +31,13 @@ inline void say_out_of_memory(std::string_view for_what = "") {
 }
 
 // Words of a command nantrack prints for the user to paste, each quoted
-// where a shell would otherwise split or expand it.
+// where a shell would otherwise split or expand it (shell_word(), in
+// tracker/shell_word.h, quotes one).
 template <typename Words>
 std::string shell_words(const Words& words) {
   std::string command;
-  for (std::string_view word : words) {
-    if (!command.empty()) command += ' ';
-    append_shell_word(word, [&](std::string_view piece) { command += piece; });
-  }
+  for (std::string_view word : words) command += (command.empty() ? "" : " ") + shell_word(word);
   return command;
 }
-inline std::string shell_word(std::string_view word) { return shell_words(std::initializer_list<std::string_view>{word}); }
 
 }  // namespace nantrack

@@ -5,6 +5,7 @@
 // the preload library prints such commands too, from an exiting process.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace nantrack {
@@ -33,6 +34,13 @@ void append_shell_word(std::string_view word, Append&& append) {
     start = quote + 1;
   }
   append("'");
+}
+
+// The same as a string, for code that may allocate (the CLI, the tests).
+inline std::string shell_word(std::string_view word) {
+  std::string quoted;
+  append_shell_word(word, [&](std::string_view piece) { quoted += piece; });
+  return quoted;
 }
 
 }  // namespace nantrack

@@ -311,16 +311,21 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict_oldest(Shard& shard, EvictedBlocks& e
   evicted.records[evicted.count++] = shard.quarantine.pop_oldest();
 }
 
-// Starts loading what leaving quarantine reads of a block: every line from
-// libc's chunk header (before the front guard bytes) to the back guard
-// bytes, up to 512 bytes (the hardware prefetcher takes over on longer
-// blocks).
+// What leaving quarantine reads of a block: from libc's size field before
+// the raw block (its free reads it first) to the end of the back guard
+// bytes.
+NANTRACK_ALWAYS_INLINE Tracker::ByteRange Tracker::bytes_read_on_release(const BlockRecord& record) const {
+  const auto raw = reinterpret_cast<uintptr_t>(raw_block(record));
+  return {raw - kChunkSizeBytes, record.address + record.size + redzones_.back()};
+}
+
+// Starts loading every line of those bytes, up to 512 (the hardware
+// prefetcher takes over on longer blocks).
 NANTRACK_ALWAYS_INLINE void Tracker::prefetch_block(const BlockRecord& record) const {
   constexpr uintptr_t kLine = 64, kMaxBytes = 512;
-  const uintptr_t front = redzones_.front(RedzoneLayout::alignment_log2(16));
-  const uintptr_t first = (record.address - front - kChunkSizeBytes) & ~(kLine - 1);
-  uintptr_t end = record.address + record.size + redzones_.back();
-  if (end - first > kMaxBytes) end = first + kMaxBytes;
+  const ByteRange read = bytes_read_on_release(record);
+  const uintptr_t first = read.begin & ~(kLine - 1);
+  const uintptr_t end = read.end - first > kMaxBytes ? first + kMaxBytes : read.end;
   for (uintptr_t line = first; line < end; line += kLine) __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 
@@ -377,10 +382,9 @@ NANTRACK_ALWAYS_INLINE void Tracker::release_evicted(const EvictedBlocks& evicte
   // than one block at a time, the prefetches waiting on each other.
   if (evicted.count > 1)
     for (size_t i = 0; i < evicted.count; ++i) {
-      const BlockRecord& record = evicted.records[i];
-      const uintptr_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
-      __builtin_prefetch(reinterpret_cast<const void*>(record.address - front - kChunkSizeBytes));
-      __builtin_prefetch(reinterpret_cast<const void*>(record.address + record.size + redzones_.back() - 1));
+      const ByteRange read = bytes_read_on_release(evicted.records[i]);
+      __builtin_prefetch(reinterpret_cast<const void*>(read.begin));
+      __builtin_prefetch(reinterpret_cast<const void*>(read.end - 1));
     }
   for (size_t i = 0; i < evicted.count; ++i) {
     const BlockRecord& record = evicted.records[i];

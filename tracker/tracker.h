@@ -281,6 +281,10 @@ class Tracker {
   void evict_oldest(Shard& shard, EvictedBlocks& evicted);
   NANTRACK_NOINLINE void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
   void release_evicted(const EvictedBlocks& evicted);
+  struct ByteRange {
+    uintptr_t begin, end;
+  };
+  ByteRange bytes_read_on_release(const BlockRecord& record) const;
   void prefetch_block(const BlockRecord& record) const;
   void check_live_and_quarantined(Shard& shard);
 

@@ -746,6 +746,12 @@ TEST(CliReport, InterruptedWhileWritingAReportFileLeavesNoHalfFile) {
   EXPECT_FALSE(std::filesystem::exists(report));
 }
 
+// The nantrack CLI with its address space limited to `limit` bytes.
+RunResult nantrack_within(uint64_t limit, std::vector<std::string> arguments, std::vector<std::string> environment = {}) {
+  arguments.insert(arguments.begin(), nantrack_cli());
+  return run(arguments, {.traced = false, .environment = std::move(environment), .address_space_limit = limit});
+}
+
 // The text report alone shows the stacks of its --max-leaks biggest leak
 // sites: it symbolizes only theirs, and writes the same text as when every
 // stack is symbolized for a JSON report. A million leaked blocks from 16k
@@ -757,10 +763,7 @@ TEST(CliReport, ATextReportSymbolizesOnlyTheLeakSitesItShows) {
                 .exit_code,
             0);
   constexpr uint64_t kLimit = 125 << 20;
-  auto report_limited = [&](std::vector<std::string> arguments) {
-    arguments.insert(arguments.begin(), nantrack_cli());
-    return run(arguments, {.traced = false, .address_space_limit = kLimit});
-  };
+  auto report_limited = [&](std::vector<std::string> arguments) { return nantrack_within(kLimit, arguments); };
   const RunResult text = report_limited({"report", dir / "traces"});
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("more leak sites not shown"), std::string::npos) << text.out.substr(0, 2000);
@@ -783,9 +786,7 @@ TEST(CliRun, AReportThatRunsOutOfMemoryKeepsTheTracesAndFailsTheGate) {
   // leaked blocks need about 130.
   constexpr uint64_t kLimit = 50 << 20;
   auto run_limited = [&](std::vector<std::string> arguments) {
-    arguments.insert(arguments.begin(), nantrack_cli());
-    return run(arguments,
-               {.traced = false, .environment = {"TMPDIR=" + dir.path()}, .address_space_limit = kLimit});
+    return nantrack_within(kLimit, arguments, {"TMPDIR=" + dir.path()});
   };
   const RunResult gated =
       run_limited({"run", "--error-exitcode", "23", "--", program("leaks_above_limit"), "1500000"});

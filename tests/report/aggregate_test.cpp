@@ -254,6 +254,19 @@ TEST(AggregateTest, ProcessesByPidWithSuppressionUsesSummedOverThem) {
   EXPECT_EQ(report.suppressions[0].blocks, 2u);
 }
 
+// A stack (kGoneStack) into a module gone since the run: symbolizing it
+// leaves a note that names libgone.so.
+constexpr StackId kGoneStack = 9;
+void add_gone_module_stack(Trace& trace) {
+  trace.modules.push_back(
+      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
+  trace.stacks[kGoneStack] = {0x10000010};
+}
+
+bool mentions_gone_module(const ProcessReport& process) {
+  return std::ranges::any_of(process.notes, [](const std::string& note) { return note.find("libgone.so") != std::string::npos; });
+}
+
 TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
   Trace trace = self_trace();
   trace.process.crashed = true;
@@ -261,10 +274,8 @@ TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
   trace.process.exited_via_underscore_exit = true;
   trace.process.unchecked_late_blocks = 3;
   trace.process.unchecked_late_bytes = 1200;
-  trace.modules.push_back(
-      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
-  trace.stacks[9] = {0x10000010};
-  trace.live_blocks = {{0x1000, 1, 9, 1, AllocKind::Malloc}};
+  add_gone_module_stack(trace);
+  trace.live_blocks = {{0x1000, 1, kGoneStack, 1, AllocKind::Malloc}};
   const std::vector<std::string> notes = build_report({trace}, Suppressions()).processes[0].notes;
   ASSERT_EQ(notes.size(), 4u);
   EXPECT_EQ(notes[0],
@@ -287,17 +298,11 @@ TEST(AggregateTest, NotesSayWhatToKnowAboutTheProcess) {
 // their stacks.
 TEST(AggregateTest, UnlistedReachableStacksAreSymbolizedOnlyWhenARuleMayHideThem) {
   Trace trace = self_trace();
-  trace.modules.push_back(
-      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
-  trace.stacks[9] = {0x10000010};
+  add_gone_module_stack(trace);
   constexpr uint8_t kReachable = 4;  // LiveBlock::leak_kind
   trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
-                       {0x2000, 300, 9, 1, AllocKind::Malloc, kReachable},
-                       {0x3000, 200, 9, 1, AllocKind::Malloc, kReachable}};
-  auto mentions_gone_module = [](const ProcessReport& process) {
-    return std::ranges::any_of(process.notes, [](const std::string& note) { return note.find("libgone.so") != std::string::npos; });
-  };
-
+                       {0x2000, 300, kGoneStack, 1, AllocKind::Malloc, kReachable},
+                       {0x3000, 200, kGoneStack, 1, AllocKind::Malloc, kReachable}};
   const ProcessReport unlisted = build_report({trace}, Suppressions()).processes[0];
   ASSERT_EQ(unlisted.leaks.size(), 1u);
   EXPECT_EQ(unlisted.leaks[0].stack_id, kStackA);
@@ -345,16 +350,10 @@ TEST(AggregateTest, OnlyTheLeakSitesShownAreSymbolizedWhenNoMoreAreWanted) {
   EXPECT_EQ(shown, text_of(build_report({trace}, Suppressions())));
   EXPECT_NE(shown.find(kSiteB), std::string::npos);
 
-  trace.modules.push_back(
-      {.path = "/nonexistent/libgone.so", .load_bias = 0x10000000, .segments = {{0x10000000, 0x1000, 0, PF_R | PF_X}}});
-  trace.stacks[9] = {0x10000010};
+  add_gone_module_stack(trace);
   trace.live_blocks = {{0x1000, 100, kStackA, 1, AllocKind::Malloc},
                        {0x2000, 5000, kStackB, 1, AllocKind::New},
-                       {0x3000, 3, 9, 1, AllocKind::Malloc}};
-  auto mentions_gone_module = [](const ProcessReport& process) {
-    return std::ranges::any_of(process.notes, [](const std::string& note) { return note.find("libgone.so") != std::string::npos; });
-  };
-
+                       {0x3000, 3, kGoneStack, 1, AllocKind::Malloc}};
   const Report all = build_report({trace}, Suppressions());
   const Report biggest = build_report({trace}, Suppressions(), {.symbolized_leak_groups = 1});
   const ProcessReport& process = biggest.processes[0];

@@ -10,12 +10,6 @@
 namespace nantrack {
 namespace {
 
-std::string shell_word(std::string_view word) {
-  std::string quoted;
-  append_shell_word(word, [&](std::string_view piece) { quoted += piece; });
-  return quoted;
-}
-
 // What `shell` makes of the quoted word, given as printf's one argument in
 // a script (so that no other shell parses it first).
 std::string as_read_by(const std::string& shell, const std::string& quoted) {
