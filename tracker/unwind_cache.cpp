@@ -113,6 +113,8 @@ bool UnwindCache::map_tables(size_t scale) {
   layout_sets_ = sets;
   chains_ = chains;
   scale_ = scale;
+  set_shift_ = 64 - std::countr_zero(kLayoutSets * scale);
+  bucket_shift_ = 64 - std::countr_zero(kChainBuckets * scale);
   arena_used_ = kArenaStart;
   dropped_ = 0;
   return true;
@@ -169,15 +171,20 @@ void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
   slot = fingerprint & ~uint64_t{1};
 }
 
+// Sets and buckets are chosen by the top bits of a product (Fibonacci
+// hashing): one multiplication on every lookup's path of dependent loads,
+// where mix() takes two and three shifts. A chain hash is spread already
+// and is not multiplied at all. churn: 1.43 -> 1.36 s (medians of 11).
+static_assert(std::has_single_bit(UnwindCache::kLayoutSets) && std::has_single_bit(UnwindCache::kChainBuckets) &&
+              std::has_single_bit(UnwindCache::kGrowth));
+
 UnwindCache::LayoutSet& UnwindCache::layout_set(const CallerFrame& caller, uint32_t& tag) const {
-  const uint64_t h = mix(caller.pc ^ std::rotl(caller.sp, 29));
-  tag = static_cast<uint32_t>(h >> 32);
-  return layout_sets_[h & (kLayoutSets * scale_ - 1)];
+  const uint64_t h = (caller.pc ^ std::rotl(caller.sp, 29)) * 0x9e3779b97f4a7c15ull;
+  tag = static_cast<uint32_t>(h >> 16);  // bits the set's index does not use
+  return layout_sets_[h >> set_shift_];
 }
 
-UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const {
-  return chains_[mix(hash) & (kChainBuckets * scale_ - 1)];
-}
+UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const { return chains_[hash >> bucket_shift_]; }
 
 UnwindCache::Ref UnwindCache::find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller,
                                           const UnwindRecording& recording) const {

@@ -193,6 +193,33 @@ TEST_F(UnwindCacheTest, LayoutsOfOneCallerCoexist) {
   EXPECT_EQ(cache.find(caller), 42u);
 }
 
+// Callers at nearby code addresses and stack depths, as a program's are,
+// spread over the layout sets: at half the sets' ways, nearly all are kept.
+TEST_F(UnwindCacheTest, NearbyCallersSpreadOverTheLayoutSets) {
+  constexpr uint32_t kCallers = UnwindCache::kLayoutSets * UnwindCache::kWays / 2;
+  CallerFrame at = caller;
+  auto place = [&](uint32_t i) {
+    at.pc = caller.pc + 5 * (i % 128);
+    at.sp = caller.sp + 16 * (i / 128);
+  };
+  static_assert(kCallers / 128 * 2 < kWords);
+  for (uint32_t i = 0; i < kCallers; ++i) {
+    place(i);
+    // Each read the word at its sp.
+    recording->read_count = 1;
+    recording->read_fp = false;
+    recording->offsets[0] = 0;
+    recording->values[0] = stack[i / 128 * 2];
+    cache.insert(at, *recording, i + 1);
+  }
+  uint32_t found = 0;
+  for (uint32_t i = 0; i < kCallers; ++i) {
+    place(i);
+    found += cache.find(at) == i + 1;
+  }
+  EXPECT_GT(found, kCallers * 9 / 10);
+}
+
 TEST_F(UnwindCacheTest, SightingsAreCountedUntilRefused) {
   using Sighting = UnwindCache::Sighting;
   EXPECT_EQ(cache.note_sighting(caller, 42), Sighting::First);
