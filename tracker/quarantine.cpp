@@ -18,8 +18,7 @@ void QuarantineBudget::configure(uint64_t max_bytes, uint64_t max_blocks, uint32
   publish_blocks_ = batch(max_blocks, 64);
 }
 
-bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared, uint64_t fair_bytes,
-                           uint32_t fair_blocks) {
+bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared, uint32_t index) {
   release();
   if (max_bytes == 0 || max_blocks == 0) return true;
   uint32_t capacity = 16;
@@ -28,19 +27,28 @@ bool Quarantine::configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBu
   max_blocks_ = target_count_ = max_blocks;
   max_bytes_ = target_bytes_ = max_bytes;
   shared_ = shared;
+  index_ = index;
   if (shared) {
     publish_bytes_ = shared->publish_bytes();
     publish_blocks_ = shared->publish_blocks();
   }
-  fair_bytes_ = fair_bytes;
-  fair_blocks_ = fair_blocks;
   return true;
 }
 
+// The ring, then its stamps.
+size_t Quarantine::mapped_bytes() const {
+  return capacity_ * sizeof(BlockRecord) + capacity_ / kStampGroup * sizeof(uint64_t);
+}
+
 bool Quarantine::map_ring() {
-  ring_ = static_cast<BlockRecord*>(map_memory(capacity_ * sizeof(BlockRecord), true));
-  if (!ring_) capacity_ = 0;
-  return ring_ != nullptr;
+  ring_ = static_cast<BlockRecord*>(map_memory(mapped_bytes(), true));
+  if (!ring_) {
+    capacity_ = 0;
+    return false;
+  }
+  stamps_ = reinterpret_cast<uint64_t*>(ring_ + capacity_);
+  if (shared_) shared_->note_in_use(index_);
+  return true;
 }
 
 const BlockRecord* Quarantine::find(uintptr_t address) const {
@@ -60,20 +68,26 @@ const BlockRecord* Quarantine::find_containing(uintptr_t address) const {
 }
 
 void Quarantine::publish() {
-  shared_->add(unpublished_bytes_, unpublished_blocks_);
+  shared_->add(unpublished_bytes_, unpublished_blocks_, unpublished_pushes_);
   unpublished_bytes_ = unpublished_blocks_ = 0;
+  unpublished_pushes_ = 0;
 }
 
 void Quarantine::release() {
   // What this quarantine held no longer counts against the shared limits.
-  if (shared_) shared_->add(unpublished_bytes_ - static_cast<int64_t>(bytes_), unpublished_blocks_ - count_);
-  unmap_memory(ring_, capacity_ * sizeof(BlockRecord));
+  if (shared_)
+    shared_->add(unpublished_bytes_ - static_cast<int64_t>(bytes_), unpublished_blocks_ - count_, unpublished_pushes_);
+  unmap_memory(ring_, mapped_bytes());
   ring_ = nullptr;
+  stamps_ = nullptr;
   shared_ = nullptr;
-  capacity_ = head_ = count_ = max_blocks_ = target_count_ = fair_blocks_ = 0;
-  wants_room_elsewhere_ = false;
-  max_bytes_ = bytes_ = target_bytes_ = fair_bytes_ = 0;
+  capacity_ = head_ = count_ = max_blocks_ = target_count_ = 0;
+  wants_room_elsewhere_ = pressed_ = false;
+  max_bytes_ = bytes_ = target_bytes_ = 0;
+  oldest_stamp_.store(kNoStamp, std::memory_order_relaxed);
+  oldest_elsewhere_ = kNoStamp;
   unpublished_bytes_ = unpublished_blocks_ = 0;
+  unpublished_pushes_ = 0;
   publish_bytes_ = publish_blocks_ = INT64_MAX;
 }
 

@@ -9,6 +9,7 @@
 // Not thread-safe: one per shard, under the shard's lock.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +37,21 @@ class QuarantineBudget {
     return bytes_.load(std::memory_order_relaxed) > max_bytes_ ||
            blocks_.load(std::memory_order_relaxed) > max_blocks_;
   }
-  void add(int64_t bytes, int64_t blocks) {
+  void add(int64_t bytes, int64_t blocks, uint64_t pushes) {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     blocks_.fetch_add(blocks, std::memory_order_relaxed);
+    pushes_.fetch_add(pushes, std::memory_order_relaxed);
   }
   int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   int64_t blocks() const { return blocks_.load(std::memory_order_relaxed); }
+  // Blocks pushed into all quarantines so far: the clock their blocks are
+  // stamped with (Quarantine::oldest_stamp()).
+  uint64_t pushes() const { return pushes_.load(std::memory_order_relaxed); }
+  // The quarantines that have held a block, by the index each was
+  // configured with: a bit each.
+  static constexpr uint32_t kMaxQuarantines = 64;
+  uint64_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
+  void note_in_use(uint32_t index) { in_use_.fetch_or(uint64_t{1} << index, std::memory_order_relaxed); }
   int64_t publish_bytes() const { return publish_bytes_; }
   int64_t publish_blocks() const { return publish_blocks_; }
 
@@ -49,6 +59,8 @@ class QuarantineBudget {
   // A line of their own: every shard's lock holder writes them.
   alignas(64) std::atomic<int64_t> bytes_{0};
   std::atomic<int64_t> blocks_{0};
+  std::atomic<uint64_t> pushes_{0};
+  std::atomic<uint64_t> in_use_{0};
   int64_t max_bytes_ = 0;
   int64_t max_blocks_ = 0;
   int64_t publish_bytes_ = 1;
@@ -62,13 +74,24 @@ class Quarantine {
   Quarantine& operator=(const Quarantine&) = delete;
 
   // Limits for this quarantine; max_blocks 0 or max_bytes 0 turns it off.
-  // With a `shared` budget the limits of all quarantines together hold too:
-  // while they are exceeded, a quarantine holding more than its fair share
-  // (fair_bytes, fair_blocks) gives up two entries for each one pushed, so
-  // the larger ones shrink and make room for the others; one holding less
-  // asks for room elsewhere (wants_room_elsewhere).
-  bool configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared = nullptr,
-                 uint64_t fair_bytes = 0, uint32_t fair_blocks = 0);
+  // With a `shared` budget the limits of all quarantines together hold too,
+  // and while they are exceeded the oldest blocks of all should go first,
+  // as from one queue: a quarantine whose oldest block is among the oldest
+  // anywhere (no more than a slack of an eighth of all the held blocks'
+  // pushes younger than the oldest elsewhere, note_oldest_elsewhere()) gives
+  // up two of its own for each one pushed; one whose blocks are all younger
+  // asks for room in the quarantine holding the oldest
+  // (wants_room_elsewhere()).
+  //
+  // Why by age: a freed block's quarantine is its address's shard's. Giving
+  // up one's own blocks whatever their age sends back to libc the addresses
+  // of the shards freed into most, libc hands them out again, and those
+  // shards are freed into still more: in a 5M-pair churn whose heap spanned
+  // two 64 MiB groups, one shard ended up with every live block and a
+  // twelfth of the quarantine, so a block freed there was held for 5,600
+  // frees instead of 65,536, while others kept blocks freed at the start.
+  // `index`: which of the budget's quarantines this is (< kMaxQuarantines).
+  bool configure(uint64_t max_bytes, uint32_t max_blocks, QuarantineBudget* shared = nullptr, uint32_t index = 0);
   bool enabled() const { return capacity_ != 0; }
   // Whether a block of this size is worth holding (one larger than the whole
   // budget would only push everything else out). The ring is mapped on the
@@ -85,43 +108,60 @@ class Quarantine {
     const uint64_t size = freed.size;
     target_bytes_ = max_bytes_;
     target_count_ = max_blocks_;
-    const bool pressure = shared_ && shared_->exceeded(), above_share = above_fair_share();
-    wants_room_elsewhere_ = pressure && !above_share;
-    if (pressure && above_share) {
-      // Shrink: give up more than this push adds.
-      target_bytes_ = bytes_ > size ? bytes_ - size : 0;
-      target_count_ = count_ > 0 ? count_ - 1 : 0;
-    }
+    wants_room_elsewhere_ = false;
     const uint32_t tail = head_ + count_;
-    ring_[tail & (capacity_ - 1)] = freed;
+    pressed_ = shared_ && shared_->exceeded();
+    if (pressed_) [[unlikely]] {
+      if (count_ && holds_the_oldest()) {
+        // Shrink: give up more than this push adds.
+        target_bytes_ = bytes_ > size ? bytes_ - size : 0;
+        target_count_ = count_ - 1;
+      } else {
+        wants_room_elsewhere_ = true;
+      }
+    }
+    const uint32_t slot = tail & (capacity_ - 1);
+    if (!count_ || slot % kStampGroup == 0) stamps_[slot / kStampGroup] = now();
+    ring_[slot] = freed;
     // The ring's next lines were last written a whole quarantine ago: start
     // owning them now, or a later push's store misses and the shard lock's
     // release waits for it (churn: the unlock took half of deallocate()'s
     // samples before).
     __builtin_prefetch(&ring_[(tail + 8) & (capacity_ - 1)], 1);
-    ++count_;
+    __builtin_prefetch(&stamps_[((tail + kStampsAhead) & (capacity_ - 1)) / kStampGroup], 1);
+    if (!count_++) publish_oldest();
     bytes_ += size;
+    ++unpublished_pushes_;
     note_change(static_cast<int64_t>(size), 1);
   }
   // True while this quarantine should give up its oldest entry (see
   // configure): the caller should evict oldest().
   bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
   // After a push under the pressure of the shared limits into a quarantine
-  // holding no more than its fair share: room should be made in one that
-  // holds more (it may belong to threads that stopped freeing, and only a
-  // push makes a quarantine give anything up).
+  // whose blocks are all younger than the oldest elsewhere: room should be
+  // made in the quarantine holding that one (only a push makes a quarantine
+  // give anything up, and it may belong to threads that stopped freeing).
   bool wants_room_elsewhere() const { return wants_room_elsewhere_; }
-  bool above_fair_share() const { return bytes_ > fair_bytes_ || count_ > fair_blocks_; }
+  // Whether the last push found the shared limits exceeded.
+  bool pressed() const { return pressed_; }
   NANTRACK_ALWAYS_INLINE BlockRecord pop_oldest() {
     BlockRecord oldest = ring_[head_];
     head_ = (head_ + 1) & (capacity_ - 1);
     --count_;
     bytes_ -= oldest.size;
+    if (head_ % kStampGroup == 0 || !count_) publish_oldest();  // else the same stamp
     note_change(-static_cast<int64_t>(oldest.size), -1);
     return oldest;
   }
   // The record pop_oldest() would return; count() must not be 0.
   const BlockRecord& oldest() const { return ring_[head_]; }
+  // When the oldest block was pushed, on the shared clock
+  // (QuarantineBudget::pushes()); kNoStamp when empty. Read by other
+  // threads without this quarantine's lock: it may lag.
+  static constexpr uint64_t kNoStamp = UINT64_MAX;
+  uint64_t oldest_stamp() const { return oldest_stamp_.load(std::memory_order_relaxed); }
+  // The oldest stamp of the other quarantines, as the caller last found it.
+  void note_oldest_elsewhere(uint64_t stamp) { oldest_elsewhere_ = stamp; }
   // The record of the block at `address`, or nullptr. Linear, newest
   // first (a double free tends to follow the first free closely): for
   // frees of addresses the block table does not hold, which are errors.
@@ -135,13 +175,29 @@ class Quarantine {
   // Starts loading the ring a few entries past the oldest: evictions read
   // it in order, one entry per free, and it is long cold by then (6 MiB of
   // ring entries over all shards with the default limits).
-  void prefetch_ahead() const { __builtin_prefetch(&ring_[(head_ + 8) & (capacity_ - 1)]); }
+  void prefetch_ahead() const {
+    __builtin_prefetch(&ring_[(head_ + 8) & (capacity_ - 1)]);
+    __builtin_prefetch(&stamps_[((head_ + kStampsAhead) & (capacity_ - 1)) / kStampGroup]);
+  }
 
   uint32_t count() const { return count_; }
   uint64_t bytes() const { return bytes_; }
   void release();
 
  private:
+  // The shared clock as this quarantine sees it: what all have published,
+  // plus its own pushes not yet published.
+  uint64_t now() const { return (shared_ ? shared_->pushes() : 0) + unpublished_pushes_; }
+  // Whether the oldest block here is within the slack of the oldest
+  // elsewhere (see configure()).
+  bool holds_the_oldest() const {
+    const uint64_t slack = static_cast<uint64_t>(std::max<int64_t>(shared_->blocks(), 0)) / 8;
+    const uint64_t oldest_here = stamps_[head_ / kStampGroup];
+    return oldest_here <= oldest_elsewhere_ || oldest_here - oldest_elsewhere_ <= slack;
+  }
+  void publish_oldest() {
+    oldest_stamp_.store(count_ ? stamps_[head_ / kStampGroup] : kNoStamp, std::memory_order_relaxed);
+  }
   // Adds a change to what is not yet published to the shared budget, and
   // publishes it once a batch is due (QuarantineBudget).
   NANTRACK_ALWAYS_INLINE void note_change(int64_t bytes, int64_t blocks) {
@@ -152,9 +208,18 @@ class Quarantine {
       publish();
   }
   void publish();
+  size_t mapped_bytes() const;
   bool map_ring();
 
   BlockRecord* ring_ = nullptr;
+  // When entries were pushed, on the shared clock: one stamp for each
+  // kStampGroup entries, that of the first pushed (so an entry's stamp
+  // may be a few pushes early). Per entry, beside the ring or in it, the
+  // stamps were one more cache miss per free (churn +5%).
+  static constexpr uint32_t kStampGroup = 8;
+  // How far ahead their lines are loaded: a line holds the stamps of 64 entries.
+  static constexpr uint32_t kStampsAhead = 64;
+  uint64_t* stamps_ = nullptr;
   uint32_t capacity_ = 0;  // power of two, > max_blocks_
   uint32_t head_ = 0;      // index of the oldest entry
   uint32_t count_ = 0;
@@ -165,11 +230,14 @@ class Quarantine {
   uint64_t target_bytes_ = 0;
   uint32_t target_count_ = 0;
   bool wants_room_elsewhere_ = false;
+  bool pressed_ = false;
   QuarantineBudget* shared_ = nullptr;
-  uint64_t fair_bytes_ = 0;
-  uint32_t fair_blocks_ = 0;
+  uint32_t index_ = 0;
+  std::atomic<uint64_t> oldest_stamp_{kNoStamp};
+  uint64_t oldest_elsewhere_ = kNoStamp;
   int64_t unpublished_bytes_ = 0;
   int64_t unpublished_blocks_ = 0;
+  uint64_t unpublished_pushes_ = 0;
   // The shared budget's batch sizes, copied: its line is written by every
   // shard's lock holder. Without a budget, never reached.
   int64_t publish_bytes_ = INT64_MAX;

@@ -20,8 +20,6 @@ namespace {
 
 constinit Tracker g_tracker;
 NANTRACK_TLS uint32_t t_thread_id = 0;
-// Where this thread last found a shard to make room in (evict_elsewhere).
-NANTRACK_TLS uint32_t t_room_cursor = 0;
 
 // Alignments above this cannot be served (and would not fit the record's
 // alignment_log2 bits).
@@ -80,9 +78,8 @@ void Tracker::init(const RealFunctions& real) {
   keeps_free_stacks_ = bytes && blocks;
   const auto shard_blocks = static_cast<uint32_t>(blocks ? std::max<uint64_t>(blocks / kShardsPerGroup, 1) : 0);
   quarantine_budget_.configure(bytes, blocks, kShardCount);
-  for (Shard& shard : shards_)
-    shard.quarantine.configure(bytes, shard_blocks, &quarantine_budget_, bytes / kShardCount,
-                               static_cast<uint32_t>(blocks / kShardCount));
+  for (size_t i = 0; i < kShardCount; ++i)
+    shards_[i].quarantine.configure(bytes, shard_blocks, &quarantine_budget_, static_cast<uint32_t>(i));
   stacks_.configure(options_);
   depot_.init();
   untracked_.init();
@@ -342,8 +339,8 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted)
       shard.quarantine.over_limit() && shard.quarantine.count() >= kBatchedFrom ? evicted.count + kEvictionBatch : 0;
   while ((shard.quarantine.over_limit() || evicted.count < batch_end) && evicted.count < kMaxEvictedPerCall)
     evict_oldest(shard, evicted);
-  if (shard.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) [[unlikely]]
-    evict_elsewhere(shard, evicted);
+  if (shard.quarantine.pressed()) [[unlikely]]
+    evict_by_age(shard, evicted);
   // The next block to leave was freed long ago: its bytes and guard bytes
   // are cold, and so are the ring's next entries. Start loading them now,
   // so that by the time this shard evicts again (after other frees and the
@@ -356,22 +353,72 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted)
   }
 }
 
-// Takes the oldest block of another shard that holds more than its fair
-// share of the quarantine: the shard a thread that stopped freeing left
-// full would otherwise keep its blocks for good while the others could hold
-// none. Only tried: `self`'s lock is held, and waiting for a second lock
-// could deadlock. A call looks at a group's worth of shards, the next free
-// goes on from there: the pressure may also be the shared counters' lag,
-// with no shard above its share, and then every free would scan them all.
+// Under the pressure of the shared limits: makes room elsewhere if `self`
+// asks for it, and every kOldestRefresh frees looks again for the shard
+// holding the oldest blocks. Without pressure nothing of this is needed
+// (and it cost churn 2%, in the hot path).
+void Tracker::evict_by_age(Shard& self, EvictedBlocks& evicted) {
+  self.last_freer.store(thread_id(), std::memory_order_relaxed);
+  if (self.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) evict_elsewhere(self, evicted);
+  if (self.frees % kOldestRefresh == 0) find_oldest_elsewhere(self);
+}
+
+// Takes blocks older than any of `self`'s from the shard last found holding
+// the oldest (find_oldest_elsewhere()), a few at a time: each visit takes
+// its lock. Only tried: `self`'s lock is held, and waiting for a second
+// lock could deadlock. When that shard has none older or is busy, `self`
+// gives up its own oldest instead (not the block just pushed), so that
+// together the quarantines stay within the limits, and looks again.
 void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
-  for (size_t tries = 0; tries < kShardsPerGroup; ++tries, ++t_room_cursor) {
-    Shard& other = shards_[t_room_cursor % kShardCount];
-    if (&other == &self || !other.mutex.try_lock()) continue;
-    bool found = other.quarantine.above_fair_share();
-    if (found) evict_oldest(other, evicted);
+  Shard& other = shards_[self.oldest_elsewhere];
+  const uint64_t own_oldest = self.quarantine.oldest_stamp();
+  size_t taken = 0;
+  if (&other != &self && other.mutex.try_lock()) {
+    while (taken < kEvictionBatch && evicted.count < kMaxEvictedPerCall && other.quarantine.count() &&
+           age_compared(other) < own_oldest) {
+      evict_oldest(other, evicted);
+      ++taken;
+    }
     other.mutex.unlock();
-    if (found) return;  // the cursor stays: that shard may have more to give
   }
+  if (taken) return;
+  if (self.quarantine.count() > 1) evict_oldest(self, evicted);
+  find_oldest_elsewhere(self);
+}
+
+// The stamp of a shard's oldest quarantined block, as this thread weighs
+// it against its own: a shard another thread freed into last counts as
+// half a quarantine of frees younger. Taking another thread's blocks costs
+// both threads (its lines, its arena's lock in libc's free): two threads
+// freeing alike evicted a quarter of their blocks from each other, and
+// churn over 2 threads took 14% longer. Its blocks still go once it stops
+// freeing and they wait that much longer.
+uint64_t Tracker::age_compared(const Shard& shard) {
+  const uint64_t stamp = shard.quarantine.oldest_stamp();
+  if (stamp == Quarantine::kNoStamp || shard.last_freer.load(std::memory_order_relaxed) == thread_id()) return stamp;
+  const auto penalty = static_cast<uint64_t>(std::max<int64_t>(quarantine_budget_.blocks(), 0)) / 2;
+  return stamp > Quarantine::kNoStamp - 1 - penalty ? Quarantine::kNoStamp - 1 : stamp + penalty;
+}
+
+// Which other shard's quarantine holds the oldest block, and its stamp,
+// for `self` to compare its own with (Quarantine::configure), as this
+// thread weighs them (age_compared()). Looked for every kOldestRefresh
+// frees of a shard under pressure: the slack it is compared with is
+// thousands of frees.
+void Tracker::find_oldest_elsewhere(Shard& self) {
+  uint64_t oldest = Quarantine::kNoStamp;
+  size_t oldest_shard = static_cast<size_t>(&self - shards_);
+  for (uint64_t in_use = quarantine_budget_.in_use(); in_use; in_use &= in_use - 1) {
+    const size_t index = static_cast<size_t>(std::countr_zero(in_use));
+    if (&shards_[index] == &self) continue;
+    const uint64_t stamp = age_compared(shards_[index]);
+    if (stamp < oldest) {
+      oldest = stamp;
+      oldest_shard = index;
+    }
+  }
+  self.oldest_elsewhere = static_cast<uint32_t>(oldest_shard);
+  self.quarantine.note_oldest_elsewhere(oldest);
 }
 
 // The evicted blocks are out of the table: no other thread can reach them,

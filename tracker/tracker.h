@@ -205,6 +205,12 @@ class Tracker {
     uint64_t allocations = 0;
     uint64_t frees = 0;
     uint64_t bytes_allocated = 0;
+    // The shard last found holding the oldest quarantined block besides
+    // this one (find_oldest_elsewhere()).
+    uint32_t oldest_elsewhere = 0;
+    // The thread that last freed a block into its quarantine under the
+    // pressure of the shared limits (age_compared()); 0: none.
+    std::atomic<uint32_t> last_freer{0};
   };
   static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
   // A thread's blocks go to one group of shards: its arena's (BlockPlace).
@@ -279,7 +285,11 @@ class Tracker {
   void drain_deferred();
   void evict(Shard& shard, EvictedBlocks& evicted);
   void evict_oldest(Shard& shard, EvictedBlocks& evicted);
-  NANTRACK_NOINLINE void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
+  NANTRACK_NOINLINE void evict_by_age(Shard& self, EvictedBlocks& evicted);
+  void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
+  void find_oldest_elsewhere(Shard& self);
+  uint64_t age_compared(const Shard& shard);
+  static constexpr uint64_t kOldestRefresh = 64;
   void release_evicted(const EvictedBlocks& evicted);
   struct ByteRange {
     uintptr_t begin, end;
@@ -375,6 +385,7 @@ class Tracker {
   size_t argv_bytes_ = 0;
 
   Shard shards_[kShardCount];
+  static_assert(kShardCount <= QuarantineBudget::kMaxQuarantines);
   QuarantineBudget quarantine_budget_;
   StackDepot depot_;
   StackCapture stacks_;

@@ -81,6 +81,30 @@ TEST(Quarantine, ACrashInsideTheBlockTablesLeavesTheLeaksUnknownNotNone) {
   EXPECT_EQ(report.err.find("no leaks"), std::string::npos) << report.err;
 }
 
+// A freed block stays in quarantine for about quarantine_blocks frees
+// whichever shard its address falls in. Each shard gave up its own oldest
+// blocks, and with the heap across two 64 MiB groups of shards one shard
+// came to be freed into most and held a twelfth of the limit: some of 64
+// blocks freed 40,000 frees before (of 65,536 held by default) had left
+// quarantine, and freeing them again went unseen as a double free.
+TEST(Quarantine, ABlockStaysForTheLimitsFreesWhereverItsShard) {
+  const RunResult native = run({program("quarantine_window"), "100000", "40000"}, {.traced = false});
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  ASSERT_EQ(native.out, "done\n");
+
+  const RunResult traced = run({program("quarantine_window"), "1000000", "40000", "again"});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, "done\n");
+  uint64_t caught = 0;
+  for (const ErrorEvent& error : traced.only_trace().errors) {
+    EXPECT_EQ(error.kind, ErrorKind::DoubleFree) << "every marker is still in quarantine";
+    EXPECT_TRUE(stack_has(traced.only_trace(), error.stack, "free_markers_again"));
+    EXPECT_TRUE(stack_has(traced.only_trace(), error.free_stack, "free_markers"));
+    caught += error.occurrences;
+  }
+  EXPECT_EQ(caught, 64u);
+}
+
 TEST(Quarantine, OffItHoldsNothing) {
   RunResult traced = run({program("quarantine_threads")}, {.nantrack_options = "quarantine_bytes=0"});
   ASSERT_EQ(traced.exit_code, 0) << traced.err;

@@ -134,37 +134,52 @@ void push_and_evict(Quarantine& q, uintptr_t address, uint64_t size) {
   while (q.over_limit()) q.pop_oldest();
 }
 
-// Two quarantines that could each hold 1000 blocks, sharing a limit of 512
-// blocks, fair share 128 each.
+// Two quarantines that could each hold 8000 blocks, sharing a limit of 4096
+// blocks, with what the tracker does around a push: it evicts what one
+// gives up, takes room in the other when asked (from its oldest blocks,
+// if older than the asker's), and tells each the other's oldest stamp.
 class SharedQuarantinesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    budget.configure(1 << 30, 512, 2);
-    ASSERT_TRUE(first.configure(1 << 30, 1000, &budget, 1 << 30, 128));
-    ASSERT_TRUE(second.configure(1 << 30, 1000, &budget, 1 << 30, 128));
+    budget.configure(1 << 30, kLimit, 2);
+    ASSERT_TRUE(first.configure(1 << 30, 2 * kLimit, &budget));
+    ASSERT_TRUE(second.configure(1 << 30, 2 * kLimit, &budget));
   }
   void TearDown() override {
     first.release();
     second.release();
   }
 
+  void push(Quarantine& q, Quarantine& other) {
+    hold(q, freed(next_address++, 16));
+    while (q.over_limit()) q.pop_oldest();
+    if (q.wants_room_elsewhere()) {
+      if (other.count() && other.oldest_stamp() < q.oldest_stamp())
+        other.pop_oldest();
+      else if (q.count() > 1)
+        q.pop_oldest();
+    }
+    q.note_oldest_elsewhere(other.oldest_stamp());
+    other.note_oldest_elsewhere(q.oldest_stamp());
+  }
+
+  static constexpr uint32_t kLimit = 4096;
   QuarantineBudget budget;
   Quarantine first, second;
+  uintptr_t next_address = 1;
 };
 
 TEST_F(SharedQuarantinesTest, TogetherTheyStayWithinTheSharedLimits) {
   // The first fills up alone, then both go on.
-  uintptr_t address = 1;
-  for (int i = 0; i < 900; ++i) push_and_evict(first, address++, 16);
-  EXPECT_LE(first.count(), 512u + budget.publish_blocks());
-  for (int i = 0; i < 5000; ++i) {
-    push_and_evict(first, address++, 16);
-    push_and_evict(second, address++, 16);
-    EXPECT_LE(first.count() + second.count(), 512u + 2 * budget.publish_blocks() + 2);
+  for (uint32_t i = 0; i < kLimit * 2; ++i) push(first, second);
+  EXPECT_LE(first.count(), kLimit + budget.publish_blocks());
+  for (uint32_t i = 0; i < kLimit * 10; ++i) {
+    push(first, second);
+    push(second, first);
+    EXPECT_LE(first.count() + second.count(), kLimit + 2 * budget.publish_blocks() + 2);
   }
-  // The late one got room: the first shrank to make it.
-  EXPECT_GE(second.count(), 128u);
-  EXPECT_LT(first.count(), 512u);
+  // Freed into alike, they hold alike: the first's older blocks made room.
+  EXPECT_NEAR(first.count(), second.count(), kLimit / 8 + 2 * budget.publish_blocks());
   // The shared count lags the true one by less than a batch per quarantine.
   int64_t held = first.count() + second.count();
   EXPECT_LT(std::abs(budget.blocks() - held), 2 * budget.publish_blocks());
@@ -174,25 +189,42 @@ TEST_F(SharedQuarantinesTest, TogetherTheyStayWithinTheSharedLimits) {
   EXPECT_EQ(budget.bytes(), 0);
 }
 
-TEST_F(SharedQuarantinesTest, OneBelowItsShareAsksForRoomElsewhereUnderPressure) {
+TEST_F(SharedQuarantinesTest, OneWithOnlyYoungerBlocksAsksForRoomElsewhereUnderPressure) {
   // The first holds more than the shared limit and is not pushed again
   // (its threads stopped freeing), so it cannot shrink by itself.
-  for (uintptr_t a = 1; a <= 600; ++a) hold(first, freed(a, 16));
+  for (uint32_t i = 0; i < kLimit + 100; ++i) hold(first, freed(next_address++, 16));
   ASSERT_TRUE(budget.exceeded());
-  push_and_evict(second, 1000, 16);
+  second.note_oldest_elsewhere(first.oldest_stamp());
+  hold(second, freed(next_address++, 16));
   EXPECT_TRUE(second.wants_room_elsewhere());
-  EXPECT_EQ(second.count(), 1u);
-  EXPECT_TRUE(first.above_fair_share());
-  EXPECT_FALSE(second.above_fair_share());
+  EXPECT_FALSE(second.over_limit()) << "its own block is the youngest";
+  EXPECT_LT(first.oldest_stamp(), second.oldest_stamp());
+}
+
+// The oldest blocks go first, as from one queue, however unevenly the
+// quarantines are freed into: each holds its blocks for about as many
+// frees, not their share of the limit.
+TEST_F(SharedQuarantinesTest, TheOldestBlocksGoFirstWhicheverQuarantineHoldsThem) {
+  for (uint32_t i = 0; i < kLimit * 20; ++i) {
+    if (i % 8 == 0)
+      push(second, first);
+    else
+      push(first, second);
+  }
+  // The first is freed into seven times as often: it holds about 7/8.
+  EXPECT_NEAR(first.count(), kLimit * 7 / 8, kLimit / 8 + 2 * budget.publish_blocks());
+  const uint64_t gap = first.oldest_stamp() > second.oldest_stamp() ? first.oldest_stamp() - second.oldest_stamp()
+                                                                     : second.oldest_stamp() - first.oldest_stamp();
+  EXPECT_LE(gap, kLimit / 8 + 2 * budget.publish_blocks()) << "their oldest blocks are about as old";
 }
 
 TEST(QuarantineTest, WithoutPressureEachKeepsItsOwnLimits) {
   QuarantineBudget budget;
   budget.configure(1 << 30, 10000, 1);
   Quarantine q;
-  ASSERT_TRUE(q.configure(1 << 30, 300, &budget, 1 << 30, 10));
+  ASSERT_TRUE(q.configure(1 << 30, 300, &budget));
   for (uintptr_t a = 1; a <= 1000; ++a) push_and_evict(q, a, 8);
-  EXPECT_EQ(q.count(), 300u);  // its own limit, far above its fair share
+  EXPECT_EQ(q.count(), 300u);  // its own limit
   EXPECT_FALSE(q.wants_room_elsewhere());
   q.release();
 }
