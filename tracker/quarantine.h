@@ -76,11 +76,11 @@ class Quarantine {
   // Limits for this quarantine; max_blocks 0 or max_bytes 0 turns it off.
   // With a `shared` budget the limits of all quarantines together hold too,
   // and while they are exceeded the oldest blocks of all should go first,
-  // as from one queue: a quarantine whose oldest block is among the oldest
-  // anywhere (no more than a slack of an eighth of all the held blocks'
-  // pushes younger than the oldest elsewhere, note_oldest_elsewhere()) gives
-  // up two of its own for each one pushed; one whose blocks are all younger
-  // asks for room in the quarantine holding the oldest
+  // as from one queue. A quarantine whose oldest block is among the oldest
+  // anywhere gives up two of its own for each one pushed: "among" is at
+  // most an eighth of the held blocks' count of pushes younger than the
+  // oldest elsewhere (note_oldest_elsewhere()). One whose blocks are all
+  // younger asks for room in the quarantine holding the oldest
   // (wants_room_elsewhere()).
   //
   // Why by age: a freed block's quarantine is its address's shard's. Giving
