@@ -354,9 +354,9 @@ NANTRACK_ALWAYS_INLINE void Tracker::evict(Shard& shard, EvictedBlocks& evicted)
 }
 
 // Under the pressure of the shared limits: makes room elsewhere if `self`
-// asks for it, and every kOldestRefresh frees looks again for the shard
-// holding the oldest blocks. Without pressure nothing of this is needed
-// (and it cost churn 2%, in the hot path).
+// asks for it, and on every kOldestRefresh-th free of the shard looks again
+// for the shard holding the oldest blocks. Without pressure none of this
+// is needed (in the hot path, noting the freeing thread cost churn 2%).
 void Tracker::evict_by_age(Shard& self, EvictedBlocks& evicted) {
   self.last_freer.store(thread_id(), std::memory_order_relaxed);
   if (self.quarantine.wants_room_elsewhere() && evicted.count < kMaxEvictedPerCall) evict_elsewhere(self, evicted);
@@ -402,9 +402,9 @@ uint64_t Tracker::age_compared(const Shard& shard) {
 
 // Which other shard's quarantine holds the oldest block, and its stamp,
 // for `self` to compare its own with (Quarantine::configure), as this
-// thread weighs them (age_compared()). Looked for every kOldestRefresh
-// frees of a shard under pressure: the slack it is compared with is
-// thousands of frees.
+// thread weighs them (age_compared()). Looked for now and then under
+// pressure (evict_by_age()): the slack it is compared with is thousands
+// of frees.
 void Tracker::find_oldest_elsewhere(Shard& self) {
   uint64_t oldest = Quarantine::kNoStamp;
   size_t oldest_shard = static_cast<size_t>(&self - shards_);
