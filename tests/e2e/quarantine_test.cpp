@@ -87,7 +87,7 @@ TEST(Quarantine, ACrashInsideTheBlockTablesLeavesTheLeaksUnknownNotNone) {
 // came to be freed into most and held a twelfth of the limit: some of 64
 // blocks freed 40,000 frees before (of 65,536 held by default) had left
 // quarantine, and freeing them again went unseen as a double free.
-TEST(Quarantine, ABlockStaysForTheLimitsFreesWhereverItsShard) {
+TEST(Quarantine, AFreedBlockStaysForTheLimitWhicheverShardHoldsIt) {
   const RunResult native = run({program("quarantine_window"), "100000", "40000"}, {.traced = false});
   ASSERT_EQ(native.exit_code, 0) << native.err;
   ASSERT_EQ(native.out, "done\n");
