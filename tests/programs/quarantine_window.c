@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { kLive = 384, kMarkers = 64, kFillers = 4 };
+enum { kLive = 384, kMarkers = 64, kFillers = 8 };
 
 static void* live[kLive];
 static void* markers[kMarkers];
@@ -38,16 +38,21 @@ static void churn(size_t pairs) {
   }
 }
 
-/* Blocks kept to the end fill the heap up to 2 MiB below the next 64 MiB
- * boundary: what is allocated from then on crosses it as the heap grows. */
+/* Blocks kept to the end fill the heap up to 2 MiB below a 64 MiB
+ * boundary: what is allocated from then on crosses it as the heap grows.
+ * Not a 2 GiB boundary: nantrack puts the two 64 MiB units around one of
+ * those in the same group of shards. */
 static void grow_heap_near_a_boundary(void) {
   const uintptr_t unit = (uintptr_t)64 << 20, lead = (uintptr_t)2 << 20, most = (uintptr_t)30 << 20;
+  const uintptr_t same_group = ((uintptr_t)2 << 30) - 1;
   mallopt(M_MMAP_THRESHOLD, 32 << 20); /* from the heap, not mmap */
+  uintptr_t boundary = ((uintptr_t)sbrk(0) + lead + unit) & ~(unit - 1);
+  if ((boundary & same_group) == 0) boundary += unit;
   for (int i = 0; i < kFillers; ++i) {
     const uintptr_t end = (uintptr_t)sbrk(0);
-    const uintptr_t gap = ((end + unit) & ~(unit - 1)) - end;
-    if (gap <= lead) break;
-    fillers[i] = malloc(gap - lead < most ? gap - lead : most);
+    if (end + lead >= boundary) break;
+    const uintptr_t gap = boundary - lead - end;
+    fillers[i] = malloc(gap < most ? gap : most);
     sink = (uintptr_t)fillers[i];
   }
 }
