@@ -52,9 +52,10 @@ struct BlockPlace {
   static constexpr unsigned kArenaBits = 26;     // glibc's HEAP_MAX_SIZE on 64-bit
   static constexpr unsigned kGroupBits = 3;      // 8 groups of shards
   static constexpr uint64_t region_hash(uintptr_t address) { return hash_address(address >> kRegionBits); }
-  // Consecutive 64 MiB units get distinct groups, and so do units 128 MiB
-  // apart (glibc maps twice the size to align a heap, so neighbouring
-  // arenas' heaps often sit two units apart).
+  // Units 128 MiB apart get distinct groups (glibc maps twice the size to
+  // align a heap, so neighbouring arenas' heaps often sit two units apart),
+  // and so do consecutive 64 MiB units but for one pair in 32: the two
+  // around a 2 GiB boundary share one.
   static constexpr size_t group(uintptr_t address) {
     uintptr_t unit = address >> kArenaBits;
     return (unit ^ (unit >> kGroupBits)) & ((1u << kGroupBits) - 1);
