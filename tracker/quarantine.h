@@ -44,6 +44,8 @@ class QuarantineBudget {
   }
   int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   int64_t blocks() const { return blocks_.load(std::memory_order_relaxed); }
+  // blocks(), but never below 0 (it lags, and may briefly be).
+  uint64_t held_blocks() const { return static_cast<uint64_t>(std::max<int64_t>(blocks(), 0)); }
   // Blocks pushed into all quarantines so far: the clock their blocks are
   // stamped with (Quarantine::oldest_stamp()).
   uint64_t pushes() const { return pushes_.load(std::memory_order_relaxed); }
@@ -191,13 +193,13 @@ class Quarantine {
   // Whether the oldest block here is within the slack of the oldest
   // elsewhere (see configure()).
   bool holds_the_oldest() const {
-    const uint64_t slack = static_cast<uint64_t>(std::max<int64_t>(shared_->blocks(), 0)) / 8;
-    const uint64_t oldest_here = stamps_[head_ / kStampGroup];
+    const uint64_t slack = shared_->held_blocks() / 8;
+    const uint64_t oldest_here = head_stamp();
     return oldest_here <= oldest_elsewhere_ || oldest_here - oldest_elsewhere_ <= slack;
   }
-  void publish_oldest() {
-    oldest_stamp_.store(count_ ? stamps_[head_ / kStampGroup] : kNoStamp, std::memory_order_relaxed);
-  }
+  // The stamp of the oldest entry's group; count_ must not be 0.
+  uint64_t head_stamp() const { return stamps_[head_ / kStampGroup]; }
+  void publish_oldest() { oldest_stamp_.store(count_ ? head_stamp() : kNoStamp, std::memory_order_relaxed); }
   // Adds a change to what is not yet published to the shared budget, and
   // publishes it once a batch is due (QuarantineBudget).
   NANTRACK_ALWAYS_INLINE void note_change(int64_t bytes, int64_t blocks) {

@@ -392,12 +392,12 @@ void Tracker::evict_elsewhere(Shard& self, EvictedBlocks& evicted) {
 // both threads (its lines, its arena's lock in libc's free): two threads
 // freeing alike evicted a quarter of their blocks from each other, and
 // churn over 2 threads took 14% longer. Its blocks still go once it stops
-// freeing and they wait that much longer.
+// freeing and they wait that much longer. (Stamps count frees, so adding
+// to one cannot overflow.)
 uint64_t Tracker::age_compared(const Shard& shard) {
   const uint64_t stamp = shard.quarantine.oldest_stamp();
   if (stamp == Quarantine::kNoStamp || shard.last_freer.load(std::memory_order_relaxed) == thread_id()) return stamp;
-  const auto penalty = static_cast<uint64_t>(std::max<int64_t>(quarantine_budget_.blocks(), 0)) / 2;
-  return stamp > Quarantine::kNoStamp - 1 - penalty ? Quarantine::kNoStamp - 1 : stamp + penalty;
+  return stamp + quarantine_budget_.held_blocks() / 2;
 }
 
 // Which other shard's quarantine holds the oldest block, and its stamp,

@@ -222,6 +222,9 @@ class Tracker {
   // holds kBatchedFrom or more (see evict()); a smaller one, one at a time.
   static constexpr size_t kEvictionBatch = 8;
   static constexpr size_t kBatchedFrom = 256;
+  // Under the shared limits' pressure, a shard looks for the one holding
+  // the oldest blocks on every kOldestRefresh-th free (evict_by_age()).
+  static constexpr uint64_t kOldestRefresh = 64;
   // The records of the blocks one call took out of quarantine, released
   // after the shard lock. Left uninitialised: a free evicts about one, and
   // zeroing 32 records cost more than the rest of the free.
@@ -289,7 +292,6 @@ class Tracker {
   void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
   void find_oldest_elsewhere(Shard& self);
   uint64_t age_compared(const Shard& shard);
-  static constexpr uint64_t kOldestRefresh = 64;
   void release_evicted(const EvictedBlocks& evicted);
   struct ByteRange {
     uintptr_t begin, end;

@@ -113,8 +113,6 @@ bool UnwindCache::map_tables(size_t scale) {
   layout_sets_ = sets;
   chains_ = chains;
   scale_ = scale;
-  set_shift_ = 64 - std::countr_zero(kLayoutSets * scale);
-  bucket_shift_ = 64 - std::countr_zero(kChainBuckets * scale);
   arena_used_ = kArenaStart;
   dropped_ = 0;
   return true;
@@ -178,13 +176,26 @@ void UnwindCache::refuse(const CallerFrame& caller, StackId stack) {
 static_assert(std::has_single_bit(UnwindCache::kLayoutSets) && std::has_single_bit(UnwindCache::kChainBuckets) &&
               std::has_single_bit(UnwindCache::kGrowth));
 
+namespace {
+
+// How far a product or hash is shifted right to index `count` times `scale`
+// sets or buckets (both powers of two). The shift is off the critical
+// path: scale_ loads while the multiplication runs.
+constexpr unsigned index_shift(size_t count, size_t scale) {
+  return 64 - std::countr_zero(count) - std::countr_zero(scale);
+}
+
+}  // namespace
+
 UnwindCache::LayoutSet& UnwindCache::layout_set(const CallerFrame& caller, uint32_t& tag) const {
   const uint64_t h = (caller.pc ^ std::rotl(caller.sp, 29)) * 0x9e3779b97f4a7c15ull;
   tag = static_cast<uint32_t>(h >> 16);  // bits the set's index does not use
-  return layout_sets_[h >> set_shift_];
+  return layout_sets_[h >> index_shift(kLayoutSets, scale_)];
 }
 
-UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const { return chains_[hash >> bucket_shift_]; }
+UnwindCache::ChainBucket& UnwindCache::bucket_of(uint64_t hash) const {
+  return chains_[hash >> index_shift(kChainBuckets, scale_)];
+}
 
 UnwindCache::Ref UnwindCache::find_layout(const LayoutSet& set, uint32_t tag, const CallerFrame& caller,
                                           const UnwindRecording& recording) const {

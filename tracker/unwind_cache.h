@@ -150,10 +150,6 @@ class UnwindCache {
   static constexpr size_t kArenaStart = 8;
   size_t arena_used_ = kArenaStart;
   size_t scale_ = 1;  // of the sizes mapped: 1, or kGrowth once grown
-  // 64 - log2 of the sets and of the buckets mapped: a hash shifted right
-  // by them is an index.
-  unsigned set_shift_ = 64;
-  unsigned bucket_shift_ = 64;
   LayoutSet* layout_sets_ = nullptr;  // kLayoutSets * scale_ of them
   ChainBucket* chains_ = nullptr;  // kChainBuckets * scale_, by hash
   // kSeenSlots fingerprints of (caller, stack): odd when seen, even
