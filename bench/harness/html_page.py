@@ -218,6 +218,13 @@ def _figures_card(title: str, key: str, document: dict, formatter) -> str:
     return f'<section class="card"><h3>{_esc(title)}</h3><pre class="figures">{_esc(text)}</pre></section>'
 
 
+def describe_host(host: dict) -> str:
+    """The machine a run was made on, in a line (results files from before
+    the processor was recorded have none)."""
+    cpu = f" ({host['cpu']})" if host.get("cpu") else ""
+    return f"{host.get('cpus')} CPUs{cpu}, kernel {host.get('kernel')}"
+
+
 def render(document: dict) -> str:
     check_document(document)
     trackers = [t for t in document["tools"] if t != "native"]
@@ -225,7 +232,7 @@ def render(document: dict) -> str:
     commit = str(document.get("git_commit") or "unknown commit")
     host = document["host"]
     meta = [f"commit {commit[:12]}{' (uncommitted changes)' if document.get('git_dirty') else ''}",
-            str(document.get("time", "")), f"{host.get('cpus')} CPUs, kernel {host.get('kernel')}",
+            str(document.get("time", "")), describe_host(host),
             f"{document.get('runs')} run(s) per tool, {document.get('slow_runs')} for the slow ones"]
     body = [f'<section class="card"><p class="process-meta">{"".join(f"<span>{_esc(m)}</span>" for m in meta)}</p>']
     notes = [f"{tool}: {note}" for tool, note in document["tool_notes"].items()]

@@ -8,6 +8,7 @@ and never a time: the benchmark itself stays out of the suite
 
 usage: harness_smoke_test.py BUILD_DIR
 """
+import html
 import html.parser
 import json
 import os
@@ -110,6 +111,17 @@ class RunBenchSmokeTest(unittest.TestCase):
         for column in ("native", "nantrack libunwind-only", "nantrack"):
             for depth in ("depth:1", "depth:15", "depth:30"):
                 self.assertGreater(micro[column][depth], 0, f"{column} {depth}")
+
+    def test_the_machine_is_named_in_the_table_the_results_and_the_page(self):
+        # Ratios move with the processor (an AMD and an Intel VM of the same
+        # size differ by a fifth on churn): a run is compared only with runs
+        # made on the same one.
+        models = [line.partition(":")[2].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.partition(":")[0].strip() == "model name"]
+        self.assertTrue(models, "x86-64 Linux names its processor in /proc/cpuinfo")
+        self.assertEqual(self.results["host"]["cpu"], models[0])
+        self.assertIn(f"machine: {os.cpu_count()} CPUs ({models[0]}), kernel ", self.output)
+        self.assertIn(f"{os.cpu_count()} CPUs ({html.escape(models[0])})", self.page)
 
     def test_the_table_names_the_reduced_size_only_where_there_is_one(self):
         self.assertNotIn("ran at size", self.output)  # true and leaky have no reduced size
