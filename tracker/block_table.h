@@ -108,10 +108,13 @@ class BlockTable {
     return (static_cast<size_t>(&record - slots_) - home(record.address)) & mask_;
   }
 
-  // Visits every record; `visit` must not modify the table.
+  // Visits every record; `visit` must not modify the table. An empty
+  // table is not read: tables never shrink, and a program that held 3
+  // million blocks and freed them had each pass at exit read 100 MB of
+  // empty slots (3 passes: 5% of live3m's run).
   template <typename Visitor>
   void for_each(Visitor&& visit) const {
-    for (size_t i = 0; slots_ && i <= mask_; ++i)
+    for (size_t i = 0; count_ && i <= mask_; ++i)
       if (slots_[i].address) visit(slots_[i]);
   }
   // A record containing `address` (start <= address < start + size, or the
