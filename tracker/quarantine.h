@@ -37,6 +37,12 @@ class QuarantineBudget {
     return bytes_.load(std::memory_order_relaxed) > max_bytes_ ||
            blocks_.load(std::memory_order_relaxed) > max_blocks_;
   }
+  // Exceeded by more than an eighth: too far to wait for another thread to
+  // make room (Tracker::evict_elsewhere()).
+  bool far_exceeded() const {
+    return bytes_.load(std::memory_order_relaxed) > max_bytes_ + max_bytes_ / 8 ||
+           blocks_.load(std::memory_order_relaxed) > max_blocks_ + max_blocks_ / 8;
+  }
   void add(int64_t bytes, int64_t blocks, uint64_t pushes) {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     blocks_.fetch_add(blocks, std::memory_order_relaxed);
@@ -139,6 +145,8 @@ class Quarantine {
   // True while this quarantine should give up its oldest entry (see
   // configure): the caller should evict oldest().
   bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
+  // Over its own limits by more than an eighth.
+  bool far_over_limit() const { return bytes_ > max_bytes_ + max_bytes_ / 8 || count_ > max_blocks_ + max_blocks_ / 8; }
   // After a push under the pressure of the shared limits into a quarantine
   // whose blocks are all younger than the oldest elsewhere: room should be
   // made in the quarantine holding that one (only a push makes a quarantine

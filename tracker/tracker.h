@@ -211,6 +211,9 @@ class Tracker {
     // The thread that last freed a block into its quarantine under the
     // pressure of the shared limits (age_compared()); 0: none.
     std::atomic<uint32_t> last_freer{0};
+    // Blocks another thread asked this shard to give up on its next free,
+    // not given yet (evict_elsewhere()).
+    std::atomic<uint32_t> evictions_asked{0};
   };
   static constexpr size_t kShardCount = size_t{1} << BlockTable::kShardBits;
   // A thread's blocks go to one group of shards: its arena's (BlockPlace).
@@ -225,6 +228,10 @@ class Tracker {
   // Under the shared limits' pressure, a shard looks for the one holding
   // the oldest blocks on every kOldestRefresh-th free (evict_by_age()).
   static constexpr uint64_t kOldestRefresh = 64;
+  // A shard another thread frees into is asked for its oldest blocks
+  // until this many are asked and not given: its thread has stopped
+  // freeing, and they are taken.
+  static constexpr uint32_t kUnpaidEvictions = 32 * kEvictionBatch;
   // The records of the blocks one call took out of quarantine, released
   // after the shard lock. Left uninitialised: a free evicts about one, and
   // zeroing 32 records cost more than the rest of the free.
@@ -290,6 +297,9 @@ class Tracker {
   void evict_oldest(Shard& shard, EvictedBlocks& evicted);
   NANTRACK_NOINLINE void evict_by_age(Shard& self, EvictedBlocks& evicted);
   void evict_elsewhere(Shard& self, EvictedBlocks& evicted);
+  bool asks_instead(const Shard& other);
+  bool leaves_evictions_to_its_thread(const Shard& shard);
+  NANTRACK_NOINLINE void give_asked_evictions(Shard& shard, EvictedBlocks& evicted);
   void find_oldest_elsewhere(Shard& self);
   uint64_t age_compared(const Shard& shard);
   void release_evicted(const EvictedBlocks& evicted);
