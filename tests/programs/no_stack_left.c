@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "stack_below.h"
+
 enum { kLeft = 256, kChecks = 20 };
 
 void __lsan_do_recoverable_leak_check(void) __attribute__((weak));
@@ -35,16 +37,9 @@ static __attribute__((noinline)) void keep_all_but_the_last(size_t bytes) {
 
 static void* worker(void* unused) {
   (void)unused;
-  pthread_attr_t attributes;
-  void* low = NULL;
-  size_t size = 0;
-  if (pthread_getattr_np(pthread_self(), &attributes) != 0 ||
-      pthread_attr_getstack(&attributes, &low, &size) != 0)
-    return NULL;
-  pthread_attr_destroy(&attributes);
-  const uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-  if (here - (uintptr_t)low < kLeft + 1024) return NULL;
-  keep_all_but_the_last(here - (uintptr_t)low - kLeft);
+  const size_t below = stack_below((uintptr_t)__builtin_frame_address(0));
+  if (below < kLeft + 1024) return NULL;
+  keep_all_but_the_last(below - kLeft);
   return (void*)1;
 }
 

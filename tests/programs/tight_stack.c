@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack_below.h"
+
 enum { kLeft = 5 * 1024, kChecks = 50 };
 
 void* allocate_under_stray_frame(size_t size);
@@ -48,16 +50,10 @@ static void* worker(void* unused) {
   void* volatile mine = g_check ? malloc(7777) : NULL;
   uintptr_t volatile lost = g_check ? (uintptr_t)malloc(5555) ^ ~(uintptr_t)0 : 0;  /* no pointer left */
   (void)lost;
-  pthread_attr_t attributes;  /* its first allocation, out of the way */
-  void* low = NULL;
-  size_t size = 0;
-  if (pthread_getattr_np(pthread_self(), &attributes) != 0 ||
-      pthread_attr_getstack(&attributes, &low, &size) != 0)
-    return NULL;
-  pthread_attr_destroy(&attributes);
-  const uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-  if (here - (uintptr_t)low < kLeft + 1024) return NULL;
-  if (!keep_all_but_the_last(here - (uintptr_t)low - kLeft)) return NULL;
+  /* Its first allocation, out of the way. */
+  const size_t below = stack_below((uintptr_t)__builtin_frame_address(0));
+  if (below < kLeft + 1024) return NULL;
+  if (!keep_all_but_the_last(below - kLeft)) return NULL;
   if (mine) free(mine);
   return (void*)1;
 }
