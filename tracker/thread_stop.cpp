@@ -128,10 +128,10 @@ constinit int g_stop_signal = 0;
 bool take_for_stops(int signal, struct sigaction* previous) {
   struct sigaction action = {};
   action.sa_sigaction = on_stop_signal;
-  // On the thread's alternate stack where it has one (each thread that
-  // allocates has one lent, tracker/signal_stack.h): the kernel's signal
-  // frame takes 3.5 KiB with AVX-512 state, and a thread stopped with
-  // little of its own stack left had it pushed past the end.
+  // On the thread's alternate stack where it has one (lent to each thread
+  // at its start or first allocation, tracker/signal_stack.h): the
+  // kernel's signal frame takes 3.5 KiB with AVX-512 state, and a thread
+  // stopped with little of its own stack left had it pushed past the end.
   action.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigfillset(&action.sa_mask);
   if (sigaction(signal, &action, previous) != 0) return false;
