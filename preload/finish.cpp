@@ -155,7 +155,7 @@ void finish_on_this_stack(const ExitInfo& exit, bool from_signal, LeakRoots::Pro
 
 }  // namespace
 
-void finish_process(const ExitInfo& exit, bool from_signal) {
+void finish_process(const ExitInfo& exit, bool from_signal, const ucontext_t* interrupted) {
   // A vfork child shares its parent's memory: it writes nothing of ours.
   if (!shim::g_ready.load() || !tracker().owns_process()) return;
   FinishingHere finishing;
@@ -164,7 +164,8 @@ void finish_process(const ExitInfo& exit, bool from_signal) {
   if (!from_signal && exit.flags == 0 && exit.signal == 0 && g_libstdcxx_freeres) g_libstdcxx_freeres();
   shim::InsideNantrack inside;
   LeakRoots::CalleeSavedRegisters registers;
-  const LeakRoots::ProgramState program = program_state_here(registers);
+  const LeakRoots::ProgramState program =
+      interrupted ? LeakRoots::ProgramState{.interrupted = interrupted} : program_state_here(registers);
   // The signal that ends the process may find a thread with a small stack.
   call_on_fresh_stack([&] { finish_on_this_stack(exit, from_signal, program); });
 }

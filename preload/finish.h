@@ -14,8 +14,11 @@ namespace nantrack {
 // ../bin/nantrack next to libnantrack.so), resolved while paths are valid,
 // and where stderr goes.
 void prepare_finish();
-// Async-signal-safe when from_signal is true.
-void finish_process(const ExitInfo& exit, bool from_signal);
+// Async-signal-safe when from_signal is true. `interrupted`: from a signal
+// handler of ours, the context the signal interrupted; the leak scan reads
+// this thread from there (LeakRoots::ProgramState), not from the handler,
+// which may run on the alternate stack.
+void finish_process(const ExitInfo& exit, bool from_signal, const ucontext_t* interrupted = nullptr);
 // For a signal handler about to end the process after finish_process():
 // when another thread is inside finish_process (it took the trace first:
 // two threads crashed, or wrote to a pipe nobody reads, at once), waits

@@ -32,10 +32,8 @@ void print_outcome(const SnapshotResult& result, const char* caller) {
 
 }  // namespace
 
-int64_t check_leaks_now(SnapshotTrigger trigger, const char* caller, const void* program_stack,
-                        const LeakRoots::CalleeSavedRegisters* program_registers) {
+int64_t check_leaks_now(SnapshotTrigger trigger, const char* caller, LeakRoots::ProgramState program) {
   shim::InsideNantrack inside;
-  const LeakRoots::ProgramState program{reinterpret_cast<uintptr_t>(program_stack), program_registers};
   int64_t lost_blocks = -1;
   // The thread may have a small stack (a snapshot signal sent to a pool's
   // 16 KiB thread overflowed it).

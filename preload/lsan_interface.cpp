@@ -84,16 +84,23 @@ NANTRACK_EXPORT void __lsan_unregister_root_region(const void* begin, size_t siz
 
 // The leak checks: preload/leak_check_entry.S exports them and calls these
 // with the caller's callee-saved registers and stack.
+static LeakRoots::ProgramState program_state(const LeakRoots::CalleeSavedRegisters* registers,
+                                            const void* program_stack) {
+  return {.stack = reinterpret_cast<uintptr_t>(program_stack), .registers = registers};
+}
+
 extern "C" int nantrack_check_leaks_from(const LeakRoots::CalleeSavedRegisters* registers,
                                          const void* program_stack) {
   if (!may_enter("nantrack_check_leaks()")) return -1;
-  return leaked_blocks(check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", program_stack, registers));
+  return leaked_blocks(
+      check_leaks_now(SnapshotTrigger::Check, "nantrack_check_leaks()", program_state(registers, program_stack)));
 }
 
 extern "C" int nantrack_lsan_recoverable_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,
                                                          const void* program_stack) {
   if (!may_enter("__lsan_do_recoverable_leak_check()")) return 0;
-  return check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()", program_stack, registers) > 0
+  return check_leaks_now(SnapshotTrigger::Check, "__lsan_do_recoverable_leak_check()",
+                         program_state(registers, program_stack)) > 0
              ? 1
              : 0;
 }
@@ -101,5 +108,5 @@ extern "C" int nantrack_lsan_recoverable_leak_check_from(const LeakRoots::Callee
 extern "C" void nantrack_lsan_leak_check_from(const LeakRoots::CalleeSavedRegisters* registers,
                                               const void* program_stack) {
   if (!may_enter("__lsan_do_leak_check()")) return;
-  check_leaks_now(SnapshotTrigger::LeakCheck, "__lsan_do_leak_check()", program_stack, registers);
+  check_leaks_now(SnapshotTrigger::LeakCheck, "__lsan_do_leak_check()", program_state(registers, program_stack));
 }

@@ -86,8 +86,8 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
 // from outside, not broken: its heap can be trusted), then dies of
 // `signal` as it would have: it is raised again with the default action,
 // and delivered when the handler returns.
-void end_by_signal(int signal) {
-  finish_process({trace_format::kUnknownExitStatus, signal, 0}, false);
+void end_by_signal(int signal, const ucontext_t* interrupted = nullptr) {
+  finish_process({trace_format::kUnknownExitStatus, signal, 0}, false, interrupted);
   wait_while_another_thread_finishes();
   restore_default_action(signal);
   raise(signal);
@@ -97,7 +97,7 @@ void end_by_signal(int signal) {
 // trace is written here, as a leak check would be. Inside, it may hold
 // one: the trace waits for the next shim::leave() (shim.h), microseconds
 // later, and the handler returns into nantrack's code meanwhile.
-void on_ending_signal(int signal, siginfo_t*, void*) {
+void on_ending_signal(int signal, siginfo_t*, void* context) {
   if (shim::t_inside && tracker().owns_process()) {
     // The first such signal is the one the process dies of.
     uint32_t seen = shim::g_deferred.load(std::memory_order_relaxed);
@@ -107,16 +107,19 @@ void on_ending_signal(int signal, siginfo_t*, void*) {
     }
     return;
   }
-  end_by_signal(signal);
+  end_by_signal(signal, static_cast<const ucontext_t*>(context));
 }
 
 int install_ours(int signal) {
   struct sigaction ours {};
   ours.sa_sigaction = our_handler(signal);
-  // A fatal signal may come from a stack overflow; the snapshot's scan
-  // needs more than the alternate stack has, and interrupted system calls
-  // must go on.
-  ours.sa_flags = SA_SIGINFO | (is_fatal(signal) ? SA_ONSTACK : SA_RESTART);
+  // On the alternate stack: a fatal signal may come from a stack overflow,
+  // and the kernel's signal frame alone (3.5 KiB with AVX-512 state) may
+  // not fit on a thread's stack that still has room for the program. The
+  // handlers switch to stacks of their own for the trace and the scan, and
+  // the scan reads the thread from where the signal interrupted it.
+  // Interrupted system calls must go on but for the fatal signals'.
+  ours.sa_flags = SA_SIGINFO | SA_ONSTACK | (is_fatal(signal) ? 0 : SA_RESTART);
   sigemptyset(&ours.sa_mask);
   return next_sigaction()(signal, &ours, nullptr);
 }

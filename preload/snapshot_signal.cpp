@@ -43,13 +43,13 @@ int snapshot_signal() { return g_signal; }
 // call of nantrack_check_leaks() (the scan uses only async-signal-safe
 // system calls and our own mmap'd memory). Inside, it may hold a shard
 // lock the scan needs: the request waits for the next shim::leave().
-void on_snapshot_signal(int, siginfo_t*, void*) {
+void on_snapshot_signal(int, siginfo_t*, void* context) {
   if (!tracker().owns_process()) return;  // a vfork child: our memory is its parent's
   if (shim::t_inside) {
     shim::g_deferred.fetch_or(shim::kSnapshotDeferred, std::memory_order_release);
     return;
   }
-  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", __builtin_frame_address(0));
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", {.interrupted = static_cast<const ucontext_t*>(context)});
 }
 
 }  // namespace nantrack
@@ -63,7 +63,7 @@ NANTRACK_NOINLINE void take_requested_snapshot() {
   if (!(g_deferred.fetch_and(~kSnapshotDeferred, std::memory_order_acq_rel) & kSnapshotDeferred)) return;
   LeakRoots::CalleeSavedRegisters registers;
   const LeakRoots::ProgramState here = program_state_here(registers);
-  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", reinterpret_cast<const void*>(here.stack), &registers);
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", here);
 }
 
 }  // namespace nantrack::shim

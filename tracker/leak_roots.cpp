@@ -219,12 +219,23 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
   CalleeSavedRegisters registers;
   if (program.registers) {
     registers = *program.registers;
-  } else {
+  } else if (!program.interrupted) {
     ucontext_t context;
     getcontext(&context);
     registers = callee_saved_registers(context.uc_mcontext);
   }
-  const auto stack_pointer = program.stack ? program.stack : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const mcontext_t* interrupted = program.interrupted ? &program.interrupted->uc_mcontext : nullptr;
+  const void* register_block = interrupted ? static_cast<const void*>(interrupted->gregs) : registers.values;
+  const size_t register_bytes = interrupted ? sizeof(interrupted->gregs) : sizeof(registers.values);
+  const auto stack_pointer = interrupted ? static_cast<uintptr_t>(interrupted->gregs[REG_RSP]) - kRedZoneBytes
+                             : program.stack ? program.stack
+                                             : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  // The vector registers too (the legacy area: x87 and xmm0-15), as when
+  // the signal frame lay on the thread's own stack and was read with it.
+  if (interrupted && interrupted->fpregs) {
+    const auto vector_registers = reinterpret_cast<uintptr_t>(interrupted->fpregs);
+    scan.scan_root(vector_registers, vector_registers + sizeof(*interrupted->fpregs));
+  }
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);
   // In a seccomp sandbox (sandbox.h) the scan runs only in a process that
@@ -260,8 +271,8 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
   // mapping (glibc's threads): the stack scan reads them too.
   for (size_t i = stopped; i < stopped + blocked; ++i)
     if (stack_end(i)) scan.scan_root(stack_pointer_of(i), stack_end(i));
-  scan_thread(scan, stack_pointer, stack_end(threads - 1), static_cast<uintptr_t>(pthread_self()), registers.values,
-              sizeof(registers.values));
+  scan_thread(scan, stack_pointer, stack_end(threads - 1), static_cast<uintptr_t>(pthread_self()), register_block,
+              register_bytes);
   // Without every thread's stack pointer, a stack could not be told from
   // the program's own mappings.
   if (scan_mappings_ && heap.known && !sandboxed && queries && stack_ends) {

@@ -62,10 +62,16 @@ class LeakRoots {
   // are its callee-saved registers as they were when it called nantrack
   // (preload/leak_check_entry.S). Without them the registers are read at
   // the scan, where nantrack's code may have spilled the program's values
-  // into its own frames and reused the registers.
+  // into its own frames and reused the registers. `interrupted`, when
+  // given, replaces both: the context a signal handler of ours received.
+  // Its frames start at the interrupted stack pointer (below it, the red
+  // zone), and every register it had is a root: the kernel saved them in
+  // the signal frame, which is on the alternate stack when the handler
+  // runs there.
   struct ProgramState {
     uintptr_t stack = 0;
     const CalleeSavedRegisters* registers = nullptr;
+    const ucontext_t* interrupted = nullptr;
   };
   // glibc's heaps but [heap] (glibc_heap_extents.h), for init()'s
   // `scan_mappings`; unknown: the program's mappings are not scanned.

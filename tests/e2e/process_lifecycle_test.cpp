@@ -608,6 +608,37 @@ TEST(Threads, AThreadStoppedWithNoStackLeftIsStoppedOnItsAlternateStack) {
   EXPECT_EQ(traced.snapshots().size(), 20u);
 }
 
+// Our other handlers run on the alternate stack too, for the same frame,
+// and the trace they take reads the thread from where the signal
+// interrupted it (the handler's own frame is on the alternate stack). A
+// thread with 1 KiB of stack left that sent itself the snapshot signal made
+// no snapshot: the frame did not fit, the kernel turned the signal into a
+// SIGSEGV, our handler took that for a crash and wrote the process's trace,
+// and the program went on.
+TEST(Threads, ASnapshotSignalToAThreadWithLittleStackLeftIsTaken) {
+  constexpr uint8_t kReachable = 4;  // trace_format's leak_kind value
+  const RunResult traced = run({program("no_stack_left"), "snapshot"});
+  ASSERT_EQ(traced.signal, 0) << traced.err;
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  EXPECT_EQ(traced.out, "signal taken with 1024 bytes of stack left\n");
+  const std::vector<const Trace*> snapshots = traced.snapshots();
+  ASSERT_EQ(snapshots.size(), 1u);
+  EXPECT_EQ(leak_kinds_of_size(*snapshots[0], 7777), std::to_string(kReachable)) << "kept in the thread's frame";
+  EXPECT_NE(leak_kinds_of_size(*snapshots[0], 5555), std::to_string(kReachable)) << "no pointer left to it";
+}
+
+// The same with SIGTERM: the process survived it (the SIGSEGV's handler
+// returned), where natively it dies of it.
+TEST(Threads, AnEndingSignalToAThreadWithLittleStackLeftEndsTheProcessAsNatively) {
+  constexpr uint8_t kReachable = 4;  // trace_format's leak_kind value
+  const RunResult native = run({program("no_stack_left"), "term"}, {.traced = false});
+  ASSERT_EQ(native.signal, SIGTERM) << native.err;
+  const RunResult traced = run({program("no_stack_left"), "term"});
+  ASSERT_EQ(traced.signal, SIGTERM) << traced.out << traced.err;
+  EXPECT_EQ(traced.out, native.out);
+  EXPECT_EQ(leak_kinds_of_size(traced.only_trace(), 7777), std::to_string(kReachable)) << "kept in the thread's frame";
+}
+
 // A thread's unwind state maps its tables but touches only what it uses: a
 // new state used to be cleared, touching 176 KiB of table pages a thread.
 TEST(Threads, EachThreadCostsLittleMemory) {
