@@ -41,6 +41,11 @@ bool may_enter(const char* function) {
 // scanned count as definite, as in the report.
 int leaked_blocks(int64_t lost) { return lost > INT_MAX ? INT_MAX : static_cast<int>(lost); }
 
+// Where the program called a leak check from (preload/leak_check_entry.S).
+LeakRoots::ProgramState program_state(const LeakRoots::CalleeSavedRegisters* registers, const void* program_stack) {
+  return {.stack = reinterpret_cast<uintptr_t>(program_stack), .registers = registers};
+}
+
 }  // namespace
 
 NANTRACK_EXPORT void __lsan_ignore_object(const void* block) {
@@ -84,11 +89,6 @@ NANTRACK_EXPORT void __lsan_unregister_root_region(const void* begin, size_t siz
 
 // The leak checks: preload/leak_check_entry.S exports them and calls these
 // with the caller's callee-saved registers and stack.
-static LeakRoots::ProgramState program_state(const LeakRoots::CalleeSavedRegisters* registers,
-                                            const void* program_stack) {
-  return {.stack = reinterpret_cast<uintptr_t>(program_stack), .registers = registers};
-}
-
 extern "C" int nantrack_check_leaks_from(const LeakRoots::CalleeSavedRegisters* registers,
                                          const void* program_stack) {
   if (!may_enter("nantrack_check_leaks()")) return -1;

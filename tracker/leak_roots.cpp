@@ -224,17 +224,21 @@ NANTRACK_NOINLINE void LeakRoots::scan(ReachabilityScan& scan, ProgramState prog
     getcontext(&context);
     registers = callee_saved_registers(context.uc_mcontext);
   }
-  const mcontext_t* interrupted = program.interrupted ? &program.interrupted->uc_mcontext : nullptr;
-  const void* register_block = interrupted ? static_cast<const void*>(interrupted->gregs) : registers.values;
-  const size_t register_bytes = interrupted ? sizeof(interrupted->gregs) : sizeof(registers.values);
-  const auto stack_pointer = interrupted ? static_cast<uintptr_t>(interrupted->gregs[REG_RSP]) - kRedZoneBytes
-                             : program.stack ? program.stack
-                                             : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  // The vector registers too (the legacy area: x87 and xmm0-15), as when
-  // the signal frame lay on the thread's own stack and was read with it.
-  if (interrupted && interrupted->fpregs) {
-    const auto vector_registers = reinterpret_cast<uintptr_t>(interrupted->fpregs);
-    scan.scan_root(vector_registers, vector_registers + sizeof(*interrupted->fpregs));
+  // Set after getcontext() returns, which may be twice (-Wclobbered).
+  const void* register_block = registers.values;
+  size_t register_bytes = sizeof(registers.values);
+  uintptr_t stack_pointer = program.stack ? program.stack : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (program.interrupted) {
+    const mcontext_t& interrupted = program.interrupted->uc_mcontext;
+    register_block = interrupted.gregs;
+    register_bytes = sizeof(interrupted.gregs);
+    stack_pointer = static_cast<uintptr_t>(interrupted.gregs[REG_RSP]) - kRedZoneBytes;
+    // The vector registers too (the legacy area: x87 and xmm0-15), as when
+    // the signal frame lay on the thread's own stack and was read with it.
+    if (interrupted.fpregs) {
+      const auto vector_registers = reinterpret_cast<uintptr_t>(interrupted.fpregs);
+      scan.scan_root(vector_registers, vector_registers + sizeof(*interrupted.fpregs));
+    }
   }
 
   for (size_t i = 0; i < global_count_; ++i) scan.scan_root(globals_[i].begin, globals_[i].end);

@@ -19,6 +19,13 @@
 
 namespace nantrack {
 
+// A limit with the slack the quarantines allow before they stop waiting
+// for another thread to make room (Tracker::evict_elsewhere()).
+template <typename T>
+constexpr T an_eighth_over(T limit) {
+  return limit + limit / 8;
+}
+
 // The limits that all shards' quarantines share: the user's
 // quarantine_bytes and quarantine_blocks. Each quarantine adds its changes
 // here in batches (publish_bytes(), publish_blocks()), so that these
@@ -37,11 +44,10 @@ class QuarantineBudget {
     return bytes_.load(std::memory_order_relaxed) > max_bytes_ ||
            blocks_.load(std::memory_order_relaxed) > max_blocks_;
   }
-  // Exceeded by more than an eighth: too far to wait for another thread to
-  // make room (Tracker::evict_elsewhere()).
+  // Exceeded by more than an eighth.
   bool far_exceeded() const {
-    return bytes_.load(std::memory_order_relaxed) > max_bytes_ + max_bytes_ / 8 ||
-           blocks_.load(std::memory_order_relaxed) > max_blocks_ + max_blocks_ / 8;
+    return bytes_.load(std::memory_order_relaxed) > an_eighth_over(max_bytes_) ||
+           blocks_.load(std::memory_order_relaxed) > an_eighth_over(max_blocks_);
   }
   void add(int64_t bytes, int64_t blocks, uint64_t pushes) {
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
@@ -146,7 +152,7 @@ class Quarantine {
   // configure): the caller should evict oldest().
   bool over_limit() const { return bytes_ > target_bytes_ || count_ > target_count_; }
   // Over its own limits by more than an eighth.
-  bool far_over_limit() const { return bytes_ > max_bytes_ + max_bytes_ / 8 || count_ > max_blocks_ + max_blocks_ / 8; }
+  bool far_over_limit() const { return bytes_ > an_eighth_over(max_bytes_) || count_ > an_eighth_over(max_blocks_); }
   // After a push under the pressure of the shared limits into a quarantine
   // whose blocks are all younger than the oldest elsewhere: room should be
   // made in the quarantine holding that one (only a push makes a quarantine

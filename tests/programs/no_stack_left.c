@@ -16,7 +16,6 @@
  * process. The trace taken must read the thread's stack where the signal
  * interrupted it: the kept block is reachable. */
 #define _GNU_SOURCE
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -24,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack_below.h"
+#include "small_stack.h"
 
 enum { kLeft = 256, kLeftForSignal = 1024, kChecks = 20 };
 
@@ -79,12 +78,9 @@ int main(int argc, char** argv) {
   if (argc > 1) g_signal = strcmp(argv[1], "snapshot") == 0 ? SIGUSR2 : strcmp(argv[1], "term") == 0 ? SIGTERM : -1;
   if (g_signal < 0) return 2;
   raise(0); /* bound now: lazy binding would save the vector registers on the thread's little stack */
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setstacksize(&attributes, PTHREAD_STACK_MIN);
   pthread_t thread;
   void* spun = NULL;
-  if (pthread_create(&thread, &attributes, worker, NULL) != 0) return 1;
+  if (start_with_smallest_stack(&thread, worker) != 0) return 1;
   if (g_signal) {
     if (pthread_join(thread, &spun) != 0 || !spun) return 1;
     printf("signal taken with %d bytes of stack left\n", kLeftForSignal);

@@ -10,14 +10,13 @@
  * (__lsan_do_recoverable_leak_check), each of which stops the thread
  * wherever it is. Prints "50 checks". */
 #define _GNU_SOURCE
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack_below.h"
+#include "small_stack.h"
 
 enum { kLeft = 5 * 1024, kChecks = 50 };
 
@@ -60,12 +59,9 @@ static void* worker(void* unused) {
 
 int main(int argc, char** argv) {
   g_check = argc > 1 && strcmp(argv[1], "check") == 0;
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setstacksize(&attributes, PTHREAD_STACK_MIN);
   pthread_t thread;
   void* allocated = NULL;
-  if (pthread_create(&thread, &attributes, worker, NULL) != 0) return 1;
+  if (start_with_smallest_stack(&thread, worker) != 0) return 1;
   if (g_check) {
     while (!g_allocating) {
     }
