@@ -49,6 +49,10 @@ void Tracker::init(const RealFunctions& real) {
   start_ns_ = now_ns();
   parse_options(getenv("NANTRACK_OPTIONS"), options_, print_option_error);
   redzones_ = RedzoneLayout(options_.redzone);
+  // The break before the program's first allocation is where glibc starts
+  // the main heap (sbrk(0) only reads it; on failure, -1, units count from
+  // there, which is as harmless as any other origin).
+  main_heap_ = reinterpret_cast<uintptr_t>(sbrk(0));
   if (options_.help) {
     StderrOutput output;
     print_options_help(output.fd());

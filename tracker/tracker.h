@@ -244,7 +244,7 @@ class Tracker {
   };
   static constexpr size_t kDeferredCapacity = 256;
 
-  Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, kShardCount)]; }
+  Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, main_heap_, kShardCount)]; }
   StackId capture_stack(const CallerFrame* caller);
   uint32_t thread_id();
   BlockRecord live_record(void* block, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
@@ -380,6 +380,9 @@ class Tracker {
 
   Options options_;
   RedzoneLayout redzones_;
+  // Where the main arena's heap starts (BlockPlace): set before the first
+  // block is tracked and never changed, since it places every block.
+  uintptr_t main_heap_ = 0;
   RealFunctions real_;
   uint32_t pid_ = 0;
   // At start (or fork): the parent that started us, also when it is gone

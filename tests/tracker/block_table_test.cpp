@@ -142,13 +142,17 @@ TEST(BlockTableTest, FreedRecordsCarryTheFreeStack) {
 namespace nantrack {
 namespace {
 
+// A main heap as a randomised break may place it: 4 MiB short of a 64 MiB
+// boundary, far below the mmap area where the other arenas' heaps are.
+constexpr uintptr_t kMainHeap = 0x555558000000 - (uintptr_t{4} << 20);
+
 TEST(BlockPlaceTest, BlocksOfOneRegionGetSlotsAFixedStrideApart) {
   // 48-byte chunks allocated one after another inside one 1 KiB region.
   uintptr_t region = 0x55555556a000;
   size_t first = BlockPlace::slot(region, BlockTable::kShardBits);
   for (uintptr_t offset = 48; offset < 1024; offset += 48)
     EXPECT_EQ(BlockPlace::slot(region + offset, BlockTable::kShardBits), first + offset / 4);
-  EXPECT_EQ(BlockPlace::shard(region, 64), BlockPlace::shard(region + 1008, 64));
+  EXPECT_EQ(BlockPlace::shard(region, 0, 64), BlockPlace::shard(region + 1008, 0, 64));
 }
 
 TEST(BlockPlaceTest, AlignedBlocksStillSpreadOverShardsAndWindows) {
@@ -157,7 +161,7 @@ TEST(BlockPlaceTest, AlignedBlocksStillSpreadOverShardsAndWindows) {
   std::set<size_t> shards, windows;
   for (uintptr_t page = 0; page < 4096; ++page) {
     uintptr_t address = 0x7f0000000000 + page * 4096;
-    shards.insert(BlockPlace::shard(address, 64));
+    shards.insert(BlockPlace::shard(address, 0, 64));
     windows.insert(BlockPlace::slot(address, BlockTable::kShardBits) >> BlockPlace::kOffsetBits & 0xffff);
   }
   EXPECT_EQ(shards.size(), 8u);
@@ -174,12 +178,32 @@ TEST(BlockPlaceTest, EachArenasHeapGetsItsOwnGroupOfShards) {
       uintptr_t heap = 0x7f3600000000 + arena * spacing;
       std::set<size_t> shards;
       for (uintptr_t offset = 0; offset < (uintptr_t{64} << 20); offset += 4096 + 48)
-        shards.insert(BlockPlace::shard(heap + offset, 64));
+        shards.insert(BlockPlace::shard(heap + offset, kMainHeap, 64));
       EXPECT_EQ(shards.size(), 8u) << "arena " << arena;
       all_shards.insert(shards.begin(), shards.end());
     }
     EXPECT_EQ(all_shards.size(), 64u) << "heaps " << (spacing >> 20) << " MiB apart";
   }
+}
+
+// The main arena's heap starts wherever the randomised program break is,
+// here 4 MiB short of a 64 MiB boundary: its first 64 MiB are one group
+// all the same, and the next 64 MiB another.
+TEST(BlockPlaceTest, TheMainHeapsFirst64MiBAreOneGroupWhereverItStarts) {
+  std::set<size_t> first, second;
+  for (uintptr_t offset = 0; offset < (uintptr_t{64} << 20); offset += 4096 + 48) {
+    first.insert(BlockPlace::shard(kMainHeap + offset, kMainHeap, 64) / 8);
+    second.insert(BlockPlace::shard(kMainHeap + (uintptr_t{64} << 20) + offset, kMainHeap, 64) / 8);
+  }
+  EXPECT_EQ(first.size(), 1u);
+  EXPECT_EQ(second.size(), 1u);
+  EXPECT_NE(*first.begin(), *second.begin());
+  // Counted from address 0, as the other arenas' aligned heaps are, the
+  // same addresses straddle two groups.
+  std::set<size_t> from_zero;
+  for (uintptr_t offset = 0; offset < (uintptr_t{64} << 20); offset += 4096 + 48)
+    from_zero.insert(BlockPlace::shard(kMainHeap + offset, 0, 64) / 8);
+  EXPECT_EQ(from_zero.size(), 2u);
 }
 
 }  // namespace
