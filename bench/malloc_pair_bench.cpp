@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "bench/call_chain.h"
-#include "tracker/block_table.h"
+#include "tracker/live_blocks.h"
 #include "tracker/stack_depot.h"
 #include "tracker/unwind_cache.h"
 
@@ -55,18 +55,21 @@ void BM_TrackerDepotInternHit(benchmark::State& state) {
 }
 BENCHMARK(BM_TrackerDepotInternHit);
 
-// Insert and erase of one block among 100,000 live ones (one shard's table).
+// Insert, find and removal of one block among 100,000 live ones (one
+// shard's tables).
 void BM_TrackerBlockTableInsertErase(benchmark::State& state) {
-  nantrack::BlockTable table;
+  nantrack::LiveBlocks blocks;
   constexpr uintptr_t kLive = 100000;
-  for (uintptr_t i = 0; i < kLive; ++i) table.insert({.address = 0x10000000 + i * 48});
+  for (uintptr_t i = 0; i < kLive; ++i) blocks.insert(nantrack::BlockRecord{.address = 0x10000000 + i * 48});
   uintptr_t next = 0;
   for (auto _ : state) {
     uintptr_t address = 0x20000000 + (next++ % 4096) * 48;
-    table.insert({.address = address});
-    benchmark::DoNotOptimize(table.erase(address));
+    blocks.insert(nantrack::BlockRecord{.address = address});
+    nantrack::LiveBlocks::Found found;
+    benchmark::DoNotOptimize(blocks.find(address, found));
+    blocks.remove(found);
   }
-  table.release();
+  blocks.release();
 }
 BENCHMARK(BM_TrackerBlockTableInsertErase);
 

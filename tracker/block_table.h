@@ -1,8 +1,8 @@
-// The records of live heap blocks, keyed by address: one open-addressing
-// hash table with linear probing and backward-shift deletion (no
+// The records of live heap blocks, keyed by address: open-addressing
+// hash tables with linear probing and backward-shift deletion (no
 // tombstones, so lookups stay short under heavy churn). Not thread-safe:
-// the tracker keeps one per shard, each under its own lock. Storage is
-// mmap'd.
+// the tracker keeps them per shard, each under its own lock
+// (tracker/live_blocks.h). Storage is mmap'd.
 #pragma once
 
 #include <cstddef>
@@ -85,22 +85,25 @@ struct BlockPlace {
   }
 };
 
-class BlockTable {
+// The table of one record type: BlockRecord, or CompactRecord for the
+// live blocks that fit one (LiveBlocks).
+template <typename Record>
+class SlotTable {
  public:
   static constexpr unsigned kShardBits = 6;
 
-  constexpr BlockTable() = default;
-  BlockTable(const BlockTable&) = delete;
-  BlockTable& operator=(const BlockTable&) = delete;
+  constexpr SlotTable() = default;
+  SlotTable(const SlotTable&) = delete;
+  SlotTable& operator=(const SlotTable&) = delete;
 
-  // Inserts or replaces the record for record.address. False only when the
+  // Inserts or replaces the record for its address. False only when the
   // table could not grow (mmap failed): the block then goes untracked.
-  bool insert(const BlockRecord& record);
-  BlockRecord* find(uintptr_t address);
+  bool insert(const Record& record);
+  Record* find(uintptr_t address);
   // Removes the record; returns false if there was none.
   bool erase(uintptr_t address);
   // Removes a record find() returned (no second lookup).
-  void remove(BlockRecord& record);
+  void remove(Record& record);
   // Starts loading the cache lines where `address`'s record would be: its
   // home slot's and the next (a 24-byte record may straddle two lines, and
   // erase() walks the rest of the cluster). May run without the table's
@@ -108,7 +111,7 @@ class BlockTable {
   // memory a concurrent grow() just unmapped is harmless (prefetches never
   // fault).
   void prefetch(uintptr_t address) const {
-    BlockRecord* slots = __atomic_load_n(&slots_, __ATOMIC_RELAXED);
+    Record* slots = __atomic_load_n(&slots_, __ATOMIC_RELAXED);
     size_t mask = __atomic_load_n(&mask_, __ATOMIC_RELAXED);
     if (!slots) return;
     const char* home = reinterpret_cast<const char*>(&slots[BlockPlace::slot(address, kShardBits) & mask]);
@@ -120,22 +123,22 @@ class BlockTable {
   size_t capacity() const { return mask_ ? mask_ + 1 : 0; }
   // How many slots past its home slot a record of this table sits: what a
   // lookup of it walks beyond the first (the tests' measure of clustering).
-  size_t distance_from_home(const BlockRecord& record) const {
-    return (static_cast<size_t>(&record - slots_) - home(record.address)) & mask_;
+  size_t distance_from_home(const Record& record) const {
+    return (static_cast<size_t>(&record - slots_) - home(record_address(record))) & mask_;
   }
 
-  // Visits every record; `visit` must not modify the table. An empty
-  // table is not read: tables never shrink, and a program that held 3
-  // million blocks and freed them had each pass at exit read 100 MB of
-  // empty slots (3 passes: 5% of live3m's run).
+  // Visits every record, as a BlockRecord; `visit` must not modify the
+  // table. An empty table is not read: tables never shrink, and a program
+  // that held 3 million blocks and freed them had each pass at exit read
+  // 100 MB of empty slots (3 passes: 5% of live3m's run).
   template <typename Visitor>
   void for_each(Visitor&& visit) const {
     for (size_t i = 0; count_ && i <= mask_; ++i)
-      if (slots_[i].address) visit(slots_[i]);
+      if (record_address(slots_[i])) visit(full_record(slots_[i]));
   }
   // A record containing `address` (start <= address < start + size, or the
   // start itself for empty blocks). Linear: for error reports only.
-  const BlockRecord* find_containing(uintptr_t address) const;
+  const Record* find_containing(uintptr_t address) const;
 
   void release();
 
@@ -143,9 +146,12 @@ class BlockTable {
   size_t home(uintptr_t address) const { return BlockPlace::slot(address, kShardBits) & mask_; }
   bool grow();
 
-  BlockRecord* slots_ = nullptr;
+  Record* slots_ = nullptr;
   size_t mask_ = 0;
   size_t count_ = 0;
 };
+
+using BlockTable = SlotTable<BlockRecord>;
+using CompactTable = SlotTable<CompactRecord>;
 
 }  // namespace nantrack

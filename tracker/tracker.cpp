@@ -150,7 +150,8 @@ NANTRACK_ALWAYS_INLINE StackId Tracker::capture_stack(const CallerFrame* caller)
   return stacks_.capture(caller, depot_);
 }
 
-BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack) {
+BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, bool ignored, uint8_t alignment_log2,
+                                 StackId stack, uint32_t thread) {
   // Every field at once: set one by one, the bit fields were stored a
   // byte or two at a time and then read back as one word by the table's
   // copy, a load the processor cannot forward from those stores: it waited
@@ -159,10 +160,10 @@ BlockRecord Tracker::live_record(void* block, size_t size, AllocKind kind, uint8
                      .size = size,
                      .kind = static_cast<uint8_t>(kind),
                      .freed = 0,
-                     .ignored = t_leak_checks_disabled != 0,
+                     .ignored = ignored,
                      .alignment_log2 = alignment_log2,
                      .alloc_stack = stack,
-                     .thread_or_free_stack = thread_id()};
+                     .thread_or_free_stack = thread};
 }
 
 bool Tracker::raw_size(size_t size, size_t alignment, size_t& raw_bytes) const {
@@ -198,12 +199,18 @@ NANTRACK_ALWAYS_INLINE void* Tracker::track(void* raw, size_t size, AllocKind ki
   }
   if (options_.malloc_fill >= 0 && kind != AllocKind::Calloc && size > kept)
     std::memset(block + kept, int(options_.malloc_fill), size - kept);
-  const BlockRecord record = live_record(block, size, kind, alignment_log2, stack);
-  Shard& shard = shard_for(record.address);
+  const auto address = reinterpret_cast<uintptr_t>(block);
+  const bool ignored = t_leak_checks_disabled != 0;
+  const uint32_t thread = thread_id();
+  CompactRecord compact;
+  const bool fits = CompactRecord::make(address, size, static_cast<uint8_t>(kind), ignored, alignment_log2, stack,
+                                        thread, compact);
+  Shard& shard = shard_for(address);
   bool recorded;
   {
     LockGuard guard(shard.mutex);
-    recorded = shard.blocks.insert(record);
+    recorded = fits ? shard.blocks.insert(compact)
+                    : shard.blocks.insert(live_record(block, size, kind, ignored, alignment_log2, stack, thread));
     if (recorded) {
       ++shard.allocations;
       shard.bytes_allocated += size;
@@ -213,7 +220,7 @@ NANTRACK_ALWAYS_INLINE void* Tracker::track(void* raw, size_t size, AllocKind ki
     return give_up_tracking(raw, size, kind, alignment_log2, kept);
   live_bytes_.add(static_cast<int64_t>(size));
   if (late_.load(std::memory_order_relaxed)) [[unlikely]]
-    write_late_allocation(record);
+    write_late_allocation(live_record(block, size, kind, ignored, alignment_log2, stack, thread));
   return block;
 }
 
@@ -526,11 +533,12 @@ NANTRACK_ALWAYS_INLINE void Tracker::deallocate(void* block, DeallocKind kind, F
   Shard& shard = shard_for(address);
   {
     LockGuard guard(shard.mutex);
-    BlockRecord* record = shard.blocks.find(address);
-    clean = record && deallocation_matches(record->alloc_kind(), kind) && intact(*record);
+    LiveBlocks::Found live;
+    clean = shard.blocks.find(address, live) && deallocation_matches(live.record.alloc_kind(), kind) &&
+            intact(live.record);
     if (clean) [[likely]] {
-      size = record->size;
-      release_now = retire(shard, *record, free_stack.id, evicted);
+      size = live.record.size;
+      release_now = retire(shard, live, free_stack.id, evicted);
     }
   }
   if (!clean) [[unlikely]]
@@ -541,10 +549,11 @@ NANTRACK_ALWAYS_INLINE void Tracker::deallocate(void* block, DeallocKind kind, F
 // A live block leaves the program and the table: into quarantine (then the
 // oldest blocks may leave it, into `evicted`), or, when quarantine will not
 // take it, to libc: then the raw block to give libc is returned.
-NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted) {
+NANTRACK_ALWAYS_INLINE void* Tracker::retire(Shard& shard, const LiveBlocks::Found& live, StackId free_stack,
+                                             EvictedBlocks& evicted) {
   ++shard.frees;
-  BlockRecord freed = record;
-  shard.blocks.remove(record);
+  BlockRecord freed = live.record;
+  shard.blocks.remove(live);
   if (shard.quarantine.accepts(freed.size)) {
     freed.freed = 1;
     freed.thread_or_free_stack = free_stack;
@@ -611,25 +620,26 @@ void Tracker::deallocate_checked(void* block, DeallocKind kind, StackId free_sta
   Shard& shard = shard_for(address);
   {
     LockGuard guard(shard.mutex);
-    if (BlockRecord* record = shard.blocks.find(address)) {
+    if (LiveBlocks::Found live; shard.blocks.find(address, live)) {
+      const BlockRecord& record = live.record;
       found = freed_now = true;
-      error.alloc_kind = static_cast<uint8_t>(record->kind);
+      error.alloc_kind = static_cast<uint8_t>(record.kind);
       error.block_address = address;
-      error.block_size = size = record->size;
-      error.alloc_stack = record->alloc_stack;
-      if (!deallocation_matches(record->alloc_kind(), kind)) {
+      error.block_size = size = record.size;
+      error.alloc_stack = record.alloc_stack;
+      if (!deallocation_matches(record.alloc_kind(), kind)) {
         error_count = 1;
         error.kind = ErrorKind::MismatchedFree;
       }
       // Checked under the lock: once in quarantine, another thread's free
       // may evict the block.
-      size_t damaged = inspect(*record, errors + error_count);
+      size_t damaged = inspect(record, errors + error_count);
       for (size_t i = error_count; i < error_count + damaged; ++i) {
         errors[i].dealloc_kind = kind;
         errors[i].stack = free_stack;
       }
       error_count += damaged;
-      release_now = retire(shard, *record, free_stack, evicted);
+      release_now = retire(shard, live, free_stack, evicted);
     } else if (const BlockRecord* freed = shard.quarantine.find(address)) {
       found = true;
       error_count = 1;
@@ -668,8 +678,8 @@ void* Tracker::on_reallocation(void* block, size_t size, const CallerFrame& call
   {
     Shard& shard = shard_for(address);
     LockGuard guard(shard.mutex);
-    if (const BlockRecord* record = shard.blocks.find(address)) {
-      old = *record;
+    if (LiveBlocks::Found found; shard.blocks.find(address, found)) {
+      old = found.record;
       live = true;
     } else if (const BlockRecord* record = shard.quarantine.find(address)) {
       old = *record;
@@ -734,29 +744,34 @@ void* Tracker::resize_in_place(void* block, size_t size, StackId stack) {
   {
     Shard& shard = shard_for(address);
     LockGuard guard(shard.mutex);
-    BlockRecord* record = shard.blocks.find(address);
-    if (!record || !deallocation_matches(record->alloc_kind(), DeallocKind::Realloc)) return nullptr;
-    size_t front = redzones_.front(static_cast<uint8_t>(record->alignment_log2));
+    LiveBlocks::Found live;
+    if (!shard.blocks.find(address, live) || !deallocation_matches(live.record.alloc_kind(), DeallocKind::Realloc))
+      return nullptr;
+    const BlockRecord& record = live.record;
+    size_t front = redzones_.front(static_cast<uint8_t>(record.alignment_log2));
     size_t needed = 0;
     if (__builtin_add_overflow(front + redzones_.back(), size, &needed) ||
-        needed > real_.malloc_usable_size(raw_block(*record)))
+        needed > real_.malloc_usable_size(raw_block(record)))
       return nullptr;
-    error_count = inspect(*record, errors);
-    old_size = record->size;
+    // Counted like a move (DESIGN.md: one allocation and one free), and
+    // attributed to the realloc call, as valgrind does.
+    resized = record;
+    resized.size = size;
+    resized.kind = static_cast<uint8_t>(AllocKind::Realloc);
+    resized.alloc_stack = stack;
+    resized.thread_or_free_stack = thread_id();
+    // A block that crosses 128 MiB moves instead, as its record would.
+    if (!LiveBlocks::can_update(live, resized)) return nullptr;
+    error_count = inspect(record, errors);
+    old_size = record.size;
     auto* bytes = static_cast<uint8_t*>(block);
     if (size > old_size && options_.malloc_fill >= 0)
       std::memset(bytes + old_size, int(options_.malloc_fill), size - old_size);
     if (redzones_.enabled()) fill_pattern(bytes + size, redzones_.back(), kRedzonePattern);
-    // Counted like a move (DESIGN.md: one allocation and one free), and
-    // attributed to the realloc call, as valgrind does.
-    record->size = size;
-    record->kind = static_cast<uint8_t>(AllocKind::Realloc);
-    record->alloc_stack = stack;
-    record->thread_or_free_stack = thread_id();
+    shard.blocks.update(live, resized);
     ++shard.allocations;
     ++shard.frees;
     shard.bytes_allocated += size;
-    resized = *record;
   }
   report_realloc_damage(errors, error_count, stack);
   live_bytes_.add(static_cast<int64_t>(size) - static_cast<int64_t>(old_size));
@@ -794,13 +809,14 @@ void* Tracker::resize_by_libc(void* block, size_t size, StackId stack) {
   Shard& shard = shard_for(address);
   {
     LockGuard guard(shard.mutex);
-    BlockRecord* record = shard.blocks.find(address);
-    if (!record || record->size < kLibcResizeBytes || record->alignment_log2 != kPlainAlignment ||
-        !deallocation_matches(record->alloc_kind(), DeallocKind::Realloc))
+    LiveBlocks::Found live;
+    if (!shard.blocks.find(address, live) || live.record.size < kLibcResizeBytes ||
+        live.record.alignment_log2 != kPlainAlignment ||
+        !deallocation_matches(live.record.alloc_kind(), DeallocKind::Realloc))
       return nullptr;
-    error_count = inspect(*record, errors);
-    old = *record;
-    shard.blocks.remove(*record);
+    error_count = inspect(live.record, errors);
+    old = live.record;
+    shard.blocks.remove(live);
     ++shard.frees;
   }
   report_realloc_damage(errors, error_count, stack);
@@ -819,7 +835,10 @@ void Tracker::retag(void* block, AllocKind kind) {
   uintptr_t address = reinterpret_cast<uintptr_t>(block);
   Shard& shard = shard_for(address);
   LockGuard guard(shard.mutex);
-  if (BlockRecord* record = shard.blocks.find(address)) record->kind = static_cast<uint8_t>(kind);
+  LiveBlocks::Found live;
+  if (!shard.blocks.find(address, live)) return;
+  live.record.kind = static_cast<uint8_t>(kind);
+  shard.blocks.update(live, live.record);
 }
 
 std::optional<size_t> Tracker::live_size(void* block, bool wait) {
@@ -829,9 +848,9 @@ std::optional<size_t> Tracker::live_size(void* block, bool wait) {
     shard.mutex.lock();
   else if (!shard.mutex.try_lock())
     return std::nullopt;
-  BlockRecord* record = shard.blocks.find(address);
+  LiveBlocks::Found live;
   std::optional<size_t> size;
-  if (record) size = size_t{record->size};
+  if (shard.blocks.find(address, live)) size = size_t{live.record.size};
   shard.mutex.unlock();
   return size;
 }
@@ -847,13 +866,18 @@ InvalidPointer Tracker::classify_invalid_pointer(uintptr_t address, ErrorRecord&
   if (is_module_address(address)) return InvalidPointer::GlobalAddress;
   for (Shard& shard : shards_) {
     LockGuard guard(shard.mutex);
-    const BlockRecord* block = shard.blocks.find_containing(address);
-    if (!block) block = shard.quarantine.find_containing(address);
-    if (block) {
-      error.block_address = block->address;
-      error.block_size = block->size;
-      error.alloc_kind = static_cast<uint8_t>(block->kind);
-      error.alloc_stack = block->alloc_stack;
+    BlockRecord block;
+    bool found = shard.blocks.find_containing(address, block);
+    if (!found)
+      if (const BlockRecord* freed = shard.quarantine.find_containing(address)) {
+        block = *freed;
+        found = true;
+      }
+    if (found) {
+      error.block_address = block.address;
+      error.block_size = block.size;
+      error.alloc_kind = static_cast<uint8_t>(block.kind);
+      error.alloc_stack = block.alloc_stack;
       return InvalidPointer::Interior;
     }
   }

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "tracker/block_table.h"
+#include "tracker/live_blocks.h"
 #include "tracker/error_log.h"
 #include "tracker/guard_bytes.h"
 #include "tracker/kinds.h"
@@ -200,7 +201,7 @@ class Tracker {
  private:
   struct alignas(64) Shard {
     Mutex mutex;
-    BlockTable blocks;
+    LiveBlocks blocks;
     Quarantine quarantine;
     uint64_t allocations = 0;
     uint64_t frees = 0;
@@ -247,7 +248,8 @@ class Tracker {
   Shard& shard_for(uintptr_t address) { return shards_[BlockPlace::shard(address, main_heap_, kShardCount)]; }
   StackId capture_stack(const CallerFrame* caller);
   uint32_t thread_id();
-  BlockRecord live_record(void* block, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack);
+  static BlockRecord live_record(void* block, size_t size, AllocKind kind, bool ignored, uint8_t alignment_log2,
+                                 StackId stack, uint32_t thread);
   // Guards and records a block libc gave; its first `kept` bytes hold data
   // already (realloc), the rest get the malloc fill.
   void* track(void* raw, size_t size, AllocKind kind, uint8_t alignment_log2, StackId stack, size_t kept = 0);
@@ -270,7 +272,7 @@ class Tracker {
   };
   void deallocate(void* block, DeallocKind kind, FreeStack free_stack);
   NANTRACK_NOINLINE void deallocate_checked(void* block, DeallocKind kind, StackId free_stack);
-  void* retire(Shard& shard, BlockRecord& record, StackId free_stack, EvictedBlocks& evicted);
+  void* retire(Shard& shard, const LiveBlocks::Found& live, StackId free_stack, EvictedBlocks& evicted);
   // Before the free fill of a block of a page or more: see tracker.cpp.
   NANTRACK_NOINLINE void open_up_if_mmapped(const BlockRecord& freed) const;
   void finish_deallocation(uintptr_t address, uint64_t size, void* release_now, const EvictedBlocks& evicted);

@@ -15,9 +15,10 @@ bool Tracker::ignore_block(const void* block) {
   const auto address = reinterpret_cast<uintptr_t>(block);
   Shard& shard = shard_for(address);
   LockGuard guard(shard.mutex);
-  BlockRecord* record = shard.blocks.find(address);
-  if (!record) return false;
-  record->ignored = 1;
+  LiveBlocks::Found live;
+  if (!shard.blocks.find(address, live)) return false;
+  live.record.ignored = 1;
+  shard.blocks.update(live, live.record);
   return true;
 }
 

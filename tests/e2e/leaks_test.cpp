@@ -45,6 +45,27 @@ TEST(Leaks, StackDepthOptionLimitsFrames) {
   EXPECT_EQ(trace.stack(blocks[0]->stack).size(), 5u);
 }
 
+// Blocks past 128 MiB keep full records beside the compact ones of the
+// others (tracker/live_blocks.h): they are freed, grown (also across
+// 128 MiB) and leaked as any.
+TEST(Leaks, BlocksPast128MiBAreTrackedAsAnyOther) {
+  RunResult result = run({program("large_blocks")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "large_blocks done\n");
+  const Trace& trace = result.only_trace();
+  EXPECT_TRUE(trace.errors.empty()) << result.err;
+  for (uint64_t size : {uint64_t{200} << 20, uint64_t{150} << 20, (uint64_t{128} << 20) + 64}) {
+    auto blocks = blocks_of_size(trace, size);
+    ASSERT_EQ(blocks.size(), 1u) << size << " bytes";
+    EXPECT_EQ(blocks[0]->leak_kind, 1) << size << " bytes, definite";
+    EXPECT_TRUE(stack_has(trace, blocks[0]->stack, "main")) << size << " bytes";
+  }
+  EXPECT_EQ(blocks_of_size(trace, uint64_t{150} << 20)[0]->kind, AllocKind::Realloc);
+  EXPECT_EQ(blocks_of_size(trace, (uint64_t{128} << 20) + 64)[0]->kind, AllocKind::Realloc);
+  EXPECT_TRUE(blocks_of_size(trace, uint64_t{100} << 20).empty());
+  EXPECT_TRUE(blocks_of_size(trace, uint64_t{300} << 20).empty());
+}
+
 TEST(Leaks, FreedBlocksAreNotLeaks) {
   RunResult result = run({program("leak_stack"), "clean"});
   const Trace& trace = result.only_trace();

@@ -85,11 +85,19 @@ TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
     stack[7] = 0xa000 + path * 3;
     cache.insert(caller, recording_of({1, 3, 7}), static_cast<StackId>(100 + path));
   }
+  // Every answer is right. A bucket holds 4 chains, and with random hash
+  // keys 5 of the 500 share one in about one run in 150: the fifth is
+  // dropped, and its path then finds nothing, as a cache may.
+  size_t found = 0;
   for (uint64_t path = 0; path < 500; ++path) {
     stack[3] = 0x9000 + path;
     stack[7] = 0xa000 + path * 3;
-    EXPECT_EQ(cache.find(caller), 100 + path) << "path " << path;
+    const StackId answer = cache.find(caller);
+    if (answer == kNoStack) continue;
+    EXPECT_EQ(answer, 100 + path) << "path " << path;
+    ++found;
   }
+  EXPECT_GE(found, 495u);
   stack[7] = 0xa000 + 1;  // a mix of two cached paths is neither
   stack[3] = 0x9000 + 2;
   EXPECT_EQ(cache.find(caller), kNoStack);
