@@ -85,9 +85,9 @@ TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
     stack[7] = 0xa000 + path * 3;
     cache.insert(caller, recording_of({1, 3, 7}), static_cast<StackId>(100 + path));
   }
-  // Every answer is right. A bucket holds 4 chains, and with random hash
-  // keys 5 of the 500 share one in about one run in 150: the fifth is
-  // dropped, and its path then finds nothing, as a cache may.
+  // Every answer is right. A bucket holds 4 chains: 5 of the 500 share
+  // one in about one run in a thousand, and the path of the one dropped
+  // then finds nothing, as a cache may.
   size_t found = 0;
   for (uint64_t path = 0; path < 500; ++path) {
     stack[3] = 0x9000 + path;
@@ -97,7 +97,7 @@ TEST_F(UnwindCacheTest, ChainsSharingALayoutAreTellApartByTheirValues) {
     EXPECT_EQ(answer, 100 + path) << "path " << path;
     ++found;
   }
-  EXPECT_GE(found, 495u);
+  EXPECT_GE(found, 498u);
   stack[7] = 0xa000 + 1;  // a mix of two cached paths is neither
   stack[3] = 0x9000 + 2;
   EXPECT_EQ(cache.find(caller), kNoStack);
@@ -260,7 +260,10 @@ TEST_F(UnwindCacheTest, ClearForgetsSightingsWhenNothingWasCached) {
 // The first time full buckets have dropped a quarter as many chains as they
 // hold, the cache grows before starting over: a set of chains too large for the
 // first size fits the second (but for the few whose bucket its ways
-// cannot hold).
+// cannot hold: about 3%, as with random buckets, although these chains'
+// words differ by small steps; before buckets were chosen from a folded
+// hash, up to 13% in one key draw in a hundred, under 95% in about one in
+// ten).
 TEST_F(UnwindCacheTest, AFullCacheGrowsOnceBeforeStartingOver) {
   constexpr uint32_t kChains = 30000;
   static_assert(kChains > UnwindCache::kChainBuckets * UnwindCache::kWays);
@@ -278,7 +281,7 @@ TEST_F(UnwindCacheTest, AFullCacheGrowsOnceBeforeStartingOver) {
     stack[10] = i * 7;
     found += cache.find(caller) == i + 1;
   }
-  EXPECT_GT(found, kChains * 9 / 10);
+  EXPECT_GT(found, kChains * 95 / 100);
 }
 
 TEST_F(UnwindCacheTest, FullArenaStartsOver) {
