@@ -11,9 +11,8 @@ namespace {
 // The memory lent to this thread while it is installed.
 NANTRACK_TLS void* t_lent = nullptr;
 
-// The system call itself, made here: libnantrack.so defines sigaltstack
-// and syscall for the program, both of which hide a lent stack, and a
-// call to either from here would bind to that definition. 0 or -errno.
+}  // namespace
+
 int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack) {
   long result;
   asm volatile("syscall"
@@ -23,7 +22,15 @@ int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack) {
   return static_cast<int>(result);
 }
 
-}  // namespace
+int kernel_sigprocmask(int how, const sigset_t* set, sigset_t* old_set) {
+  long result;
+  register long set_size asm("r10") = _NSIG / 8;  // the kernel's sigset_t, not glibc's 128 bytes
+  asm volatile("syscall"
+               : "=a"(result)
+               : "0"(long{SYS_rt_sigprocmask}), "D"(long{how}), "S"(set), "d"(old_set), "r"(set_size)
+               : "rcx", "r11", "memory");
+  return static_cast<int>(result);
+}
 
 bool lend_signal_stack(void* memory, bool thread_has_none) {
   if (!memory) return false;

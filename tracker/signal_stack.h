@@ -33,4 +33,11 @@ bool take_back_signal_stack();
 // Whether `stack`, as the kernel reports it, is the one lent to this thread.
 bool is_lent_signal_stack(const stack_t& stack);
 
+// The system calls themselves, made here: libnantrack.so defines
+// sigaltstack, sigprocmask and syscall for the program (hiding a lent
+// stack, keeping our signals deliverable), and a call to any of them from
+// here would bind to that definition. 0 or -errno.
+int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack);
+int kernel_sigprocmask(int how, const sigset_t* set, sigset_t* old_set);
+
 }  // namespace nantrack

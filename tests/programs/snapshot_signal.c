@@ -9,11 +9,17 @@
 //   threads    worker threads allocate and free all the time while the
 //              main thread signals them (a signal that lands inside
 //              nantrack is deferred); exits 5
+//   nested     a worker spins outside nantrack, so each snapshot runs in
+//              the handler, on the worker's alternate signal stack, while
+//              a timer keeps sending it SIGUSR1, whose handler
+//              (SA_ONSTACK) counts; prints whether any came, exits 6
+#define _GNU_SOURCE /* gettid, SIGEV_THREAD_ID */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_program_handler_ran;
@@ -39,6 +45,21 @@ static void* churn(void* unused) {
   return NULL;
 }
 
+static volatile sig_atomic_t g_pings;
+static void count_ping(int signal) {
+  (void)signal;
+  ++g_pings;
+}
+
+static volatile pid_t g_spinner;
+static void* spin(void* unused) {
+  (void)unused;
+  g_spinner = gettid();
+  while (!g_stop) {
+  }
+  return NULL;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   leak();
@@ -58,6 +79,36 @@ int main(int argc, char** argv) {
     raise(SIGUSR2);
     printf("program handler ran: %d\n", (int)g_program_handler_ran);
     return 4;
+  }
+  if (strcmp(argv[1], "nested") == 0) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = count_ping;
+    action.sa_flags = SA_ONSTACK | SA_RESTART;
+    sigaction(SIGUSR1, &action, NULL);
+    pthread_t worker;
+    pthread_create(&worker, NULL, spin, NULL);
+    while (!g_spinner) usleep(100);
+    /* A timer aimed at the worker: it fires while nantrack stops the other
+     * threads for its leak scan, as a thread sending signals would not. */
+    struct sigevent ping;
+    memset(&ping, 0, sizeof(ping));
+    ping.sigev_notify = SIGEV_THREAD_ID;
+    ping.sigev_signo = SIGUSR1;
+    ping._sigev_un._tid = g_spinner; /* sigev_notify_thread_id, which glibc 2.36 lacks */
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &ping, &timer) != 0) return 7;
+    struct itimerspec every = {{0, 20000}, {0, 20000}}; /* 20 us */
+    timer_settime(timer, 0, &every, NULL);
+    for (int round = 0; round < 20; ++round) {
+      pthread_kill(worker, SIGUSR2);
+      usleep(2000);
+    }
+    timer_delete(timer);
+    g_stop = 1;
+    pthread_join(worker, NULL);
+    printf("pinged: %d\n", g_pings > 0);
+    return 6;
   }
   if (strcmp(argv[1], "threads") == 0) {
     pthread_t workers[2];
