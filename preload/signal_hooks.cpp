@@ -120,7 +120,12 @@ int install_ours(int signal) {
   // the scan reads the thread from where the signal interrupted it.
   // Interrupted system calls must go on but for the fatal signals'.
   ours.sa_flags = SA_SIGINFO | SA_ONSTACK | (is_fatal(signal) ? 0 : SA_RESTART);
-  sigemptyset(&ours.sa_mask);
+  // The snapshot handler unblocks them itself, once another thread's scan
+  // can find where it left the program (HandlerOnAltStack).
+  if (signal == snapshot_signal())
+    sigfillset(&ours.sa_mask);
+  else
+    sigemptyset(&ours.sa_mask);
   return next_sigaction()(signal, &ours, nullptr);
 }
 

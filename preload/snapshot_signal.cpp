@@ -43,12 +43,14 @@ int snapshot_signal() { return g_signal; }
 // call of nantrack_check_leaks() (the scan uses only async-signal-safe
 // system calls and our own mmap'd memory). Inside, it may hold a shard
 // lock the scan needs: the request waits for the next shim::leave().
-void on_snapshot_signal(int, siginfo_t*, void* context) {
+// Installed with every signal blocked (HandlerOnAltStack).
+void on_snapshot_signal(int signal, siginfo_t*, void* context) {
   if (!tracker().owns_process()) return;  // a vfork child: our memory is its parent's
   if (shim::t_inside) {
     shim::g_deferred.fetch_or(shim::kSnapshotDeferred, std::memory_order_release);
     return;
   }
+  const HandlerOnAltStack on_alt_stack(context, signal);
   check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", {.interrupted = static_cast<const ucontext_t*>(context)});
 }
 

@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <sys/ucontext.h>
+
 #include <atomic>
 #include <csignal>
 
@@ -94,6 +96,34 @@ uintptr_t own_stack_pointer(uintptr_t stack_pointer) {
     stack_pointer = resumes_at;
   }
   return stack_pointer;
+}
+
+HandlerOnAltStack::HandlerOnAltStack(const void* interrupted, int signal) {
+  const auto* context = static_cast<const ucontext_t*>(interrupted);
+  stack_t alt{};
+  if (context && kernel_sigaltstack(nullptr, &alt) == 0 && (alt.ss_flags & SS_ONSTACK)) {
+    const auto low = reinterpret_cast<uintptr_t>(alt.ss_sp), high = low + alt.ss_size;
+    const auto resumes_at = static_cast<uintptr_t>(context->uc_mcontext.gregs[REG_RSP]);
+    // Interrupted on the alternate stack itself (a handler nested in one
+    // of the program's), there is no way out of it to note.
+    if (resumes_at < low || resumes_at > high) noted_ = note_stack_in_use(low, high, resumes_at);
+  }
+  // The mask the handler would have had: the interrupted code's, and its
+  // own signal.
+  sigset_t mask;
+  if (context)
+    mask = context->uc_sigmask;
+  else
+    kernel_sigprocmask(SIG_SETMASK, nullptr, &mask);
+  sigaddset(&mask, signal);
+  kernel_sigprocmask(SIG_SETMASK, &mask, nullptr);
+}
+
+HandlerOnAltStack::~HandlerOnAltStack() {
+  sigset_t all;
+  sigfillset(&all);
+  kernel_sigprocmask(SIG_SETMASK, &all, nullptr);
+  if (noted_) static_cast<StackInUse*>(noted_)->low.store(0, std::memory_order_release);
 }
 
 namespace {

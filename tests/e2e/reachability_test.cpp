@@ -235,6 +235,21 @@ TEST(Reachability, AThreadWaitingInItsOwnCheckIsScannedOnItsOwnStack) {
   }
 }
 
+// The same when the other thread is in the snapshot handler (a timer
+// sends it the snapshot signal every millisecond): it runs on the thread's
+// alternate signal stack, and a scan that stops it there must still read
+// the thread's own stack. Read from the handler's frames, its block looked
+// leaked in 26 of 30 checks without the program's mappings as roots.
+TEST(Reachability, AThreadInTheSnapshotHandlerIsScannedOnItsOwnStack) {
+  for (const char* options : {"scan_mappings=0", ""}) {
+    SCOPED_TRACE(options);
+    const RunResult result = run({program("concurrent_checks"), "signal"}, {.nantrack_options = options});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, "checks that found a leak: 0\n") << result.err;
+    EXPECT_GE(result.snapshots().size(), 5u);
+  }
+}
+
 // Memory the program maps for itself (tests/programs/mapped_roots.c) is
 // read as valgrind reads it, LeakSanitizer not: before, a block whose only
 // pointer was kept there was a definite leak (CPython's object pools made
