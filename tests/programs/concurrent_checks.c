@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "thread_timer.h"
+
 extern int nantrack_check_leaks(void) __attribute__((weak));
 
 static int leaks_seen[2];
@@ -50,15 +52,8 @@ static int checks_while_signalled(void) {
   pthread_t holder;
   pthread_create(&holder, NULL, hold_and_spin, NULL);
   while (!g_holder) usleep(100);
-  struct sigevent event;
-  memset(&event, 0, sizeof(event));
-  event.sigev_notify = SIGEV_THREAD_ID;
-  event.sigev_signo = SIGUSR2;
-  event._sigev_un._tid = g_holder; /* sigev_notify_thread_id, which glibc 2.36 lacks */
   timer_t timer;
-  if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0) return -1;
-  struct itimerspec every = {{0, 1000000}, {0, 1000000}};
-  timer_settime(timer, 0, &every, NULL);
+  if (signal_thread_every(g_holder, SIGUSR2, 1000000, &timer) != 0) return -1;
   int seen = 0;
   for (int i = 0; i < 30; ++i)
     if (nantrack_check_leaks() != 0) ++seen;

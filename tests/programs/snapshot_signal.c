@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "thread_timer.h"
+
 static volatile sig_atomic_t g_program_handler_ran;
 static volatile int g_stop;
 static int g_raised = SIGUSR2;
@@ -89,17 +91,8 @@ int main(int argc, char** argv) {
     pthread_t worker;
     pthread_create(&worker, NULL, spin, NULL);
     while (!g_spinner) usleep(100);
-    /* A timer aimed at the worker: it fires while nantrack stops the other
-     * threads for its leak scan, as a thread sending signals would not. */
-    struct sigevent ping;
-    memset(&ping, 0, sizeof(ping));
-    ping.sigev_notify = SIGEV_THREAD_ID;
-    ping.sigev_signo = SIGUSR1;
-    ping._sigev_un._tid = g_spinner; /* sigev_notify_thread_id, which glibc 2.36 lacks */
     timer_t timer;
-    if (timer_create(CLOCK_MONOTONIC, &ping, &timer) != 0) return 7;
-    struct itimerspec every = {{0, 20000}, {0, 20000}}; /* 20 us */
-    timer_settime(timer, 0, &every, NULL);
+    if (signal_thread_every(g_spinner, SIGUSR1, 20000, &timer) != 0) return 7;
     for (int round = 0; round < 20; ++round) {
       pthread_kill(worker, SIGUSR2);
       usleep(2000);
