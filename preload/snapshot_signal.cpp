@@ -50,8 +50,9 @@ void on_snapshot_signal(int signal, siginfo_t*, void* context) {
     shim::g_deferred.fetch_or(shim::kSnapshotDeferred, std::memory_order_release);
     return;
   }
-  const HandlerOnAltStack on_alt_stack(context, signal);
-  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", {.interrupted = static_cast<const ucontext_t*>(context)});
+  const auto* interrupted = static_cast<const ucontext_t*>(context);
+  const HandlerOnAltStack on_alt_stack(*interrupted, signal);
+  check_leaks_now(SnapshotTrigger::Signal, "snapshot signal", {.interrupted = interrupted});
 }
 
 }  // namespace nantrack

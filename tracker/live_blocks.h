@@ -1,7 +1,7 @@
 // One shard's live blocks: a table of 16-byte CompactRecords for the
 // blocks whose fields fit one (nearly all), and one of full BlockRecords
 // for the rest (blocks of 128 MiB and more, alignments above 1 KiB,
-// threads numbered from 2^20), which most processes never use. Lookups
+// threads numbered from 2^16), which most processes never use. Lookups
 // try the compact table first; the other is read only when it holds
 // something. Not thread-safe: under the shard's lock, as the tables.
 #pragma once

@@ -32,6 +32,12 @@ int kernel_sigprocmask(int how, const sigset_t* set, sigset_t* old_set) {
   return static_cast<int>(result);
 }
 
+void block_all_signals(sigset_t* previous) {
+  sigset_t all;
+  sigfillset(&all);
+  kernel_sigprocmask(SIG_SETMASK, &all, previous);
+}
+
 bool lend_signal_stack(void* memory, bool thread_has_none) {
   if (!memory) return false;
   stack_t current{};

@@ -39,5 +39,8 @@ bool is_lent_signal_stack(const stack_t& stack);
 // here would bind to that definition. 0 or -errno.
 int kernel_sigaltstack(const stack_t* stack, stack_t* old_stack);
 int kernel_sigprocmask(int how, const sigset_t* set, sigset_t* old_set);
+// Blocks every signal on this thread; the mask before, in `previous` when
+// given.
+void block_all_signals(sigset_t* previous = nullptr);
 
 }  // namespace nantrack

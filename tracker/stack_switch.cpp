@@ -1,7 +1,6 @@
 #include "tracker/stack_switch.h"
 
 #include <sys/mman.h>
-
 #include <sys/ucontext.h>
 
 #include <atomic>
@@ -98,31 +97,24 @@ uintptr_t own_stack_pointer(uintptr_t stack_pointer) {
   return stack_pointer;
 }
 
-HandlerOnAltStack::HandlerOnAltStack(const void* interrupted, int signal) {
-  const auto* context = static_cast<const ucontext_t*>(interrupted);
+HandlerOnAltStack::HandlerOnAltStack(const ucontext_t& interrupted, int signal) {
   stack_t alt{};
-  if (context && kernel_sigaltstack(nullptr, &alt) == 0 && (alt.ss_flags & SS_ONSTACK)) {
+  if (kernel_sigaltstack(nullptr, &alt) == 0 && (alt.ss_flags & SS_ONSTACK)) {
     const auto low = reinterpret_cast<uintptr_t>(alt.ss_sp), high = low + alt.ss_size;
-    const auto resumes_at = static_cast<uintptr_t>(context->uc_mcontext.gregs[REG_RSP]);
+    const auto resumes_at = static_cast<uintptr_t>(interrupted.uc_mcontext.gregs[REG_RSP]);
     // Interrupted on the alternate stack itself (a handler nested in one
     // of the program's), there is no way out of it to note.
     if (resumes_at < low || resumes_at > high) noted_ = note_stack_in_use(low, high, resumes_at);
   }
   // The mask the handler would have had: the interrupted code's, and its
   // own signal.
-  sigset_t mask;
-  if (context)
-    mask = context->uc_sigmask;
-  else
-    kernel_sigprocmask(SIG_SETMASK, nullptr, &mask);
+  sigset_t mask = interrupted.uc_sigmask;
   sigaddset(&mask, signal);
   kernel_sigprocmask(SIG_SETMASK, &mask, nullptr);
 }
 
 HandlerOnAltStack::~HandlerOnAltStack() {
-  sigset_t all;
-  sigfillset(&all);
-  kernel_sigprocmask(SIG_SETMASK, &all, nullptr);
+  block_all_signals();
   if (noted_) static_cast<StackInUse*>(noted_)->low.store(0, std::memory_order_release);
 }
 
@@ -153,9 +145,7 @@ void run_off_alt_stack(void* argument) {
   kernel_sigaltstack(&disable, nullptr);
   kernel_sigprocmask(SIG_SETMASK, &call.mask, nullptr);
   call.fn(call.arg);
-  sigset_t all;
-  sigfillset(&all);
-  kernel_sigprocmask(SIG_SETMASK, &all, nullptr);
+  block_all_signals();
   kernel_sigaltstack(&call.alt_stack, nullptr);
 }
 
@@ -166,9 +156,7 @@ void call_on_stack(void (*fn)(void*), void* arg, char* stack_top) {
   if (kernel_sigaltstack(nullptr, &call.alt_stack) != 0 || !(call.alt_stack.ss_flags & SS_ONSTACK))
     return nantrack_call_on_stack(fn, arg, stack_top);
   call.alt_stack.ss_flags &= ~SS_ONSTACK;
-  sigset_t all;
-  sigfillset(&all);
-  kernel_sigprocmask(SIG_SETMASK, &all, &call.mask);
+  block_all_signals(&call.mask);
   nantrack_call_on_stack(run_off_alt_stack, &call, stack_top);
   kernel_sigprocmask(SIG_SETMASK, &call.mask, nullptr);
 }

@@ -77,7 +77,7 @@ uintptr_t own_stack_pointer(uintptr_t stack_pointer);
 // blocked again before it goes.
 class HandlerOnAltStack {
  public:
-  HandlerOnAltStack(const void* interrupted, int signal);
+  HandlerOnAltStack(const ucontext_t& interrupted, int signal);
   ~HandlerOnAltStack();
   HandlerOnAltStack(const HandlerOnAltStack&) = delete;
   HandlerOnAltStack& operator=(const HandlerOnAltStack&) = delete;
